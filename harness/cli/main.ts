@@ -1,0 +1,115 @@
+/** The `callreplay` command line. */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { FlowFileError, loadFlowFile } from '../flow/load-flow.js';
+import { resolveFlowArgs, UsageError } from './resolve-flows.js';
+import { EXIT, runCommand } from './run-command.js';
+
+async function listCommand(flows: string[]): Promise<number> {
+  for (const file of resolveFlowArgs(flows)) {
+    const flow = await loadFlowFile(file);
+    console.log(`${flow.name.padEnd(32)} ${flow.description}`);
+  }
+  return EXIT.passed;
+}
+
+async function validateCommand(files: string[]): Promise<number> {
+  let bad = 0;
+  for (const file of resolveFlowArgs(files)) {
+    try {
+      const flow = await loadFlowFile(file);
+      console.log(`ok  ${file} (${flow.name}, ${flow.steps.length} steps)`);
+    } catch (e) {
+      if (!(e instanceof FlowFileError)) throw e;
+      bad++;
+      console.error(`bad ${e.message}`);
+    }
+  }
+  return bad ? EXIT.usage : EXIT.passed;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let status: number = EXIT.passed;
+  await yargs(argv)
+    .scriptName('callreplay')
+    .usage('$0 <command> [options]\n\nConformance tests for Microsoft Teams calling bots: callreplay plays Microsoft Graph, sends call notifications to your bot and checks every request it sends back.')
+    .command(
+      'run [flows..]',
+      'Run flows against a bot (default: every shipped flow against the bundled reference bot)',
+      (y) =>
+        y
+          .positional('flows', { type: 'string', array: true, default: [], describe: 'flow files, folders, or names of shipped flows' })
+          .option('bot-url', { type: 'string', describe: "the bot's calling webhook, e.g. http://127.0.0.1:3978/api/calls" })
+          .option('bot-command', { type: 'string', describe: 'command that starts the bot; it gets PORT, GRAPH_BASE_URL, LOGIN_BASE_URL, BOT_APP_ID' })
+          .option('webhook-path', { type: 'string', default: '/api/calls', describe: 'webhook path on a bot started with --bot-command' })
+          .option('ready-timeout', { type: 'number', default: 15000, describe: 'ms to wait for a started bot to answer' })
+          .option('report-dir', { type: 'string', default: 'reports', describe: 'where reports go (html/, junit.xml, results.json)' })
+          .option('graph-port', { type: 'number', describe: 'fixed port for the Graph gateway (default: free port; 5870 with --bot-url alone)' })
+          .option('login-port', { type: 'number', describe: 'fixed port for the login gateway (default: free port; 5871 with --bot-url alone)' })
+          .option('app-id', { type: 'string', describe: "the bot's app id (BOT_APP_ID), used in notifications" })
+          .check((a) => {
+            for (const k of ['graph-port', 'login-port'] as const) {
+              const v = a[k];
+              if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) throw new Error(`--${k} must be a port number (0-65535), got ${String(v)}`);
+            }
+            if (a['ready-timeout'] <= 0 || !Number.isFinite(a['ready-timeout'])) throw new Error('--ready-timeout must be a positive number of milliseconds');
+            return true;
+          }),
+      async (a) => {
+        status = await runCommand({
+          flows: a.flows as string[],
+          botUrl: a['bot-url'],
+          botCommand: a['bot-command'],
+          webhookPath: a['webhook-path'],
+          readyTimeout: a['ready-timeout'],
+          reportDir: a['report-dir'],
+          graphPort: a['graph-port'],
+          loginPort: a['login-port'],
+          appId: a['app-id'],
+        });
+      },
+    )
+    .command(
+      'list [flows..]',
+      'List flows with their descriptions (default: the shipped flows)',
+      (y) => y.positional('flows', { type: 'string', array: true, default: [] }),
+      async (a) => {
+        status = await listCommand(a.flows as string[]);
+      },
+    )
+    .command(
+      'validate <files..>',
+      'Check flow files against the flow schema and templates',
+      (y) => y.positional('files', { type: 'string', array: true, demandOption: true }),
+      async (a) => {
+        status = await validateCommand(a.files as string[]);
+      },
+    )
+    .demandCommand(1, 'name a command: run, list or validate')
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .fail((msg, err) => {
+      if (err) throw err;
+      console.error(`callreplay: ${msg}\n(see callreplay --help)`);
+      process.exit(EXIT.usage);
+    })
+    .parseAsync();
+  return status;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof FlowFileError || err instanceof UsageError) {
+      console.error(`callreplay: ${err.message}`);
+      process.exitCode = EXIT.usage;
+    } else {
+      console.error('callreplay: internal error:', err);
+      process.exitCode = EXIT.internal;
+    }
+  },
+);

@@ -1,0 +1,135 @@
+/**
+ * `callreplay run`: validates the flows, then runs them as Playwright tests (suites/) against the
+ * bot, writes the reports and turns the outcome into an exit status.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, relative, resolve } from 'node:path';
+import { packageRoot, referenceBotMain } from '../paths.js';
+import { loadFlowFile } from '../flow/load-flow.js';
+import { DEFAULT_BOT_APP_ID } from '../runner/harness.js';
+import { RUN_CONFIG_ENV, type RunConfig } from '../runner/run-config.js';
+import { resolveFlowArgs, UsageError } from './resolve-flows.js';
+
+export interface RunArgs {
+  flows: string[];
+  botUrl?: string;
+  botCommand?: string;
+  webhookPath: string;
+  readyTimeout: number;
+  reportDir: string;
+  graphPort?: number;
+  loginPort?: number;
+  appId?: string;
+}
+
+/** Default gateway ports for a bot started by hand (it must know them in advance). */
+export const HAND_STARTED_GRAPH_PORT = 5870;
+export const HAND_STARTED_LOGIN_PORT = 5871;
+
+export const EXIT = { passed: 0, botFailed: 1, usage: 2, internal: 3 } as const;
+
+export async function runCommand(args: RunArgs): Promise<number> {
+  const files = resolveFlowArgs(args.flows);
+  const names = new Map<string, string>();
+  for (const file of files) {
+    const flow = await loadFlowFile(file); // throws FlowFileError -> exit 2
+    const clash = names.get(flow.name);
+    if (clash) throw new UsageError(`two flows are named "${flow.name}": ${clash} and ${file}`);
+    names.set(flow.name, file);
+  }
+  if (args.botUrl) checkBotUrl(args.botUrl);
+
+  const handStarted = Boolean(args.botUrl && !args.botCommand);
+  const bot = args.botCommand || args.botUrl ? { command: args.botCommand, url: args.botUrl, label: args.botCommand ?? args.botUrl! } : referenceBot();
+  const reportDir = resolve(args.reportDir);
+  const config: RunConfig = {
+    flows: files,
+    bot: { ...bot, webhookPath: args.webhookPath, readyTimeoutMs: args.readyTimeout },
+    transport: 'gateway',
+    graphPort: args.graphPort ?? (handStarted ? HAND_STARTED_GRAPH_PORT : 0),
+    loginPort: args.loginPort ?? (handStarted ? HAND_STARTED_LOGIN_PORT : 0),
+    appId: args.appId ?? DEFAULT_BOT_APP_ID,
+    reportDir,
+  };
+  if (handStarted) {
+    console.log(
+      `callreplay: bot at ${args.botUrl}; start it with GRAPH_BASE_URL=http://127.0.0.1:${config.graphPort} LOGIN_BASE_URL=http://127.0.0.1:${config.loginPort} BOT_APP_ID=${config.appId}`,
+    );
+  }
+  for (const out of ['html', 'junit.xml', 'results.json', 'test-output']) rmSync(join(reportDir, out), { recursive: true, force: true });
+
+  const status = await runPlaywright(config);
+  return summarize(config, status);
+}
+
+function referenceBot(): { command: string; label: string } {
+  if (!existsSync(referenceBotMain)) {
+    throw new UsageError(`the bundled reference bot is not built (${referenceBotMain} is missing): run npm install or npm run build first`);
+  }
+  return { command: `"${process.execPath}" "${referenceBotMain}"`, label: 'reference bot (examples/reference-bot)' };
+}
+
+function checkBotUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--bot-url "${url}" is not a URL (expected e.g. http://127.0.0.1:3978/api/calls)`);
+  }
+  if (parsed.protocol !== 'http:' || !['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) {
+    throw new UsageError(`--bot-url must be an http URL on loopback (127.0.0.1, localhost, [::1]); callreplay never sends to another host (got ${url})`);
+  }
+}
+
+function runPlaywright(config: RunConfig): Promise<number> {
+  const require = createRequire(import.meta.url);
+  const cli = require.resolve('@playwright/test/cli');
+  const pwConfig = join(packageRoot, 'dist', 'harness', 'runner', 'playwright.config.js');
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [cli, 'test', '--config', pwConfig], {
+      cwd: packageRoot,
+      env: { ...process.env, [RUN_CONFIG_ENV]: JSON.stringify(config), PLAYWRIGHT_HTML_OPEN: 'never', FORCE_COLOR: process.stdout.isTTY ? '1' : '0' },
+      stdio: 'inherit',
+    });
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    process.on('SIGINT', forward).on('SIGTERM', forward);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      process.off('SIGINT', forward).off('SIGTERM', forward);
+      resolvePromise(code ?? (signal ? 130 : 1));
+    });
+  });
+}
+
+interface ResultsFile {
+  summary: { flows: number; passed: number; failed: number; skipped: number };
+  flows: Array<{ flow: string; status: string; failures?: Array<{ text: string }>; errors?: string[] }>;
+}
+
+function summarize(config: RunConfig, playwrightStatus: number): number {
+  const resultsPath = join(config.reportDir, 'results.json');
+  const html = relative(process.cwd(), join(config.reportDir, 'html', 'index.html'));
+  if (!existsSync(resultsPath)) {
+    console.error(`callreplay: the run ended (status ${playwrightStatus}) without writing ${resultsPath}`);
+    return EXIT.internal;
+  }
+  const results = JSON.parse(readFileSync(resultsPath, 'utf8')) as ResultsFile;
+  const { flows, passed } = results.summary;
+  console.log('');
+  for (const f of results.flows.filter((r) => r.status !== 'passed')) {
+    console.log(`✘ ${f.flow} (${f.status})`);
+    for (const line of [...(f.failures ?? []).map((x) => x.text), ...(f.failures?.length ? [] : (f.errors ?? []))]) console.log(indent(line));
+  }
+  console.log(`callreplay: ${passed} of ${flows} flow(s) passed. Report: ${html}`);
+  if (flows === 0) return EXIT.internal;
+  return passed === flows && playwrightStatus === 0 ? EXIT.passed : EXIT.botFailed;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+}

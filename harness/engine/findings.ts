@@ -1,0 +1,64 @@
+/**
+ * Findings: the typed result of checking a bot against a flow. The engine produces them; the
+ * CLI and reporters only present them.
+ */
+
+export type FindingKind =
+  /** the request reached the right step (method and path) but its body or headers differ */
+  | 'incorrect'
+  /** a request the flow does not list (or sent after the flow ended) */
+  | 'unexpected'
+  /** a request the flow lists, but sent before the steps it must follow */
+  | 'out-of-order'
+  /** an expected request never came within the step's timeout */
+  | 'missing'
+  /** a Graph request without the bearer token the harness issued */
+  | 'unauthorized'
+  /** the bot answered a notification or trigger with a non-2xx status, or not at all */
+  | 'bad-ack'
+  /** the bot could not be reached or stopped working (process exited, connection refused) */
+  | 'bot-unavailable';
+
+export interface Mismatch {
+  /** JSON path in the request, e.g. body.participants[0].replacesCallId */
+  path: string;
+  /** what the flow expected, as explained by the matcher */
+  expected: string;
+  /** what the bot sent, rendered with id names */
+  actual: string;
+}
+
+export interface Finding {
+  kind: FindingKind;
+  /** 1-based step number as shown to users; absent for findings outside any step */
+  step?: number;
+  /** the step's name, e.g. "invite" */
+  stepName?: string;
+  /** one-line summary naming the defect */
+  message: string;
+  /** per-field differences for 'incorrect' findings */
+  mismatches?: Mismatch[];
+  /** the request the bot sent, if any */
+  received?: { method: string; url: string; body?: unknown };
+  /** what the step expected (explained), if any */
+  expected?: string;
+  /** a readable diff of expected vs received bodies (unified, JSON), when both exist */
+  diff?: string;
+}
+
+/** Formats a finding as the multi-line text shown in the CLI, the test error and the report. */
+export function formatFinding(f: Finding): string {
+  const lines: string[] = [];
+  const where = f.step !== undefined ? `step ${f.step}${f.stepName ? ` (${f.stepName})` : ''}: ` : '';
+  lines.push(`${where}${f.message}`);
+  for (const m of f.mismatches ?? []) {
+    lines.push(`  ${m.path}: expected ${m.expected}, got ${m.actual}`);
+  }
+  if (f.expected) lines.push(`  expected: ${f.expected}`);
+  if (f.received) lines.push(`  received: ${f.received.method} ${f.received.url}`);
+  if (f.diff) {
+    lines.push('  diff (- expected, + received):');
+    for (const l of f.diff.split('\n')) lines.push(`    ${l}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,643 @@
+/**
+ * One run of one flow against one bot: the sequencer. It mints the run's ids, sends notifications
+ * and triggers in order, matches the bot's requests (handed over by the Router) against the steps,
+ * answers them as the flow says, carries captured values forward, and records findings and the
+ * transcript. The driver calls runStep() for each step in order (the Playwright suite wraps each
+ * call in a test.step), then finish().
+ *
+ * Ordering model: a notify or trigger step is "released" once sent; an expect step once matched.
+ * A request is accepted for the first unreleased expect step only when every step before it is
+ * released, so a bot that acts before the notification it must wait for is caught, while a bot
+ * that answers a notification before the harness has read its 202 is not penalised.
+ */
+import { randomUUID } from 'node:crypto';
+import { createTwoFilesPatch } from 'diff';
+import type { Scope } from '../flow/templates.js';
+import { canonicalBody, canonicalPath, callIdOfPath, pathShape } from './canonical.js';
+import type { Finding, FindingKind, Mismatch } from './findings.js';
+import { isGuidLike, normalizeId } from './ids.js';
+import { ABSENT, type MatchContext } from './matchers.js';
+import type { CompiledExpect, CompiledFlow, CompiledNotify, CompiledStep, CompiledTrigger } from './plan.js';
+import { BotUnreachableError, type BotResponse, type HttpClient, type InboundRequest, type OutboundResponse } from './ports.js';
+import type { EntryKind, Party, Transcript, TranscriptEntry } from './transcript.js';
+
+export interface FlowRunOptions {
+  flow: CompiledFlow;
+  http: HttpClient;
+  /** the bot's calling webhook, e.g. http://127.0.0.1:3978/api/calls */
+  webhookUrl: string;
+  /** the Graph base URL as the bot sees it (${graph} in templates) */
+  graphBaseUrl: string;
+  botAppId: string;
+  /** called for every transcript entry as it happens */
+  onEntry?: (entry: TranscriptEntry) => void;
+}
+
+export interface StepOutcome {
+  index: number;
+  name: string;
+  kind: CompiledStep['kind'];
+  status: 'passed' | 'failed' | 'skipped';
+  finding?: Finding;
+}
+
+export interface FlowOutcome {
+  flow: string;
+  status: 'passed' | 'failed';
+  findings: Finding[];
+  transcript: Transcript;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+export class FlowRun {
+  readonly flow: CompiledFlow;
+  readonly findings: Finding[] = [];
+  readonly transcript: Transcript;
+  /** normalized form of every id minted for this run (the Router routes on these) */
+  readonly mintedIds: string[] = [];
+  private readonly scope = new Map<string, unknown>();
+  private readonly idNames = new Map<string, string>();
+  private readonly released: boolean[];
+  private readonly matched = new Set<CompiledExpect>();
+  private readonly expectedPaths = new Map<CompiledExpect, string>();
+  /** normalized call id -> the callbackUri the bot registered for it (answer / create) */
+  private readonly callbacks = new Map<string, string>();
+  private readonly start = performance.now();
+  private waiter: (() => void) | undefined;
+  private pendingAck: Promise<unknown> = Promise.resolve();
+  private state: 'running' | 'quiet' | 'ended' = 'running';
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly opts: FlowRunOptions) {
+    this.flow = opts.flow;
+    this.released = opts.flow.steps.map(() => false);
+    for (const name of opts.flow.ids) {
+      const id = randomUUID();
+      this.scope.set(name, id);
+      this.idNames.set(id, name);
+      this.mintedIds.push(normalizeId(id));
+    }
+    for (const [k, v] of Object.entries(opts.flow.values)) this.scope.set(k, v);
+    this.scope.set('graph', opts.graphBaseUrl);
+    this.scope.set('botAppId', opts.botAppId);
+    this.scope.set('botUrl', new URL(opts.webhookUrl).origin);
+    this.scope.set('now', new Date().toISOString());
+    this.transcript = { flow: opts.flow.name, startedAt: new Date().toISOString(), entries: [], idNames: Object.fromEntries(this.idNames) };
+  }
+
+  get steps(): readonly CompiledStep[] {
+    return this.flow.steps;
+  }
+
+  get failed(): boolean {
+    return this.findings.length > 0;
+  }
+
+  /** The value of a minted id, a value or a capture (for tests and reports). */
+  valueOf(name: string): unknown {
+    return this.scope.get(name);
+  }
+
+  /** Runs step `index`. Steps must be run in order. */
+  async runStep(index: number): Promise<StepOutcome> {
+    const step = this.flow.steps[index]!;
+    const base = { index, name: step.name, kind: step.kind };
+    if (this.failed) return { ...base, status: 'skipped' };
+    this.scope.set('now', new Date().toISOString());
+    switch (step.kind) {
+      case 'notify':
+        await this.notify(step);
+        break;
+      case 'trigger':
+        await this.trigger(step);
+        break;
+      case 'expect':
+      case 'unordered':
+        await this.awaitExpectations(index);
+        break;
+    }
+    const finding = this.findings[0];
+    return finding ? { ...base, status: 'failed', finding } : { ...base, status: 'passed' };
+  }
+
+  /** After the last step: waits for outstanding acknowledgements, then the quiet period. */
+  async finish(): Promise<FlowOutcome> {
+    await this.pendingAck;
+    if (!this.failed) {
+      this.state = 'quiet';
+      await this.sleep(this.flow.quietMs);
+    }
+    this.state = 'ended';
+    this.dispose();
+    return { flow: this.flow.name, status: this.failed ? 'failed' : 'passed', findings: this.findings, transcript: this.transcript };
+  }
+
+  /** Runs every step, then finish(). */
+  async run(): Promise<FlowOutcome> {
+    for (let i = 0; i < this.flow.steps.length && !this.failed; i++) await this.runStep(i);
+    return this.finish();
+  }
+
+  /** Stops timers and wakes anything waiting. Safe to call twice. */
+  dispose(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.state = 'ended';
+    this.wake();
+  }
+
+  /** Records a finding that a transport or the Router detected for this run (e.g. no bearer token). */
+  reportFinding(kind: FindingKind, message: string, req?: InboundRequest): void {
+    const index = this.firstUnreleased();
+    const step = this.flow.steps[index];
+    this.fail({
+      kind,
+      step: step ? index + 1 : undefined,
+      stepName: step?.name,
+      message,
+      received: req ? { method: req.method, url: req.path, body: req.body } : undefined,
+    });
+  }
+
+  // ---------------------------------------------------------------- requests from the bot
+
+  /** Matches a Graph request routed to this run and returns the answer. Hot path: keep it lean. */
+  handleRequest(req: InboundRequest): OutboundResponse {
+    const t0 = performance.now();
+    const canonical = canonicalPath(req.path);
+    const body = canonicalBody(req.body);
+    const requestEntry = this.record('bot', 'graph', 'request', { method: req.method, url: req.path, headers: req.headers, body: req.body, label: actionLabel(req.method, canonical) });
+    const respond = (res: OutboundResponse, step?: number, failed = false): OutboundResponse => {
+      requestEntry.step = step;
+      if (failed) requestEntry.failed = true;
+      this.record('graph', 'bot', 'response', { status: res.status, headers: res.headers, body: res.body, step, latencyMs: performance.now() - t0, label: String(res.status) });
+      return res;
+    };
+
+    if (this.failed) return respond(graphError(503, 'callreplay.flowFailed', `flow ${this.flow.name} already failed; see the report`));
+    if (this.state !== 'running') {
+      if (this.flow.unmatched === 'ignore') return respond(defaultGraphAnswer(req.method, canonical, this.opts.graphBaseUrl, req.path));
+      const last = this.flow.steps.length;
+      this.fail({
+        kind: 'unexpected',
+        step: last,
+        stepName: this.flow.steps[last - 1]!.name,
+        message: `unexpected request after the flow's last step: ${req.method} ${this.describePath(req.path)} (the flow lists no further requests)`,
+        received: { method: req.method, url: req.path, body: req.body },
+      });
+      return respond(graphError(400, 'callreplay.unexpectedRequest', 'this request is not in the flow'), undefined, true);
+    }
+
+    const k = this.firstUnreleased();
+    const candidate = this.flow.steps[k];
+    const open = candidate && (candidate.kind === 'expect' || candidate.kind === 'unordered') ? this.openExpects(candidate) : [];
+
+    // 1. the request the flow waits for now
+    for (const exp of open) {
+      if (exp.method === req.method && this.expectedPath(exp) === canonical) {
+        return this.accept(exp, req, body, canonical, respond);
+      }
+    }
+    // 2. a request the flow lists later: out of order
+    const later = this.findLater(k, req.method, canonical);
+    if (later) {
+      const pending = this.flow.steps.slice(k, later.index).filter((s) => !this.released[s.index]);
+      const waitFor = pending.map((s) => `step ${s.index + 1} (${s.name})`).join(', ');
+      const what = pending.every((s) => s.kind === 'notify') ? 'was delivered' : 'happened';
+      this.fail({
+        kind: 'out-of-order',
+        step: k + 1,
+        stepName: candidate!.name,
+        message: `${req.method} ${this.describePath(req.path)} (step ${later.index + 1}, ${later.name}) was sent before ${waitFor} ${what}: the bot must wait for it`,
+        received: { method: req.method, url: req.path, body: req.body },
+        expected: open.length ? open.map((e) => this.explainExpect(e)).join('; ') : undefined,
+      });
+      return respond(graphError(400, 'callreplay.outOfOrder', 'request sent out of order'), later.index, true);
+    }
+    // 3. the request meant for the open step, but to the wrong resource
+    const shape = pathShape(canonical);
+    for (const exp of open) {
+      const want = this.expectedPath(exp);
+      if (exp.method === req.method && want !== '' && pathShape(want) === shape) {
+        this.fail({
+          kind: 'incorrect',
+          step: k + 1,
+          stepName: candidate!.name,
+          message: `${req.method} ${this.describePath(req.path)} went to the wrong resource: expected ${exp.method} ${this.describePath(want)}`,
+          mismatches: pathMismatches(want, canonical, (v) => this.describe(v)),
+          received: { method: req.method, url: req.path, body: req.body },
+          expected: this.explainExpect(exp),
+        });
+        return respond(graphError(404, '8522', 'Call not found (callreplay: wrong resource for this step)'), k, true);
+      }
+    }
+    // 4. not in the flow at all
+    if (this.flow.unmatched === 'ignore') return respond(defaultGraphAnswer(req.method, canonical, this.opts.graphBaseUrl, req.path));
+    this.fail({
+      kind: 'unexpected',
+      step: k + 1 <= this.flow.steps.length ? k + 1 : undefined,
+      stepName: candidate?.name,
+      message: `unexpected request ${req.method} ${this.describePath(req.path)}: the flow does not list it${open.length ? '' : ` (the flow was at step ${k + 1}, ${candidate?.kind} ${candidate?.name})`}`,
+      received: { method: req.method, url: req.path, body: req.body },
+      expected: open.length ? `the flow was waiting for ${open.map((e) => this.explainExpect(e)).join('; ')}` : undefined,
+    });
+    return respond(graphError(400, 'callreplay.unexpectedRequest', 'this request is not in the flow'), undefined, true);
+  }
+
+  private accept(
+    exp: CompiledExpect,
+    req: InboundRequest,
+    body: unknown,
+    canonical: string,
+    respond: (res: OutboundResponse, step?: number, failed?: boolean) => OutboundResponse,
+  ): OutboundResponse {
+    const ctx = this.matchContext();
+    const mismatches: Mismatch[] = [];
+    if (exp.body) exp.body.match(body, 'body', ctx, mismatches);
+    for (const [name, m] of exp.headers) {
+      const value = req.headers[name];
+      if (value === undefined && !(m.type === 'absent' || m.type === 'empty')) {
+        mismatches.push({ path: `headers.${name}`, expected: m.explain(ctx), actual: 'nothing (header missing)' });
+      } else m.match(value, `headers.${name}`, ctx, mismatches);
+    }
+    const view = { body, headers: req.headers, query: Object.fromEntries(new URL(req.path, 'http://x').searchParams) };
+    for (const c of exp.captures) {
+      const value = pick(view, c.segments);
+      if (value === undefined && !c.optional) mismatches.push({ path: c.source, expected: `a value to keep as \${${c.name}}`, actual: 'nothing' });
+      else this.scope.set(c.name, value);
+    }
+    if (mismatches.length > 0) {
+      this.fail({
+        kind: 'incorrect',
+        step: exp.index + 1,
+        stepName: exp.name,
+        message: `${exp.name}: ${mismatches.map((m) => `${m.path}: expected ${m.expected}, got ${m.actual}`).join('; ')}`,
+        mismatches,
+        received: { method: req.method, url: req.path, body: req.body },
+        expected: this.explainExpect(exp),
+        diff: exp.body ? bodyDiff(exp.body.sample(ctx), exp.body.project(body)) : undefined,
+      });
+      return respond(graphError(400, 'callreplay.requestMismatch', `request does not match step ${exp.index + 1} (${exp.name})`), exp.index, true);
+    }
+    const res: OutboundResponse = {
+      status: exp.respond.status,
+      headers: exp.respond.headers ? (exp.respond.headers(this.scope) as Record<string, string>) : {},
+      body: exp.respond.body ? exp.respond.body(this.scope) : undefined,
+    };
+    this.registerCallback(body, canonical, res);
+    this.matched.add(exp);
+    const step = this.flow.steps[exp.index]!;
+    if (step.kind === 'expect' || this.openExpects(step).length === 0) {
+      this.released[exp.index] = true;
+      this.wake();
+    }
+    return respond(res, exp.index);
+  }
+
+  /** The bot's callbackUri for a call (answer: the call in the path; create: the call in the answer). */
+  private registerCallback(body: unknown, canonical: string, res: OutboundResponse): void {
+    const uri = (body as { callbackUri?: unknown } | undefined)?.callbackUri;
+    if (typeof uri !== 'string') return;
+    let callId = callIdOfPath(canonical);
+    if (!callId) {
+      const location = res.headers['Location'] ?? res.headers['location'];
+      const created = (res.body as { id?: unknown } | undefined)?.id;
+      const source = typeof created === 'string' ? created : location ? location.split('/').pop() : undefined;
+      if (source) callId = normalizeId(source);
+    }
+    if (callId) this.callbacks.set(callId, uri);
+  }
+
+  // ---------------------------------------------------------------- steps driven by the harness
+
+  private async notify(step: CompiledNotify): Promise<void> {
+    await this.pendingAck; // notifications are delivered one at a time
+    if (this.failed) return;
+    const body = step.body(this.scope);
+    const url = this.notificationUrl(step, body);
+    const headers = { 'content-type': 'application/json', ...(step.headers ? (step.headers(this.scope) as Record<string, string>) : {}) };
+    const entry = this.record('graph', 'bot', 'notification', { step: step.index, method: 'POST', url, headers, body, label: notificationLabel(body) });
+    this.released[step.index] = true;
+    const ack = this.exchange(step, { method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: step.timeoutMs }, 'ack', entry, 'notification');
+    this.pendingAck = ack;
+    await ack;
+  }
+
+  private async trigger(step: CompiledTrigger): Promise<void> {
+    await this.pendingAck;
+    if (this.failed) return;
+    const path = String(step.path(this.scope));
+    const url = new URL(path, this.opts.webhookUrl).toString();
+    const body = step.body ? step.body(this.scope) : undefined;
+    const headers = { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(step.headers ? (step.headers(this.scope) as Record<string, string>) : {}) };
+    const entry = this.record('graph', 'bot', 'trigger', { step: step.index, method: step.method, url, headers, body, label: `trigger: ${step.name}` });
+    this.released[step.index] = true;
+    await this.exchange(step, { method: step.method, url, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: step.timeoutMs }, 'trigger-response', entry, 'trigger');
+  }
+
+  /** Sends one request to the bot and checks it answered 2xx in time. */
+  private async exchange(
+    step: CompiledNotify | CompiledTrigger,
+    req: { method: string; url: string; headers: Record<string, string>; body?: string; timeoutMs: number },
+    kind: EntryKind,
+    sent: TranscriptEntry,
+    what: string,
+  ): Promise<void> {
+    let res: BotResponse;
+    try {
+      res = await this.opts.http.send(req);
+    } catch (e) {
+      sent.failed = true;
+      const unreachable = e instanceof BotUnreachableError ? e : undefined;
+      this.fail({
+        kind: unreachable?.reason === 'timeout' ? 'bad-ack' : 'bot-unavailable',
+        step: step.index + 1,
+        stepName: step.name,
+        message:
+          unreachable?.reason === 'timeout'
+            ? `the bot did not answer the ${what} "${step.name}" within ${req.timeoutMs} ms (POST ${req.url})`
+            : `could not deliver the ${what} "${step.name}" to ${req.url}: ${(e as Error).message}`,
+      });
+      return;
+    }
+    const entry = this.record('bot', 'graph', kind, { step: step.index, status: res.status, headers: res.headers, body: parseMaybeJson(res.body), latencyMs: res.latencyMs, label: `${res.status}` });
+    if (res.status < 200 || res.status > 299) {
+      entry.failed = true;
+      this.fail({
+        kind: 'bad-ack',
+        step: step.index + 1,
+        stepName: step.name,
+        message: `the bot answered the ${what} "${step.name}" with HTTP ${res.status}${res.body ? `: ${res.body.slice(0, 200)}` : ''} (expected 2xx)`,
+      });
+    }
+  }
+
+  private async awaitExpectations(index: number): Promise<void> {
+    const step = this.flow.steps[index]!;
+    if (this.released[index]) return;
+    const ok = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.waiter = undefined;
+        resolve(false);
+      }, step.timeoutMs);
+      this.timers.add(timer);
+      this.waiter = () => {
+        if (this.released[index] || this.failed || this.state === 'ended') {
+          clearTimeout(timer);
+          this.timers.delete(timer);
+          this.waiter = undefined;
+          resolve(true);
+        }
+      };
+    });
+    if (ok || this.failed || this.state === 'ended') return;
+    const missing = step.kind === 'unordered' ? this.openExpects(step) : [step as CompiledExpect];
+    this.fail({
+      kind: 'missing',
+      step: index + 1,
+      stepName: step.name,
+      message: `the bot never sent ${missing.map((e) => `${e.method} ${this.describePath(this.expectedPath(e) || e.pathTemplate)}`).join(' and ')} (waited ${step.timeoutMs} ms${this.lastNotificationNote(index)})`,
+      expected: missing.map((e) => this.explainExpect(e)).join('; '),
+    });
+  }
+
+  /** True when the step the run is at now waits for exactly this request (used to route creates). */
+  waitsFor(method: string, canonical: string): boolean {
+    const step = this.flow.steps[this.firstUnreleased()];
+    return !!step && this.openExpects(step).some((e) => e.method === method && this.expectedPath(e) === canonical);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private firstUnreleased(): number {
+    let i = 0;
+    while (i < this.released.length && this.released[i]) i++;
+    return i;
+  }
+
+  private openExpects(step: CompiledStep): CompiledExpect[] {
+    if (step.kind === 'expect') return this.matched.has(step) ? [] : [step];
+    if (step.kind === 'unordered') return step.expects.filter((e) => !this.matched.has(e));
+    return [];
+  }
+
+  /** The first later expect step whose method and path match. */
+  private findLater(from: number, method: string, canonical: string): CompiledExpect | undefined {
+    for (let i = from + 1; i < this.flow.steps.length; i++) {
+      for (const exp of this.openExpects(this.flow.steps[i]!)) {
+        if (exp.method === method && this.expectedPath(exp) === canonical) return exp;
+      }
+    }
+    return undefined;
+  }
+
+  /** The canonical expected path; '' when it needs a value not captured yet. */
+  private expectedPath(exp: CompiledExpect): string {
+    let p = this.expectedPaths.get(exp);
+    if (p === undefined) {
+      try {
+        p = canonicalPath(String(exp.path(this.scope)));
+      } catch {
+        return '';
+      }
+      this.expectedPaths.set(exp, p);
+    }
+    return p;
+  }
+
+  private notificationUrl(step: CompiledNotify, body: unknown): string {
+    let url: string | undefined;
+    if (step.to === 'webhook') url = this.opts.webhookUrl;
+    else if (step.to === 'auto') {
+      const first = (body as { value?: Array<{ resourceUrl?: string; resource?: string }> }).value?.[0];
+      const resource = first?.resourceUrl ?? first?.resource;
+      const callId = resource ? callIdOfPath(canonicalPath(resource)) : undefined;
+      url = (callId && this.callbacks.get(callId)) || this.opts.webhookUrl;
+    } else url = String(step.to(this.scope));
+    return this.toBotAddress(url);
+  }
+
+  /** Notifications only ever go to loopback: a public callbackUri is mapped onto the bot's own origin. */
+  private toBotAddress(url: string): string {
+    let parsed: URL;
+    try {
+      parsed = new URL(url, this.opts.webhookUrl);
+    } catch {
+      return this.opts.webhookUrl;
+    }
+    if (LOOPBACK_HOSTS.has(parsed.hostname)) return parsed.toString();
+    const bot = new URL(this.opts.webhookUrl);
+    return `${bot.origin}${parsed.pathname}${parsed.search}`;
+  }
+
+  private lastNotificationNote(index: number): string {
+    for (let i = index - 1; i >= 0; i--) {
+      const s = this.flow.steps[i]!;
+      if (s.kind === 'notify' || s.kind === 'trigger') return `; last sent: step ${i + 1}, ${s.name}`;
+    }
+    return '';
+  }
+
+  private explainExpect(exp: CompiledExpect): string {
+    const ctx = this.matchContext();
+    const path = this.expectedPath(exp) || exp.pathTemplate;
+    return `step ${exp.index + 1} (${exp.name}): ${exp.method} ${this.describePath(path)}${exp.body ? ` with body ${exp.body.explain(ctx)}` : ''}`;
+  }
+
+  private matchContext(): MatchContext {
+    return { scope: this.scope as Scope, describe: (v) => this.describe(v) };
+  }
+
+  /** A value for messages: known ids by name. */
+  describe(value: unknown): string {
+    if (value === undefined) return 'nothing';
+    if (typeof value === 'string') {
+      const name = this.nameOfId(value);
+      if (name) return `${name} (${value})`;
+      return JSON.stringify(this.replaceIds(value));
+    }
+    const text = JSON.stringify(value);
+    return text.length > 160 ? `${text.slice(0, 157)}...` : text;
+  }
+
+  /** A path with known ids replaced by {name}. */
+  describePath(path: string): string {
+    return this.replaceIds(path);
+  }
+
+  private nameOfId(value: string): string | undefined {
+    if (!isGuidLike(value) && !/calls\//i.test(value)) return undefined;
+    const norm = normalizeId(value);
+    for (const [id, name] of this.idNames) if (normalizeId(id) === norm) return name;
+    return undefined;
+  }
+
+  private replaceIds(text: string): string {
+    return text.replace(/[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}/g, (m) => {
+      const name = this.nameOfId(m);
+      return name ? `{${name}}` : m;
+    });
+  }
+
+  private fail(finding: Finding): void {
+    if (this.findings.length > 0) return; // the first finding is the cause; later ones are consequences
+    this.findings.push(finding);
+    this.wake();
+  }
+
+  private wake(): void {
+    this.waiter?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, ms);
+      this.timers.add(t);
+    });
+  }
+
+  private record(from: Party, to: Party, kind: EntryKind, fields: Omit<TranscriptEntry, 'seq' | 'at' | 'from' | 'to' | 'kind'>): TranscriptEntry {
+    const entry: TranscriptEntry = { seq: this.transcript.entries.length, at: round(performance.now() - this.start), from, to, kind, ...fields };
+    if (entry.latencyMs !== undefined) entry.latencyMs = round(entry.latencyMs);
+    this.transcript.entries.push(entry);
+    this.opts.onEntry?.(entry);
+    return entry;
+  }
+
+  /** Marks a request of this run as answered by the token service (for the transcript). */
+  recordToken(req: InboundRequest, res: OutboundResponse, latencyMs: number): void {
+    this.record('bot', 'graph', 'token-request', { method: req.method, url: req.path, label: 'token request' });
+    this.record('graph', 'bot', 'token-response', { status: res.status, latencyMs, label: `${res.status} token` });
+  }
+}
+
+// ------------------------------------------------------------------ module helpers
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+function pick(root: unknown, segments: ReadonlyArray<string | number>): unknown {
+  let v: unknown = root;
+  for (const s of segments) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[s];
+  }
+  return v;
+}
+
+function parseMaybeJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export function graphError(status: number, code: string, message: string): OutboundResponse {
+  return { status, headers: { 'content-type': 'application/json' }, body: { error: { code, message } } };
+}
+
+/** What Graph would plausibly answer to a request a flow ignores (the full fake Graph is issue #4). */
+function defaultGraphAnswer(method: string, canonical: string, graphBase: string, rawPath: string): OutboundResponse {
+  if (method === 'POST' && /^\/[^/]+\/communications\/calls$/.test(canonical)) {
+    const id = randomUUID();
+    const location = `${graphBase}${rawPath.replace(/\/$/, '')}/${id}`;
+    return { status: 201, headers: { 'content-type': 'application/json', location }, body: { id, state: 'establishing', direction: 'outgoing' } };
+  }
+  if (method === 'DELETE') return { status: 204, headers: {} };
+  if (method === 'GET') return graphError(404, 'itemNotFound', 'callreplay: not in the flow');
+  return { status: 202, headers: {} };
+}
+
+function pathMismatches(want: string, got: string, describe: (v: string) => string): Mismatch[] {
+  const a = want.split('/');
+  const b = got.split('/');
+  const out: Mismatch[] = [];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] !== b[i]) out.push({ path: `path segment ${i}`, expected: describe(a[i] ?? ''), actual: describe(b[i] ?? '') });
+  }
+  return out;
+}
+
+function bodyDiff(expected: unknown, actual: unknown): string {
+  const e = JSON.stringify(expected, (_k, v) => (v === ABSENT ? undefined : v), 2) ?? '';
+  const a = JSON.stringify(actual, null, 2) ?? '';
+  return createTwoFilesPatch('expected', 'received', e + '\n', a + '\n', '', '', { context: 3 })
+    .split('\n')
+    .slice(4)
+    .join('\n')
+    .trimEnd();
+}
+
+/** "answer", "participants/invite", "create call", ... from a canonical path. */
+function actionLabel(method: string, canonical: string): string {
+  const segs = canonical.split('/');
+  const i = segs.indexOf('calls');
+  const rest = segs.slice(i + 2).filter((s) => !/^[0-9a-f]{32}$/.test(s));
+  if (i >= 0 && segs.length === i + 1) return method === 'POST' ? 'create call' : `${method} calls`;
+  if (i >= 0 && rest.length === 0) return method === 'DELETE' ? 'hang up' : `${method} call`;
+  return `${method === 'POST' ? '' : method + ' '}${rest.join('/') || canonical}`;
+}
+
+function notificationLabel(body: unknown): string {
+  const values = (body as { value?: Array<Record<string, unknown>> }).value ?? [];
+  return (
+    values
+      .map((n) => {
+        const resource = String(n['resourceUrl'] ?? n['resource'] ?? '');
+        const data = n['resourceData'] as Record<string, unknown> | undefined;
+        const state = data && !Array.isArray(data) ? (data['state'] ?? data['status']) : undefined;
+        const what = resource.includes('/operations/') ? 'operation' : resource.endsWith('/participants') ? 'roster' : 'call';
+        return `${String(n['changeType'] ?? '')} ${what}${state ? ` ${String(state)}` : ''}`.trim();
+      })
+      .join(' + ') || 'notification'
+  );
+}
+

@@ -1,0 +1,330 @@
+/**
+ * Body and header matchers. Each matcher checks a value, explains what it wants in words, and
+ * gives a sample of the expected value for diffs. Objects match partially (listed keys only);
+ * arrays match element by element and must have the same length; ids compare on meaning.
+ */
+import type { Render, Scope } from '../flow/templates.js';
+import type { Mismatch } from './findings.js';
+import { isGuidLike, sameId } from './ids.js';
+
+export interface MatchContext {
+  scope: Scope;
+  /** renders a value for messages, naming known ids, e.g. `<p2pCall 57dab8b1-...>` */
+  describe(value: unknown): string;
+}
+
+export interface Matcher {
+  readonly type: string;
+  /** Appends one Mismatch per difference found at or below `path`. */
+  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void;
+  /** What the matcher wants, in words. */
+  explain(ctx: MatchContext): string;
+  /** A representative expected value, for diffs; `ABSENT` when the key should not be there. */
+  sample(ctx: MatchContext): unknown;
+  /** The part of `actual` this matcher looks at (for focused diffs). */
+  project(actual: unknown): unknown;
+}
+
+/** Marker for "key absent" in samples. */
+export const ABSENT = Symbol('absent');
+
+function typeOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+export class ObjectMatcher implements Matcher {
+  readonly type = 'object';
+  constructor(readonly entries: ReadonlyArray<readonly [string, Matcher]>) {}
+  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
+    if (typeOf(actual) !== 'object') {
+      out.push({ path, expected: 'an object', actual: ctx.describe(actual) });
+      return;
+    }
+    const obj = actual as Record<string, unknown>;
+    for (const [key, m] of this.entries) {
+      const child = path ? `${path}.${key}` : key;
+      const value = obj[key];
+      if (value === undefined && !acceptsAbsent(m)) {
+        out.push({ path: child, expected: m.explain(ctx), actual: 'nothing (the property is missing)' });
+      } else {
+        m.match(value, child, ctx, out);
+      }
+    }
+  }
+  explain(): string {
+    return `an object with ${this.entries.map(([k]) => k).join(', ')}`;
+  }
+  sample(ctx: MatchContext): unknown {
+    const out: Record<string, unknown> = {};
+    for (const [k, m] of this.entries) {
+      const s = m.sample(ctx);
+      if (s !== ABSENT) out[k] = s;
+    }
+    return out;
+  }
+  project(actual: unknown): unknown {
+    if (typeOf(actual) !== 'object') return actual;
+    const obj = actual as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const [k, m] of this.entries) if (obj[k] !== undefined) out[k] = m.project(obj[k]);
+    return out;
+  }
+}
+
+export class ArrayMatcher implements Matcher {
+  readonly type = 'array';
+  constructor(readonly items: readonly Matcher[]) {}
+  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
+    if (!Array.isArray(actual)) {
+      out.push({ path, expected: `an array of ${this.items.length}`, actual: ctx.describe(actual) });
+      return;
+    }
+    if (actual.length !== this.items.length) {
+      out.push({ path, expected: `${this.items.length} item(s)`, actual: `${actual.length} item(s)` });
+    }
+    const n = Math.min(actual.length, this.items.length);
+    for (let i = 0; i < n; i++) this.items[i]!.match(actual[i], `${path}[${i}]`, ctx, out);
+  }
+  explain(): string {
+    return `an array of ${this.items.length}`;
+  }
+  sample(ctx: MatchContext): unknown {
+    return this.items.map((m) => m.sample(ctx));
+  }
+  project(actual: unknown): unknown {
+    if (!Array.isArray(actual)) return actual;
+    return actual.map((v, i) => (this.items[i] ? this.items[i]!.project(v) : v));
+  }
+}
+
+/** A literal (possibly templated) value. Strings that are ids compare as ids. */
+export class EqualsMatcher implements Matcher {
+  readonly type = 'equals';
+  constructor(readonly expected: Render) {}
+  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
+    const want = this.expected(ctx.scope);
+    if (!valuesEqual(want, actual)) out.push({ path, expected: ctx.describe(want), actual: ctx.describe(actual) });
+  }
+  explain(ctx: MatchContext): string {
+    return ctx.describe(this.expected(ctx.scope));
+  }
+  sample(ctx: MatchContext): unknown {
+    return this.expected(ctx.scope);
+  }
+  project(actual: unknown): unknown {
+    return actual;
+  }
+}
+
+/** `{$id: name}`: the id held by `name`, in any spelling, or a `/app|communications/calls/{id}` path. */
+export class IdMatcher implements Matcher {
+  readonly type = 'id';
+  constructor(readonly name: string) {}
+  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
+    const want = String(ctx.scope.get(this.name));
+    if (typeof actual !== 'string' || !sameId(want, actual)) {
+      out.push({ path, expected: ctx.describe(want), actual: ctx.describe(actual) });
+    }
+  }
+  explain(ctx: MatchContext): string {
+    return ctx.describe(String(ctx.scope.get(this.name)));
+  }
+  sample(ctx: MatchContext): unknown {
+    return ctx.scope.get(this.name);
+  }
+  project(actual: unknown): unknown {
+    return actual;
+  }
+}
+
+export class AbsentMatcher implements Matcher {
+  readonly type = 'absent';
+  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
+    if (actual !== undefined) out.push({ path, expected: 'no such property', actual: ctx.describe(actual) });
+  }
+  explain(): string {
+    return 'no such property';
+  }
+  sample(): unknown {
+    return ABSENT;
+  }
+  project(actual: unknown): unknown {
+    return actual;
+  }
+}
+
+/** `{$empty: true}`: absent, null, "", [] or {}. */
+export class EmptyMatcher implements Matcher {
+  readonly type = 'empty';
+  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
+    if (!isEmpty(actual)) out.push({ path, expected: 'nothing (absent or empty)', actual: ctx.describe(actual) });
+  }
+  explain(): string {
+    return 'nothing (absent or empty)';
+  }
+  sample(): unknown {
+    return ABSENT;
+  }
+  project(actual: unknown): unknown {
+    return actual;
+  }
+}
+
+export class PresentMatcher implements Matcher {
+  readonly type = 'present';
+  match(actual: unknown, path: string, _ctx: MatchContext, out: Mismatch[]): void {
+    if (actual === undefined || actual === null) out.push({ path, expected: 'a value', actual: 'nothing' });
+  }
+  explain(): string {
+    return 'any value';
+  }
+  sample(): unknown {
+    return '<any>';
+  }
+  project(actual: unknown): unknown {
+    return actual;
+  }
+}
+
+export class TypeMatcher implements Matcher {
+  readonly type = 'type';
+  constructor(readonly want: string) {}
+  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
+    if (typeOf(actual) !== this.want) out.push({ path, expected: `a ${this.want}`, actual: ctx.describe(actual) });
+  }
+  explain(): string {
+    return `a ${this.want}`;
+  }
+  sample(): unknown {
+    return `<${this.want}>`;
+  }
+  project(actual: unknown): unknown {
+    return actual;
+  }
+}
+
+export class RegexMatcher implements Matcher {
+  readonly type = 'regex';
+  constructor(readonly regex: RegExp) {}
+  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
+    if (typeof actual !== 'string' || !this.regex.test(actual)) {
+      out.push({ path, expected: `a string matching ${this.regex}`, actual: ctx.describe(actual) });
+    }
+  }
+  explain(): string {
+    return `a string matching ${this.regex}`;
+  }
+  sample(): unknown {
+    return `<matching ${this.regex}>`;
+  }
+  project(actual: unknown): unknown {
+    return actual;
+  }
+}
+
+export class OneOfMatcher implements Matcher {
+  readonly type = 'oneOf';
+  constructor(readonly options: Render) {}
+  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
+    const options = this.options(ctx.scope) as unknown[];
+    if (!options.some((o) => valuesEqual(o, actual))) out.push({ path, expected: this.explain(ctx), actual: ctx.describe(actual) });
+  }
+  explain(ctx: MatchContext): string {
+    return `one of ${(this.options(ctx.scope) as unknown[]).map((o) => ctx.describe(o)).join(', ')}`;
+  }
+  sample(ctx: MatchContext): unknown {
+    return (this.options(ctx.scope) as unknown[])[0];
+  }
+  project(actual: unknown): unknown {
+    return actual;
+  }
+}
+
+/** `{$eq: value}`: deep equality (no partial objects). */
+export class DeepEqualMatcher implements Matcher {
+  readonly type = 'eq';
+  constructor(readonly expected: Render) {}
+  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
+    const want = this.expected(ctx.scope);
+    if (!deepEqual(want, actual)) out.push({ path, expected: `exactly ${ctx.describe(want)}`, actual: ctx.describe(actual) });
+  }
+  explain(ctx: MatchContext): string {
+    return `exactly ${ctx.describe(this.expected(ctx.scope))}`;
+  }
+  sample(ctx: MatchContext): unknown {
+    return this.expected(ctx.scope);
+  }
+  project(actual: unknown): unknown {
+    return actual;
+  }
+}
+
+export class LengthMatcher implements Matcher {
+  readonly type = 'length';
+  constructor(readonly length: number) {}
+  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
+    const len = Array.isArray(actual) || typeof actual === 'string' ? actual.length : undefined;
+    if (len !== this.length) out.push({ path, expected: `length ${this.length}`, actual: len === undefined ? ctx.describe(actual) : `length ${len}` });
+  }
+  explain(): string {
+    return `length ${this.length}`;
+  }
+  sample(): unknown {
+    return `<length ${this.length}>`;
+  }
+  project(actual: unknown): unknown {
+    return actual;
+  }
+}
+
+/** Several operators on one value, e.g. `{$type: string, $regex: ...}`. */
+export class AllOfMatcher implements Matcher {
+  readonly type = 'allOf';
+  constructor(readonly matchers: readonly Matcher[]) {}
+  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
+    for (const m of this.matchers) m.match(actual, path, ctx, out);
+  }
+  explain(ctx: MatchContext): string {
+    return this.matchers.map((m) => m.explain(ctx)).join(' and ');
+  }
+  sample(ctx: MatchContext): unknown {
+    return this.matchers[0]!.sample(ctx);
+  }
+  project(actual: unknown): unknown {
+    return actual;
+  }
+}
+
+function acceptsAbsent(m: Matcher): boolean {
+  if (m instanceof AllOfMatcher) return m.matchers.every(acceptsAbsent);
+  return m.type === 'absent' || m.type === 'empty';
+}
+
+function isEmpty(v: unknown): boolean {
+  if (v === undefined || v === null || v === '') return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (typeof v === 'object') return Object.keys(v).length === 0;
+  return false;
+}
+
+/** Equality on meaning: ids compare as ids, everything else strictly (objects deeply). */
+export function valuesEqual(want: unknown, actual: unknown): boolean {
+  if (typeof want === 'string' && typeof actual === 'string' && isGuidLike(want)) return sameId(want, actual);
+  return deepEqual(want, actual);
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((v, i) => deepEqual(v, bb[i]));
+  }
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}

@@ -1,0 +1,67 @@
+/**
+ * A flow compiled for execution: templates and matchers built, names checked. Produced by
+ * harness/flow/compile.ts; consumed by the engine.
+ */
+import type { Render } from '../flow/templates.js';
+import type { Matcher } from './matchers.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+interface StepBase {
+  /** 0-based index among the flow's top-level steps */
+  index: number;
+  name: string;
+  /** JSON pointer of the step in the flow file, e.g. /steps/4 */
+  pointer: string;
+  timeoutMs: number;
+}
+
+export interface CompiledExpect extends StepBase {
+  kind: 'expect';
+  method: HttpMethod;
+  /** renders the expected path, e.g. /beta/app/calls/57dab8b1-.../answer */
+  path: Render;
+  /** the path as written in the flow file, for messages */
+  pathTemplate: string;
+  body?: Matcher;
+  headers: ReadonlyArray<readonly [string, Matcher]>;
+  /** `optional`: a missing value binds the name to nothing instead of failing the step */
+  captures: ReadonlyArray<{ name: string; source: string; optional: boolean; segments: ReadonlyArray<string | number> }>;
+  respond: { status: number; headers?: Render; body?: Render };
+}
+
+export interface CompiledNotify extends StepBase {
+  kind: 'notify';
+  /** 'auto': the callback the bot registered for the call, else the webhook */
+  to: 'auto' | 'webhook' | Render;
+  headers?: Render;
+  body: Render;
+}
+
+export interface CompiledTrigger extends StepBase {
+  kind: 'trigger';
+  method: HttpMethod;
+  path: Render;
+  headers?: Render;
+  body?: Render;
+}
+
+export interface CompiledUnordered extends StepBase {
+  kind: 'unordered';
+  expects: CompiledExpect[];
+}
+
+export type CompiledStep = CompiledExpect | CompiledNotify | CompiledTrigger | CompiledUnordered;
+
+export interface CompiledFlow {
+  name: string;
+  description: string;
+  file: string;
+  api?: 'v1.0' | 'beta';
+  unmatched: 'fail' | 'ignore';
+  quietMs: number;
+  /** names of ids minted fresh for every run */
+  ids: readonly string[];
+  values: Readonly<Record<string, string | number | boolean>>;
+  steps: CompiledStep[];
+}

@@ -1,0 +1,59 @@
+/**
+ * The engine's edges. Transports turn what they receive into an InboundRequest and write the
+ * OutboundResponse back; the engine reaches the bot only through an HttpClient. The engine imports
+ * no transport: these interfaces are all it knows of them.
+ */
+
+/** A request the bot sent to Graph or to the token endpoint, as any transport hands it over. */
+export interface InboundRequest {
+  method: string;
+  /** path and query as sent, without origin: /beta/app/calls/{id}/answer, /{tenant}/oauth2/v2.0/token */
+  path: string;
+  /** header names lower-case */
+  headers: Record<string, string>;
+  /** raw body text ('' when none) */
+  rawBody: string;
+  /** parsed JSON body when the text is JSON; undefined otherwise */
+  body: unknown;
+  /** which service the bot meant to reach */
+  service: 'graph' | 'login';
+  /** how it reached us: 'nock', 'gateway', ... */
+  via: string;
+}
+
+export interface OutboundResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** JSON-serialisable body, a string sent as-is, or undefined for none */
+  body?: unknown;
+}
+
+/** One HTTP exchange from the harness to the bot (notification or trigger). */
+export interface BotRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+}
+
+export interface BotResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  latencyMs: number;
+}
+
+/** Thrown by an HttpClient when no HTTP answer came: refused, reset, timed out, forbidden host. */
+export class BotUnreachableError extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'timeout' | 'refused' | 'forbidden-host' | 'network',
+  ) {
+    super(message);
+  }
+}
+
+export interface HttpClient {
+  send(req: BotRequest): Promise<BotResponse>;
+}

@@ -1,0 +1,135 @@
+/**
+ * The Playwright side of `callreplay run`: one test per flow, one test.step per flow step, the
+ * exchange attached to every test. A worker-scoped fixture starts the harness (gateway) and the
+ * bot once per worker and stops both at the end, whatever happened.
+ */
+import { readFileSync } from 'node:fs';
+import { test as base, type TestInfo } from '@playwright/test';
+import { formatFinding, type Finding } from '../engine/findings.js';
+import type { FlowRun } from '../engine/flow-run.js';
+import type { CompiledFlow, CompiledStep } from '../engine/plan.js';
+import { parseFlow } from '../flow/load-flow.js';
+import { BotProcess } from '../bot/bot-process.js';
+import { renderSequenceDiagram } from '../report/sequence-diagram.js';
+import { Harness } from './harness.js';
+import { readRunConfig, type RunConfig } from './run-config.js';
+import { freePort } from './free-port.js';
+
+interface BotUnderTest {
+  webhookUrl: string;
+  process?: BotProcess;
+}
+
+interface WorkerFixtures {
+  callreplay: { harness: Harness; bot: BotUnderTest; config: RunConfig };
+}
+
+/** A step failure: its message is the finding, without a stack pointing into the harness. */
+class FlowFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FlowFailure';
+    this.stack = `${this.name}: ${message}`;
+  }
+}
+
+const test = base.extend<object, WorkerFixtures>({
+  callreplay: [
+    async ({}, use) => {
+      const config = readRunConfig();
+      const harness = await Harness.start({ transport: 'gateway', graphPort: config.graphPort, loginPort: config.loginPort, botAppId: config.appId });
+      let bot: BotUnderTest | undefined;
+      try {
+        bot = await startBot(config, harness);
+        await use({ harness, bot, config });
+      } finally {
+        await bot?.process?.stop();
+        await harness.close();
+      }
+    },
+    { scope: 'worker', timeout: 120_000 },
+  ],
+});
+
+async function startBot(config: RunConfig, harness: Harness): Promise<BotUnderTest> {
+  if (!config.bot.command) return { webhookUrl: config.bot.url! };
+  const port = config.bot.url ? Number(new URL(config.bot.url).port) : await freePort();
+  const webhookUrl = config.bot.url ?? `http://127.0.0.1:${port}${config.bot.webhookPath}`;
+  const process = await BotProcess.start({
+    command: config.bot.command,
+    env: harness.botEnvironment(port),
+    readyUrl: webhookUrl,
+    readyTimeoutMs: config.bot.readyTimeoutMs,
+  });
+  return { webhookUrl, process };
+}
+
+/** Declares one test per flow of the run. Call it from a spec file in suites/. */
+export function defineFlowTests(): void {
+  const config = readRunConfig();
+  for (const file of config.flows) {
+    const flow = parseFlow(readFileSync(file, 'utf8'), file);
+    const annotation = [
+      { type: 'flow', description: flow.name },
+      { type: 'flow-file', description: file },
+      { type: 'mode', description: config.transport },
+      { type: 'bot', description: config.bot.label },
+    ];
+    test(`${flow.name}: ${flow.description}`, { annotation }, async ({ callreplay }, testInfo) => {
+      test.setTimeout(flowBudgetMs(flow));
+      await runFlowAsTest(flow, callreplay.harness, callreplay.bot, testInfo);
+    });
+  }
+}
+
+async function runFlowAsTest(flow: CompiledFlow, harness: Harness, bot: BotUnderTest, testInfo: TestInfo): Promise<void> {
+  const run = harness.createRun(flow, bot.webhookUrl);
+  const outputMark = bot.process?.mark() ?? 0;
+  try {
+    if (bot.process && !bot.process.running) throw new FlowFailure(`the bot is not running (${bot.process.exitDescription})`);
+    for (const step of run.steps) {
+      await test.step(stepTitle(step), async () => {
+        const outcome = await run.runStep(step.index);
+        if (outcome.status === 'failed') throw new FlowFailure(formatFinding(outcome.finding!) + botExitNote(bot));
+      }, { box: true });
+    }
+    await test.step('no further requests', async () => {
+      const outcome = await run.finish();
+      if (outcome.status === 'failed') throw new FlowFailure(formatFinding(outcome.findings[0]!) + botExitNote(bot));
+    }, { box: true });
+  } finally {
+    harness.release(run);
+    await attachExchange(run, testInfo, bot.process?.logSince(outputMark));
+  }
+}
+
+function botExitNote(bot: BotUnderTest): string {
+  return bot.process && !bot.process.running ? `\n(the bot process ${bot.process.exitDescription})` : '';
+}
+
+async function attachExchange(run: FlowRun, testInfo: TestInfo, botOutput: string | undefined): Promise<void> {
+  const findings: Finding[] = run.findings;
+  await testInfo.attach('sequence.html', { body: renderSequenceDiagram(run.transcript, { findings }), contentType: 'text/html' });
+  await testInfo.attach('findings.json', { body: JSON.stringify(findings, null, 2), contentType: 'application/json' });
+  await testInfo.attach('transcript.json', { body: JSON.stringify(run.transcript, null, 2), contentType: 'application/json' });
+  if (botOutput !== undefined) await testInfo.attach('bot-output.txt', { body: botOutput || '(the bot printed nothing during this flow)', contentType: 'text/plain' });
+}
+
+export function stepTitle(step: CompiledStep): string {
+  const n = `${step.index + 1}.`;
+  switch (step.kind) {
+    case 'notify':
+      return `${n} notify: ${step.name}`;
+    case 'expect':
+      return `${n} expect ${step.method} ${step.pathTemplate} (${step.name})`;
+    case 'unordered':
+      return `${n} expect in any order: ${step.name}`;
+    case 'trigger':
+      return `${n} trigger: ${step.name}`;
+  }
+}
+
+/** A test timeout that lets every step use its own timeout, plus slack. */
+function flowBudgetMs(flow: CompiledFlow): number {
+  return flow.steps.reduce((sum, s) => sum + s.timeoutMs, 0) + flow.quietMs + 15_000;
+}
