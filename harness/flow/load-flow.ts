@@ -47,7 +47,7 @@ export async function loadFlowFile(file: string): Promise<CompiledFlow> {
 
 /** Parses, validates and compiles flow text. `file` is used in messages. */
 export function parseFlow(text: string, file: string): CompiledFlow {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const err = doc.errors[0]!;
     const pos = err.linePos?.[0];

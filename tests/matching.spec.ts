@@ -1,0 +1,60 @@
+// Matching on meaning: ids, paths, legacy names, matchers and their explanations.
+import { expect, test } from '@playwright/test';
+import { canonicalBody, canonicalPath, pathShape } from '../harness/engine/canonical.js';
+import { normalizeId, sameId } from '../harness/engine/ids.js';
+import { compileMatcher } from '../harness/flow/compile.js';
+import type { Mismatch } from '../harness/engine/findings.js';
+
+const id = '57dab8b1-894c-409a-b240-bd8beae78896';
+
+test('ids compare case-insensitively, with or without hyphens, or as a call path', () => {
+  expect(sameId(id, '57DAB8B1894C409AB240BD8BEAE78896')).toBe(true);
+  expect(sameId(id, '/app/calls/57DAB8B1894C409AB240BD8BEAE78896')).toBe(true);
+  expect(sameId(id, '/communications/calls/' + id.toUpperCase())).toBe(true);
+  expect(sameId(id, '57dab8b1-894c-409a-b240-bd8beae78897')).toBe(false);
+  expect(normalizeId('{' + id + '}')).toBe('57dab8b1894c409ab240bd8beae78896');
+});
+
+test('paths: /app = /communications on beta only, namespaced actions, id spelling', () => {
+  expect(canonicalPath(`/beta/app/calls/${id}/answer`)).toBe(canonicalPath(`/beta/communications/calls/${id.toUpperCase().replace(/-/g, '')}/microsoft.graph.answer`));
+  expect(canonicalPath(`/v1.0/app/calls/${id}/answer`)).not.toBe(canonicalPath(`/v1.0/communications/calls/${id}/answer`));
+  expect(canonicalPath(`/beta/app/calls/${id}/answer/?x=1`)).toBe(`/beta/communications/calls/${normalizeId(id)}/answer`);
+  expect(pathShape(canonicalPath(`/beta/app/calls/${id}/participants/invite`))).toBe('/beta/communications/calls/{id}/participants/invite');
+});
+
+test("the 2019 beta names equal today's", () => {
+  expect(canonicalBody({ callback: 'https://bot/api/calls', acceptModalities: ['audio'], x: { callback: 'y' } })).toEqual({
+    callbackUri: 'https://bot/api/calls',
+    acceptedModalities: ['audio'],
+    x: { callbackUri: 'y' },
+  });
+  const untouched = { callbackUri: 'a' };
+  expect(canonicalBody(untouched)).toBe(untouched);
+});
+
+test('matchers report each difference with its path and explain themselves', () => {
+  const scope = new Map<string, unknown>([['p2pCall', id], ['caller', '8a34a46b-3d17-4adc-8dce-dc4e7d572698']]);
+  const ctx = { scope, describe: (v: unknown) => (typeof v === 'string' && sameId(v, id) ? `p2pCall (${id})` : JSON.stringify(v)) };
+  const m = compileMatcher(
+    { participants: [{ identity: { user: { id: { $id: 'caller' } } }, replacesCallId: { $id: 'p2pCall' } }], mediaConfig: { $absent: true }, requestedModalities: { $empty: true } },
+    '/body',
+    () => {},
+  );
+  const ok: Mismatch[] = [];
+  m.match({ participants: [{ identity: { user: { id: '8A34A46B3D174ADC8DCEDC4E7D572698' } }, replacesCallId: `/app/calls/${id}` }], requestedModalities: [] }, 'body', ctx, ok);
+  expect(ok).toEqual([]);
+
+  const bad: Mismatch[] = [];
+  m.match({ participants: [{ identity: { user: { id: 'someone' } }, replacesCallId: 'other' }, {}], mediaConfig: {}, requestedModalities: ['audio'] }, 'body', ctx, bad);
+  expect(bad.map((b) => b.path)).toEqual([
+    'body.participants',
+    'body.participants[0].identity.user.id',
+    'body.participants[0].replacesCallId',
+    'body.mediaConfig',
+    'body.requestedModalities',
+  ]);
+  expect(bad[0]).toMatchObject({ expected: '1 item(s)', actual: '2 item(s)' });
+  expect(bad[2]).toMatchObject({ expected: `p2pCall (${id})`, actual: '"other"' });
+  expect(bad[3]).toMatchObject({ expected: 'no such property' });
+  expect(m.explain(ctx)).toBe('an object with participants, mediaConfig, requestedModalities');
+});

@@ -1,0 +1,434 @@
+/**
+ * Self-checks for the report renderers: the sequence diagram page (rendered in a real Chromium)
+ * and the results.json reporter (run inside a throw-away Playwright project).
+ */
+import { test, expect, chromium } from '@playwright/test';
+import type { Browser, Locator } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Transcript, TranscriptEntry } from '../harness/engine/transcript.js';
+import type { Finding } from '../harness/engine/findings.js';
+import { formatFinding } from '../harness/engine/findings.js';
+import {
+  renderSequenceDiagram,
+  renderSequenceSvg,
+  idShortener,
+  BOT_LANE_TITLE,
+  GRAPH_LANE_TITLE,
+} from '../harness/report/sequence-diagram.js';
+import ResultsReporter, { RESULTS_FILE_ENV } from '../harness/report/results-reporter.js';
+import type { ResultsFile } from '../harness/report/results-reporter.js';
+
+/** a computed CSS property of the first element of a locator (no DOM lib in this tsconfig) */
+function css(locator: Locator, prop: string): Promise<string> {
+  return locator.first().evaluate(
+    (el, p) => (globalThis as unknown as { getComputedStyle(e: unknown): Record<string, string> }).getComputedStyle(el)[p] ?? '',
+    prop,
+  );
+}
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const CHROMIUM = '/usr/bin/chromium';
+
+const P2P_ID = '57dab8b1-1c5e-4d0e-9a6b-2f3c4d5e6f70';
+const MEETING_ID = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+const BOT = 'http://127.0.0.1:3978';
+const RAW_HOSTILE = '<img src="http://203.0.113.9/y.png" onerror="window.__pwned = 3"></pre><script>window.__pwned = 4</script>';
+
+function transcript(): Transcript {
+  const entries: TranscriptEntry[] = [
+    { seq: 0, at: 1.2, from: 'bot', to: 'graph', kind: 'token-request', method: 'POST', url: '/tenant-1/oauth2/v2.0/token', label: 'token' },
+    { seq: 1, at: 2.0, from: 'graph', to: 'bot', kind: 'token-response', status: 200, latencyMs: 0.8, label: 'token issued', body: { access_token: 'eyJ...' } },
+    { seq: 2, at: 3.5, from: 'graph', to: 'bot', kind: 'trigger', method: 'POST', url: `${BOT}/api/joinMeeting`, label: 'join meeting', body: { meetingId: MEETING_ID } },
+    // a raw-text (not JSON) body from the bot
+    { seq: 3, at: 9.9, from: 'bot', to: 'graph', kind: 'trigger-response', status: 200, latencyMs: 6.4, label: 'ok', body: RAW_HOSTILE },
+    {
+      seq: 4, at: 12.0, from: 'graph', to: 'bot', kind: 'notification', step: 0, method: 'POST', url: `${BOT}/api/calls`,
+      headers: { 'content-type': 'application/json', authorization: 'Bearer abc' },
+      // the id in upper case: must still be shortened
+      label: `incoming call ${P2P_ID.toUpperCase()}`,
+      body: { value: [{ changeType: 'created', resourceUrl: `/communications/calls/${P2P_ID}` }] },
+    },
+    { seq: 5, at: 13.4, from: 'bot', to: 'graph', kind: 'ack', step: 0, status: 202, latencyMs: 1.4, label: 'ack' },
+    {
+      seq: 6, at: 20.0, from: 'bot', to: 'graph', kind: 'request', step: 1, method: 'POST',
+      // the id without hyphens
+      url: `/v1.0/communications/calls/${P2P_ID.replace(/-/g, '')}/answer`, label: 'answer',
+      headers: { authorization: 'Bearer token-1' }, body: { callbackUri: `${BOT}/api/calls` },
+    },
+    { seq: 7, at: 20.5, from: 'graph', to: 'bot', kind: 'response', step: 1, status: 202, latencyMs: 0.5, label: 'accepted' },
+    {
+      seq: 8, at: 31.0, from: 'bot', to: 'graph', kind: 'request', step: 2, method: 'POST',
+      url: `/v1.0/communications/calls/${P2P_ID}/transfer`, label: 'transfer <b>now</b>', failed: true,
+      body: {
+        transferTarget: { replacesCallId: MEETING_ID },
+        note: '<script>window.__pwned = 1; alert(1)</script>',
+        img: '<img src="http://203.0.113.9/x.png" onerror="window.__pwned = 2">',
+      },
+    },
+    { seq: 9, at: 31.6, from: 'graph', to: 'bot', kind: 'response', step: 2, status: 400, latencyMs: 0.6, label: 'rejected' },
+  ];
+  return {
+    flow: 'p2p-to-meeting-transfer',
+    startedAt: '2025-01-02T03:04:05.000Z',
+    entries,
+    idNames: { [P2P_ID]: 'p2pCall', [MEETING_ID]: 'meetingCall' },
+  };
+}
+
+const FINDING: Finding = {
+  kind: 'incorrect',
+  step: 3,
+  stepName: 'transfer',
+  message: 'transfer body differs from the recording',
+  mismatches: [{ path: 'body.transferTarget.replacesCallId', expected: '{p2pCall}', actual: '{meetingCall} <i>x</i>' }],
+  received: { method: 'POST', url: `/v1.0/communications/calls/${P2P_ID}/transfer` },
+  diff: '- "replacesCallId": "{p2pCall}"\n+ "replacesCallId": "{meetingCall}"',
+};
+
+test.describe('sequence diagram', () => {
+  let browser: Browser;
+  let dir: string;
+
+  test.beforeAll(async () => {
+    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    });
+    dir = mkdtempSync(join(tmpdir(), 'callreplay-seq-'));
+  });
+
+  test.afterAll(async () => {
+    await browser?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the static page is self-contained and escapes everything', () => {
+    const html = renderSequenceDiagram(transcript(), { findings: [FINDING] });
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    // no script element at all: the hostile one is escaped
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain('&lt;script&gt;window.__pwned = 1; alert(1)&lt;/script&gt;');
+    expect(html).not.toMatch(/<img/i);
+    expect(html).not.toMatch(/<b>now/);
+    // nothing that could load anything
+    expect(html).not.toMatch(/<[a-z][^>]*\ssrc\s*=/i);
+    expect(html).not.toMatch(/url\(|@import|<link|<iframe|<object|<embed/i);
+    const hrefs = [...html.matchAll(/\shref="([^"]*)"/g)].map((m) => m[1]);
+    expect(hrefs.length).toBeGreaterThan(0);
+    for (const h of hrefs) expect(h).toMatch(/^#e\d+$/);
+  });
+
+  test('renders in Chromium from a file:// URL: lanes, arrows, styles, id names, no script, no network', async () => {
+    const t = transcript();
+    const file = join(dir, 'sequence.html');
+    writeFileSync(file, renderSequenceDiagram(t, { findings: [FINDING] }));
+    const fileUrl = pathToFileURL(file).href;
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const requests: string[] = [];
+    const dialogs: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await page.goto(fileUrl);
+
+    // the two lanes
+    await expect(page.locator('svg .lane text', { hasText: GRAPH_LANE_TITLE }).first()).toBeVisible();
+    await expect(page.locator('svg .lane text').filter({ hasText: new RegExp(`^${BOT_LANE_TITLE}$`) }).first()).toBeVisible();
+    expect(GRAPH_LANE_TITLE).toBe('callreplay (as Microsoft Graph)');
+
+    // one arrow per entry, in order
+    const arrows = page.locator('svg g.msg');
+    await expect(arrows).toHaveCount(t.entries.length);
+    expect(await arrows.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-seq'))))).toEqual(t.entries.map((e) => e.seq));
+
+    // arrow direction: the ack goes bot (left) -> graph (right), the notification the other way
+    const lineX = (seq: number) =>
+      page.locator(`svg g.msg[data-seq="${seq}"] line`).first().evaluate((l) => [Number(l.getAttribute('x1')), Number(l.getAttribute('x2'))]);
+    const [ax1, ax2] = await lineX(5);
+    const [nx1, nx2] = await lineX(4);
+    expect(ax1!).toBeLessThan(ax2!);
+    expect(nx1!).toBeGreaterThan(nx2!);
+
+    // the failed arrow is red, with a marker; the others are not
+    const failed = page.locator('svg g.msg.failed');
+    await expect(failed).toHaveCount(1);
+    await expect(failed).toHaveAttribute('data-seq', '8');
+    const stroke = (seq: number) => css(page.locator(`svg g.msg[data-seq="${seq}"] line`), 'stroke');
+    expect(await stroke(8)).toBe('rgb(209, 36, 47)');
+    expect(await stroke(6)).not.toBe('rgb(209, 36, 47)');
+    await expect(failed.locator('text.mark')).toHaveText('✖');
+
+    // kinds are distinguishable: acks/responses dashed, notifications solid, tokens greyed, triggers coloured
+    const dash = (seq: number) => css(page.locator(`svg g.msg[data-seq="${seq}"] line`), 'strokeDasharray');
+    expect(await dash(4)).toBe('none');
+    expect(await dash(6)).toBe('none');
+    expect(await dash(5)).not.toBe('none');
+    expect(await dash(7)).not.toBe('none');
+    expect(Number(await css(page.locator('svg g.msg[data-seq="0"]'), 'opacity'))).toBeLessThan(1);
+    expect(Number(await css(page.locator('svg g.msg[data-seq="4"]'), 'opacity'))).toBe(1);
+    const triggerStroke = await stroke(2);
+    expect(new Set([triggerStroke, await stroke(4), await stroke(6), await stroke(0)]).size).toBe(4);
+
+    // id names instead of raw ids (upper case, without hyphens, with hyphens)
+    const svgText = (await page.locator('svg.crsd').textContent()) ?? '';
+    expect(svgText).toContain('incoming call {p2pCall}');
+    expect(svgText).toContain('POST /v1.0/communications/calls/{p2pCall}/answer');
+    expect(svgText).toContain('POST /v1.0/communications/calls/{p2pCall}/transfer');
+    expect(svgText).toContain('POST /api/calls');
+    expect(svgText).not.toMatch(/57dab8b1/i);
+    // status and latency, step numbers
+    await expect(page.locator('svg g.msg[data-seq="5"] text.meta')).toHaveText('202 · 1.4 ms');
+    await expect(page.locator('svg g.msg[data-seq="4"] text.gut').first()).toHaveText('step 1');
+    await expect(page.locator('svg g.msg[data-seq="8"] text.gut').first()).toHaveText('step 3');
+
+    // the hostile body is shown as text and did not run
+    const details = page.locator('details#e8');
+    await details.locator('summary').click();
+    await expect(details.locator('pre', { hasText: '<script>window.__pwned = 1; alert(1)</script>' })).toBeVisible();
+    await expect(details).toContainText('<img src=\\"http://203.0.113.9/x.png\\" onerror=\\"window.__pwned = 2\\">');
+    await page.locator('details#e3 summary').click();
+    expect(await page.locator('details#e3 pre').last().textContent()).toBe(RAW_HOSTILE);
+    await expect(details.locator('summary')).toContainText('transfer <b>now</b>');
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+    expect(await page.locator('script, img, b').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+
+    // headers pretty-printed
+    await page.locator('details#e4 summary').click();
+    await expect(page.locator('details#e4 pre', { hasText: 'content-type: application/json' })).toBeVisible();
+
+    // findings box with formatFinding text
+    const box = page.locator('section.findings');
+    await expect(box).toBeVisible();
+    expect(await box.locator('pre').first().textContent()).toBe(formatFinding(FINDING));
+    expect(await css(box, 'borderTopColor')).toBe('rgb(209, 36, 47)');
+
+    // no network: only the document itself
+    expect(requests).toEqual([fileUrl]);
+    await context.close();
+  });
+
+  test('page.setContent (as in an attachment viewer) makes no requests either', async () => {
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await page.setContent(renderSequenceDiagram(transcript(), { findings: [FINDING], title: 'custom <title>' }));
+    await expect(page.locator('h1')).toHaveText('custom <title>');
+    await expect(page).toHaveTitle('custom <title>');
+    await expect(page.locator('svg g.msg')).toHaveCount(10);
+    expect(requests).toEqual([]);
+    await page.close();
+  });
+
+  test('1,000 entries render fast and completely', async () => {
+    const base = transcript();
+    const entries: TranscriptEntry[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const src = base.entries[i % base.entries.length]!;
+      entries.push({ ...src, seq: i, at: i * 3.7, failed: i % 97 === 0 });
+    }
+    const big: Transcript = { ...base, entries };
+    renderSequenceDiagram(big); // warm up
+    const start = performance.now();
+    const html = renderSequenceDiagram(big, { findings: [FINDING] });
+    const ms = performance.now() - start;
+    expect(ms).toBeLessThan(300);
+
+    const file = join(dir, 'big.html');
+    writeFileSync(file, html);
+    const page = await browser.newPage();
+    await page.goto(pathToFileURL(file).href);
+    await expect(page.locator('svg g.msg')).toHaveCount(1000);
+    await expect(page.locator('svg g.msg.failed')).toHaveCount(entries.filter((e) => e.failed).length);
+    await expect(page.locator('details')).toHaveCount(1000);
+    // lane titles are repeated below a long diagram
+    await expect(page.locator('svg .lane')).toHaveCount(4);
+    await page.close();
+  });
+
+  test('renderSequenceSvg is a standalone SVG and ids are shortened in every form', () => {
+    const svg = renderSequenceSvg(transcript());
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.endsWith('</svg>')).toBe(true);
+    expect((svg.match(/<g class="msg /g) ?? []).length).toBe(10);
+
+    const shorten = idShortener({ [P2P_ID]: 'p2pCall', abc: 'short', '19-meeting-xyz': 'thread' });
+    expect(shorten(`a/${P2P_ID}/b`)).toBe('a/{p2pCall}/b');
+    expect(shorten(`a/${P2P_ID.toUpperCase()}/b`)).toBe('a/{p2pCall}/b');
+    expect(shorten(`a/${P2P_ID.replace(/-/g, '')}/b`)).toBe('a/{p2pCall}/b');
+    expect(shorten('x ABC y 19meetingxyz z 19-Meeting-XYZ')).toBe('x {short} y {thread} z {thread}');
+    expect(shorten('nothing known here 57dab8b1')).toBe('nothing known here 57dab8b1');
+    // an id given without hyphens still matches its hyphenated GUID form
+    expect(idShortener({ [P2P_ID.replace(/-/g, '')]: 'n' })(P2P_ID)).toBe('{n}');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+const FAILING_FINDING: Finding = {
+  kind: 'incorrect',
+  step: 9,
+  stepName: 'invite',
+  message: 'invite: replacesCallId is not the p2p call',
+  mismatches: [{ path: 'body.participants[0].replacesCallId', expected: '{p2pCall}', actual: '{meetingCall}' }],
+  received: { method: 'POST', url: '/v1.0/communications/calls/{meetingCall}/participants/invite' },
+  expected: 'POST /v1.0/communications/calls/{meetingCall}/participants/invite',
+};
+
+const BOT_OUTPUT = `${'A'.repeat(1000)}${'B'.repeat(3999)}Z`;
+
+function projectFiles(reporterPath: string): Record<string, string> {
+  const config = `
+export default {
+  testDir: '.',
+  testMatch: 'flows.spec.ts',
+  retries: 1,
+  workers: 1,
+  outputDir: 'test-results',
+  reporter: [['list'], [${JSON.stringify(reporterPath)}, { outputFile: 'out/results.json' }]],
+};
+`;
+  const spec = `
+import { test } from '@playwright/test';
+import { writeFileSync } from 'node:fs';
+
+test('flow a passes', {
+  annotation: [
+    { type: 'flow', description: 'flow-a' },
+    { type: 'flow-file', description: 'recordings/flow-a.yaml' },
+    { type: 'mode', description: 'in-process' },
+  ],
+}, async ({}, testInfo) => {
+  const findings = testInfo.outputPath('findings.json');
+  writeFileSync(findings, '[]');
+  await testInfo.attach('findings.json', { path: findings, contentType: 'application/json' });
+  const out = testInfo.outputPath('bot-output.txt');
+  writeFileSync(out, ${JSON.stringify(BOT_OUTPUT)});
+  await testInfo.attach('bot-output.txt', { path: out, contentType: 'text/plain' });
+});
+
+test('flow b fails', async ({}, testInfo) => {
+  testInfo.annotations.push(
+    { type: 'flow', description: 'flow-b' },
+    { type: 'flow-file', description: 'recordings/flow-b.yaml' },
+    { type: 'mode', description: 'gateway' },
+  );
+  const findings = ${JSON.stringify([FAILING_FINDING])};
+  await testInfo.attach('findings.json', { body: Buffer.from(JSON.stringify(findings)), contentType: 'application/json' });
+  await testInfo.attach('transcript.json', { body: JSON.stringify({ flow: 'flow-b', startedAt: '', entries: [], idNames: {} }), contentType: 'application/json' });
+  throw new Error('flow-b: 1 finding');
+});
+
+test('flow c passes on retry', { annotation: { type: 'flow', description: 'flow-c' } }, async ({}, testInfo) => {
+  await testInfo.attach('findings.json', { body: '[]', contentType: 'application/json' });
+  if (testInfo.retry === 0) throw new Error('first attempt fails');
+});
+
+test('bot that does not start', async () => {
+  throw new Error('\\u001b[31mthe bot did not start\\u001b[39m: exit code \\u001b[1m1\\u001b[22m');
+});
+
+test.skip('flow e is skipped', async () => {});
+`;
+  return {
+    'package.json': JSON.stringify({ name: 'callreplay-reporter-check', private: true, type: 'module' }),
+    'playwright.config.ts': config,
+    'flows.spec.ts': spec,
+  };
+}
+
+test.describe('results reporter', () => {
+  test('writes results.json for a real Playwright run', async () => {
+    test.setTimeout(120_000);
+    const dir = mkdtempSync(join(tmpdir(), 'callreplay-results-'));
+    try {
+      for (const [name, content] of Object.entries(projectFiles(join(REPO, 'harness/report/results-reporter.ts')))) {
+        writeFileSync(join(dir, name), content);
+      }
+      // let the throw-away project resolve @playwright/test from this repository
+      symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
+
+      const env: NodeJS.ProcessEnv = {};
+      for (const [k, v] of Object.entries(process.env)) {
+        if (/^(TEST_|PW_|PLAYWRIGHT_)/.test(k) || k === RESULTS_FILE_ENV || k === 'NODE_OPTIONS') continue;
+        env[k] = v;
+      }
+      env.CI = '1';
+      const run = spawnSync(process.execPath, [join(REPO, 'node_modules/@playwright/test/cli.js'), 'test', '-c', join(dir, 'playwright.config.ts')], {
+        cwd: dir,
+        env,
+        encoding: 'utf8',
+        timeout: 110_000,
+      });
+      const output = `${run.stdout}\n${run.stderr}`;
+      expect(run.status, output).toBe(1); // some tests failed
+
+      const file = join(dir, 'out/results.json');
+      expect(existsSync(file), output).toBe(true);
+      const results = JSON.parse(readFileSync(file, 'utf8')) as ResultsFile;
+
+      expect(results.tool).toBe('callreplay');
+      expect(results.version).toBe(1);
+      expect(results.status).toBe('failed');
+      expect(Number.isNaN(Date.parse(results.startedAt))).toBe(false);
+      expect(results.durationMs).toBeGreaterThan(0);
+      expect(results.summary).toEqual({ flows: 5, passed: 2, failed: 2, skipped: 1 });
+      expect(results.flows.map((f) => f.flow)).toEqual(['flow-a', 'flow-b', 'flow-c', 'bot that does not start', 'flow e is skipped']);
+
+      const [a, b, c, d, e] = results.flows;
+      expect(a).toMatchObject({ flow: 'flow-a', file: 'recordings/flow-a.yaml', mode: 'in-process', title: 'flow a passes', status: 'passed', retry: 0, failures: [], errors: [] });
+      expect(a!.botOutput).toBe(BOT_OUTPUT.slice(-4000));
+      expect(a!.botOutput).toHaveLength(4000);
+      expect(a!.botOutput!.endsWith('BZ')).toBe(true);
+      expect(a!.botOutput).not.toContain('A');
+
+      // failing test: the last retry counts, the findings become failures, the test error is not repeated
+      expect(b).toMatchObject({ flow: 'flow-b', file: 'recordings/flow-b.yaml', mode: 'gateway', title: 'flow b fails', status: 'failed', retry: 1, errors: [] });
+      expect(b!.failures).toEqual([
+        { step: 9, stepName: 'invite', kind: 'incorrect', message: FAILING_FINDING.message, text: formatFinding(FAILING_FINDING) },
+      ]);
+      expect(b!.failures[0]!.text).toContain('body.participants[0].replacesCallId: expected {p2pCall}, got {meetingCall}');
+      expect(b!.botOutput).toBeUndefined();
+
+      expect(c).toMatchObject({ flow: 'flow-c', status: 'passed', retry: 1, failures: [], errors: [] });
+      expect(c!.file).toBeUndefined();
+
+      // no annotations, no findings: the flow is the title and the errors are reported without ANSI codes
+      expect(d).toMatchObject({ flow: 'bot that does not start', title: 'bot that does not start', status: 'failed', retry: 1, failures: [] });
+      expect(d!.errors).toHaveLength(1);
+      expect(d!.errors[0]).toContain('the bot did not start: exit code 1');
+      expect(d!.errors[0]).not.toContain('\u001b');
+
+      expect(e).toMatchObject({ flow: 'flow e is skipped', status: 'skipped', failures: [], errors: [] });
+
+      // written atomically: no temp files left
+      expect(readdirSync(join(dir, 'out'))).toEqual(['results.json']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('output path: option, then env, then reports/results.json', () => {
+    const saved = process.env[RESULTS_FILE_ENV];
+    try {
+      delete process.env[RESULTS_FILE_ENV];
+      expect(new ResultsReporter().outputFile()).toBe(resolve(process.cwd(), 'reports/results.json'));
+      process.env[RESULTS_FILE_ENV] = 'ci/out.json';
+      expect(new ResultsReporter().outputFile()).toBe(resolve(process.cwd(), 'ci/out.json'));
+      expect(new ResultsReporter({ outputFile: 'x/r.json', configDir: '/some/where' }).outputFile()).toBe('/some/where/x/r.json');
+      expect(new ResultsReporter().printsToStdio()).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env[RESULTS_FILE_ENV];
+      else process.env[RESULTS_FILE_ENV] = saved;
+    }
+  });
+});
