@@ -147,23 +147,13 @@ export class FlowRun {
     this.wake();
   }
 
-  /** Records a finding that a transport or the Router detected for this run (e.g. no bearer token). */
-  reportFinding(kind: FindingKind, message: string, req?: InboundRequest): void {
-    const index = this.firstUnreleased();
-    const step = this.flow.steps[index];
-    this.fail({
-      kind,
-      step: step ? index + 1 : undefined,
-      stepName: step?.name,
-      message,
-      received: req ? { method: req.method, url: req.path, body: req.body } : undefined,
-    });
-  }
-
   // ---------------------------------------------------------------- requests from the bot
 
-  /** Matches a Graph request routed to this run and returns the answer. Hot path: keep it lean. */
-  handleRequest(req: InboundRequest): OutboundResponse {
+  /**
+   * Matches a Graph request routed to this run and returns the answer. `authProblem` is set by the
+   * Router when the request lacks the bearer token the harness issued. Hot path: keep it lean.
+   */
+  handleRequest(req: InboundRequest, authProblem?: string): OutboundResponse {
     const t0 = performance.now();
     const canonical = canonicalPath(req.path);
     const body = canonicalBody(req.body);
@@ -176,6 +166,18 @@ export class FlowRun {
     };
 
     if (this.failed) return respond(graphError(503, 'callreplay.flowFailed', `flow ${this.flow.name} already failed; see the report`));
+    if (authProblem) {
+      const k = this.firstUnreleased();
+      const step = this.flow.steps[Math.min(k, this.flow.steps.length - 1)]!;
+      this.fail({
+        kind: 'unauthorized',
+        step: step.index + 1,
+        stepName: step.name,
+        message: `${req.method} ${this.describePath(req.path)} ${authProblem}`,
+        received: { method: req.method, url: req.path, body: req.body },
+      });
+      return respond(graphError(401, 'InvalidAuthenticationToken', 'Access token validation failure (callreplay: see the report).'), step.index, true);
+    }
     if (this.state !== 'running') {
       if (this.flow.unmatched === 'ignore') return respond(defaultGraphAnswer(req.method, canonical, this.opts.graphBaseUrl, req.path));
       const last = this.flow.steps.length;

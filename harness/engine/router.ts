@@ -47,12 +47,7 @@ export class Router {
       this.strays.push({ request: req, reason });
       return graphError(404, '8522', `Call not found (callreplay: ${reason})`);
     }
-    const problem = this.tokens.problemWith(req.headers['authorization']);
-    if (problem) {
-      run.reportFinding('unauthorized', `${req.method} ${run.describePath(req.path)} ${problem}`, req);
-      return graphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience or missing token (callreplay).');
-    }
-    return run.handleRequest(req);
+    return run.handleRequest(req, this.tokens.problemWith(req.headers['authorization']));
   }
 
   /**
