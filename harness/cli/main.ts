@@ -91,7 +91,8 @@ async function main(argv: string[]): Promise<number> {
     .alias('h', 'help')
     .version()
     .fail((msg, err) => {
-      if (err) throw err;
+      // errors from command handlers come without a message: main() reports them
+      if (err && !msg) throw err;
       console.error(`callreplay: ${msg}\n(see callreplay --help)`);
       process.exit(EXIT.usage);
     })

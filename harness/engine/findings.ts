@@ -51,9 +51,9 @@ export function formatFinding(f: Finding): string {
   const lines: string[] = [];
   const where = f.step !== undefined ? `step ${f.step}${f.stepName ? ` (${f.stepName})` : ''}: ` : '';
   lines.push(`${where}${f.message}`);
-  for (const m of f.mismatches ?? []) {
-    lines.push(`  ${m.path}: expected ${m.expected}, got ${m.actual}`);
-  }
+  // a single difference is already the message; several are listed one per line
+  const mismatches = f.mismatches ?? [];
+  if (mismatches.length > 1) for (const m of mismatches) lines.push(`  ${m.path}: expected ${m.expected}, got ${m.actual}`);
   if (f.expected) lines.push(`  expected: ${f.expected}`);
   if (f.received) lines.push(`  received: ${f.received.method} ${f.received.url}`);
   if (f.diff) {

@@ -274,7 +274,7 @@ export class FlowRun {
         kind: 'incorrect',
         step: exp.index + 1,
         stepName: exp.name,
-        message: `${exp.name}: ${mismatches.map((m) => `${m.path}: expected ${m.expected}, got ${m.actual}`).join('; ')}`,
+        message: `${mismatches[0]!.path}: expected ${mismatches[0]!.expected}, got ${mismatches[0]!.actual}${mismatches.length > 1 ? ` (and ${mismatches.length - 1} more difference(s))` : ''}`,
         mismatches,
         received: { method: req.method, url: req.path, body: req.body },
         expected: this.explainExpect(exp),
@@ -315,11 +315,12 @@ export class FlowRun {
 
   private async notify(step: CompiledNotify): Promise<void> {
     await this.pendingAck; // notifications are delivered one at a time
-    if (this.failed) return;
+    if (step.delayMs > 0) await this.sleep(step.delayMs);
+    if (this.failed || this.state === 'ended') return;
     const body = step.body(this.scope);
     const url = this.notificationUrl(step, body);
     const headers = { 'content-type': 'application/json', ...(step.headers ? (step.headers(this.scope) as Record<string, string>) : {}) };
-    const entry = this.record('graph', 'bot', 'notification', { step: step.index, method: 'POST', url, headers, body, label: notificationLabel(body) });
+    const entry = this.record('graph', 'bot', 'notification', { step: step.index, method: 'POST', url, headers, body, label: notificationLabel(body, (id) => this.nameOfId(id)) });
     this.released[step.index] = true;
     const ack = this.exchange(step, { method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: step.timeoutMs }, 'ack', entry, 'notification');
     this.pendingAck = ack;
@@ -628,18 +629,18 @@ function actionLabel(method: string, canonical: string): string {
   return `${method === 'POST' ? '' : method + ' '}${rest.join('/') || canonical}`;
 }
 
-function notificationLabel(body: unknown): string {
+/** "p2pCall established", "meetingCall operation completed", "meetingCall roster", ... */
+function notificationLabel(body: unknown, nameOf: (id: string) => string | undefined): string {
   const values = (body as { value?: Array<Record<string, unknown>> }).value ?? [];
-  return (
-    values
-      .map((n) => {
-        const resource = String(n['resourceUrl'] ?? n['resource'] ?? '');
-        const data = n['resourceData'] as Record<string, unknown> | undefined;
-        const state = data && !Array.isArray(data) ? (data['state'] ?? data['status']) : undefined;
-        const what = resource.includes('/operations/') ? 'operation' : resource.endsWith('/participants') ? 'roster' : 'call';
-        return `${String(n['changeType'] ?? '')} ${what}${state ? ` ${String(state)}` : ''}`.trim();
-      })
-      .join(' + ') || 'notification'
-  );
+  const labels = values.map((n) => {
+    const resource = String(n['resourceUrl'] ?? n['resource'] ?? '');
+    const data = n['resourceData'] as Record<string, unknown> | undefined;
+    const state = data && !Array.isArray(data) ? (data['state'] ?? data['status']) : undefined;
+    const what = resource.includes('/operations/') ? 'operation' : resource.endsWith('/participants') ? 'roster' : 'call';
+    const id = /calls\/([^/?]+)/.exec(resource)?.[1];
+    const subject = id ? (nameOf(id) ?? what) : what;
+    const change = state === undefined ? String(n['changeType'] ?? '') : '';
+    return [subject, what === 'call' ? '' : what, change, state === undefined ? '' : String(state)].filter(Boolean).join(' ');
+  });
+  return labels.join(' + ') || 'notification';
 }
-

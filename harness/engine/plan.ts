@@ -35,6 +35,8 @@ export interface CompiledNotify extends StepBase {
   /** 'auto': the callback the bot registered for the call, else the webhook */
   to: 'auto' | 'webhook' | Render;
   headers?: Render;
+  /** milliseconds to wait before sending */
+  delayMs: number;
   body: Render;
 }
 

@@ -85,6 +85,7 @@ function compileStep(step: Step, index: number, pointer: string, defaultTimeout:
       timeoutMs: s.timeout ?? defaultTimeout,
       to: to as 'auto' | 'webhook' | Render,
       headers: s.headers ? compileValue(s.headers, `${p}/headers`, check) : undefined,
+      delayMs: s.delay ?? 0,
       body: compileValue(s.body, `${p}/body`, check),
     };
   }

@@ -102,6 +102,10 @@ export interface NotifyStep {
     [k: string]: string;
   };
   /**
+   * Milliseconds to wait before sending, as Graph takes time to act (e.g. to establish a call). A request the bot sends meanwhile for a later step is out of order.
+   */
+  delay?: number;
+  /**
    * The commsNotifications body (templates allowed).
    */
   body: {};

@@ -4,6 +4,7 @@
  * bot once per worker and stops both at the end, whatever happened.
  */
 import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { test as base, type TestInfo } from '@playwright/test';
 import { formatFinding, type Finding } from '../engine/findings.js';
 import type { FlowRun } from '../engine/flow-run.js';
@@ -107,12 +108,20 @@ function botExitNote(bot: BotUnderTest): string {
   return bot.process && !bot.process.running ? `\n(the bot process ${bot.process.exitDescription})` : '';
 }
 
+/** Attaches the exchange as files (the HTML report copies them into its data/ folder). */
 async function attachExchange(run: FlowRun, testInfo: TestInfo, botOutput: string | undefined): Promise<void> {
   const findings: Finding[] = run.findings;
-  await testInfo.attach('sequence.html', { body: renderSequenceDiagram(run.transcript, { findings }), contentType: 'text/html' });
-  await testInfo.attach('findings.json', { body: JSON.stringify(findings, null, 2), contentType: 'application/json' });
-  await testInfo.attach('transcript.json', { body: JSON.stringify(run.transcript, null, 2), contentType: 'application/json' });
-  if (botOutput !== undefined) await testInfo.attach('bot-output.txt', { body: botOutput || '(the bot printed nothing during this flow)', contentType: 'text/plain' });
+  const files: Array<[string, string, string]> = [
+    ['sequence.html', renderSequenceDiagram(run.transcript, { findings }), 'text/html'],
+    ['findings.json', JSON.stringify(findings, null, 2), 'application/json'],
+    ['transcript.json', JSON.stringify(run.transcript, null, 2), 'application/json'],
+  ];
+  if (botOutput !== undefined) files.push(['bot-output.txt', botOutput || '(the bot printed nothing during this flow)', 'text/plain']);
+  for (const [name, body, contentType] of files) {
+    const path = testInfo.outputPath(name);
+    await writeFile(path, body);
+    await testInfo.attach(name, { path, contentType });
+  }
 }
 
 export function stepTitle(step: CompiledStep): string {

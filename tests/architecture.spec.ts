@@ -1,0 +1,43 @@
+// Data flows one way: the engine imports no transport, reporter, runner, bot or CLI code, and
+// nothing reads ../shared (the project stands alone).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { expect, test } from '@playwright/test';
+
+const root = join(import.meta.dirname, '..');
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? (e.name === 'node_modules' || e.name === 'dist' ? [] : tsFiles(join(dir, e.name))) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+}
+
+test('the engine imports only itself, the flow templates (types), node built-ins and its libraries', () => {
+  const allowed = (spec: string) => spec.startsWith('./') || spec === '../flow/templates.js' || spec.startsWith('node:') || ['diff', 'jose'].includes(spec);
+  const offending: string[] = [];
+  for (const file of tsFiles(join(root, 'harness', 'engine'))) {
+    for (const spec of importsOf(file)) if (!allowed(spec)) offending.push(`${relative(root, file)} imports ${spec}`);
+  }
+  expect(offending).toEqual([]);
+});
+
+test('reporters and the flow loader do not import transports, the runner or the CLI', () => {
+  const offending: string[] = [];
+  for (const area of ['report', 'flow']) {
+    for (const file of tsFiles(join(root, 'harness', area))) {
+      for (const spec of importsOf(file)) if (/(transports|runner|cli|bot)\//.test(spec)) offending.push(`${relative(root, file)} imports ${spec}`);
+    }
+  }
+  expect(offending).toEqual([]);
+});
+
+test('nothing in the project reads ../shared', () => {
+  const files = [...tsFiles(join(root, 'harness')), ...tsFiles(join(root, 'examples')), ...tsFiles(join(root, 'suites')), ...tsFiles(join(root, 'scripts'))];
+  expect(files.length).toBeGreaterThan(20);
+  expect(files.filter((f) => /\.\.\/shared|\/work\/shared/.test(readFileSync(f, 'utf8'))).map((f) => relative(root, f))).toEqual([]);
+});

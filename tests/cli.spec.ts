@@ -1,0 +1,167 @@
+// The command line, end to end: real child processes, real bots, real report files.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { callreplay, repoRoot, tempDir } from './fixtures/cli.js';
+import { freePort } from '../harness/runner/free-port.js';
+
+interface Results {
+  status: string;
+  summary: { flows: number; passed: number; failed: number };
+  flows: Array<{ flow: string; status: string; mode: string; failures: Array<{ step: number; kind: string; message: string; text: string }>; errors: string[]; botOutput?: string }>;
+}
+const readResults = (dir: string) => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
+
+function processesMatching(marker: string): string[] {
+  return execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes(marker) && !l.includes('ps -eo'));
+}
+
+test('callreplay run, no arguments: every shipped flow passes against the reference bot and the reports are written', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const r = await callreplay(['run', '--report-dir', dir]);
+    expect(r.stdout).toContain('callreplay: 5 of 5 flow(s) passed');
+    expect(r.status).toBe(0);
+    expect(existsSync(join(dir, 'html', 'index.html'))).toBe(true);
+    const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testsuites [^>]*tests="5" failures="0"/);
+    const results = readResults(dir);
+    expect(results.summary).toMatchObject({ flows: 5, passed: 5, failed: 0 });
+    expect(results.flows.map((f) => f.flow).sort()).toEqual(['answer-incoming-call', 'invite-participants', 'join-meeting-without-media', 'p2p-to-meeting-transfer', 'p2p-to-meeting-transfer-v1']);
+    // the reference bot ran as a separate process: its output is in the report
+    expect(results.flows.find((f) => f.flow === 'p2p-to-meeting-transfer')!.botOutput).toContain('invited the caller');
+  } finally {
+    cleanup();
+  }
+});
+
+test('a defective bot started with --bot-command fails with exit 1, the step and the defect in the summary and results.json', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const command = `"${process.execPath}" --import tsx tests/fixtures/defective-bot-main.ts wrong-replaces-call-id`;
+    const r = await callreplay(['run', 'p2p-to-meeting-transfer', 'answer-incoming-call', '--bot-command', command, '--report-dir', dir]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('callreplay: 1 of 2 flow(s) passed');
+    expect(r.stdout).toMatch(/step 8 \(invite the caller into the meeting\): body\.participants\[0\]\.replacesCallId: expected p2pCall \([0-9a-f-]+\), got meetingCall/);
+    const transfer = readResults(dir).flows.find((f) => f.flow === 'p2p-to-meeting-transfer')!;
+    expect(transfer.status).toBe('failed');
+    expect(transfer.failures[0]).toMatchObject({ step: 8, kind: 'incorrect' });
+    expect(transfer.botOutput).toContain('[reference-bot]');
+  } finally {
+    cleanup();
+  }
+});
+
+test('a bot started by hand (--bot-url) is driven through fixed gateway ports', async () => {
+  const [graphPort, loginPort, botPort] = [await freePort(), await freePort(), await freePort()];
+  const bot = spawn(process.execPath, [join(repoRoot, 'dist', 'examples', 'reference-bot', 'main.js')], {
+    env: { ...process.env, PORT: String(botPort), GRAPH_BASE_URL: `http://127.0.0.1:${graphPort}`, LOGIN_BASE_URL: `http://127.0.0.1:${loginPort}`, BOT_APP_ID: randomUUID() },
+    stdio: 'pipe',
+  });
+  const { dir, cleanup } = tempDir();
+  try {
+    await new Promise<void>((resolve) => bot.stdout.on('data', (d) => String(d).includes('listening') && resolve()));
+    const r = await callreplay(['run', 'p2p-to-meeting-transfer-v1', '--bot-url', `http://127.0.0.1:${botPort}/api/calls`, '--graph-port', String(graphPort), '--login-port', String(loginPort), '--report-dir', dir]);
+    expect(r.stdout).toContain(`GRAPH_BASE_URL=http://127.0.0.1:${graphPort}`);
+    expect(r.status).toBe(0);
+  } finally {
+    bot.kill();
+    cleanup();
+  }
+});
+
+test('a bot that exits at start is reported as such, not as a hang', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const r = await callreplay(['run', 'answer-incoming-call', '--bot-command', `"${process.execPath}" -e "console.log('boom: missing config'); process.exit(3)"`, '--report-dir', dir]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/exited with code 3 before answering at http:\/\/127\.0\.0\.1:\d+\/api\/calls/);
+    expect(r.stdout).toContain('boom: missing config');
+    expect(readResults(dir).flows[0]!.errors.join('\n')).toContain('exited with code 3');
+  } finally {
+    cleanup();
+  }
+});
+
+test('a bot that never listens times out at start, and no process is left behind', async () => {
+  const marker = `callreplay-marker-${randomUUID()}`;
+  const { dir, cleanup } = tempDir();
+  try {
+    // a shell that starts a grandchild: the whole group must be stopped
+    const command = `"${process.execPath}" -e "setInterval(() => {}, 1000)" ${marker} & "${process.execPath}" -e "setInterval(() => {}, 1000)" ${marker}`;
+    const r = await callreplay(['run', 'answer-incoming-call', '--bot-command', command, '--ready-timeout', '1500', '--report-dir', dir]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/did not answer at http:\/\/127\.0\.0\.1:\d+\/api\/calls within 1500 ms/);
+    expect(processesMatching(marker)).toEqual([]);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a bot URL where nothing listens fails the first step with "connection refused"', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const port = await freePort();
+    const r = await callreplay(['run', 'answer-incoming-call', '--bot-url', `http://127.0.0.1:${port}/api/calls`, '--graph-port', '0', '--login-port', '0', '--report-dir', dir]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/step 1 \(incoming call\): could not deliver the notification "incoming call" to http:\/\/127\.0\.0\.1:\d+\/api\/calls: connection refused/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('bad flow files and bad usage exit 2 with a message naming the file, pointer or flag', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const good = readFileSync(join(repoRoot, 'recordings', 'answer-incoming-call.yaml'), 'utf8');
+    const unknownStep = join(dir, 'unknown-step.yaml');
+    writeFileSync(unknownStep, good.replace('  - expect:', '  - expectt:'));
+    const badTemplate = join(dir, 'bad-template.yaml');
+    writeFileSync(badTemplate, good.replace('path: /beta/app/calls/${call}/answer', 'path: /beta/app/calls/${cal}/answer'));
+    const schema = join(dir, 'schema.yaml');
+    writeFileSync(schema, good.replace('\nunmatched: ignore', '\nunmatched: sometimes'));
+
+    const v = await callreplay(['validate', unknownStep, badTemplate, schema, join(repoRoot, 'recordings', 'answer-incoming-call.yaml')]);
+    expect(v.status).toBe(2);
+    expect(v.stderr).toContain(`${unknownStep}: /steps/1: unknown step type "expectt"`);
+    expect(v.stderr).toContain(`${badTemplate}: /steps/1/expect/path: unknown name \${cal}`);
+    expect(v.stderr).toContain(`${schema}: /unmatched: must be one of "fail", "ignore"`);
+    expect(v.stdout).toContain('ok  ');
+
+    const run = await callreplay(['run', badTemplate, '--report-dir', dir]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`${badTemplate}: /steps/1/expect/path: unknown name \${cal}`);
+
+    const unknownFlow = await callreplay(['run', 'no-such-flow']);
+    expect(unknownFlow.status).toBe(2);
+    expect(unknownFlow.stderr).toContain('no flow file or shipped flow named "no-such-flow"');
+
+    const badFlag = await callreplay(['run', '--graph-port', '70000']);
+    expect(badFlag.status).toBe(2);
+    expect(badFlag.stderr).toContain('--graph-port must be a port number');
+
+    const remote = await callreplay(['run', '--bot-url', 'http://example.com/api/calls']);
+    expect(remote.status).toBe(2);
+    expect(remote.stderr).toContain('--bot-url must be an http URL on loopback');
+  } finally {
+    cleanup();
+  }
+});
+
+test('list and --help', async () => {
+  const list = await callreplay(['list']);
+  expect(list.status).toBe(0);
+  expect(list.stdout).toMatch(/^p2p-to-meeting-transfer\s+Answer a P2P call/m);
+  expect(list.stdout.trim().split('\n')).toHaveLength(5);
+  for (const cmd of [[], ['run'], ['list'], ['validate']]) {
+    const h = await callreplay([...cmd, '--help']);
+    expect(h.status, cmd.join(' ')).toBe(0);
+    expect(h.stdout).toContain('callreplay');
+  }
+  const none = await callreplay([]);
+  expect(none.status).toBe(2);
+});
