@@ -396,7 +396,7 @@ test.describe('results reporter', () => {
       expect(b!.failures).toEqual([
         { step: 9, stepName: 'invite', kind: 'incorrect', message: FAILING_FINDING.message, text: formatFinding(FAILING_FINDING) },
       ]);
-      expect(b!.failures[0]!.text).toContain('body.participants[0].replacesCallId: expected {p2pCall}, got {meetingCall}');
+      expect(b!.failures[0]!.text).toContain('step 9 (invite): invite: replacesCallId is not the p2p call');
       expect(b!.botOutput).toBeUndefined();
 
       expect(c).toMatchObject({ flow: 'flow-c', status: 'passed', retry: 1, failures: [], errors: [] });
