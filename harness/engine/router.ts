@@ -5,6 +5,7 @@
  * once: each mints its own ids.
  */
 import { canonicalPath, callIdOfPath } from './canonical.js';
+import { normalizeId } from './ids.js';
 import { graphError, type FlowRun } from './flow-run.js';
 import type { InboundRequest, OutboundResponse } from './ports.js';
 import type { TokenIssuer } from './token-issuer.js';
@@ -16,6 +17,8 @@ export interface StrayRequest {
 
 export class Router {
   private readonly byId = new Map<string, FlowRun>();
+  /** ids of runs that ended: a late request naming one is a stray, not another run's business */
+  private readonly retired = new Set<string>();
   private readonly active: FlowRun[] = [];
   /** requests no run could take (kept for reports and debugging) */
   readonly strays: StrayRequest[] = [];
@@ -30,7 +33,10 @@ export class Router {
   remove(run: FlowRun): void {
     const i = this.active.indexOf(run);
     if (i >= 0) this.active.splice(i, 1);
-    for (const id of run.mintedIds) if (this.byId.get(id) === run) this.byId.delete(id);
+    for (const id of run.mintedIds) {
+      if (this.byId.get(id) === run) this.byId.delete(id);
+      this.retired.add(id);
+    }
   }
 
   async handle(req: InboundRequest): Promise<OutboundResponse> {
@@ -41,9 +47,9 @@ export class Router {
       return res;
     }
     const canonical = canonicalPath(req.path);
-    const run = this.runFor(req.method, canonical);
+    const run = this.runFor(req, canonical);
     if (!run) {
-      const reason = this.active.length === 0 ? 'no flow is running' : 'the path names no call of a running flow';
+      const reason = this.active.length === 0 ? 'no flow is running' : 'the request belongs to no running flow (a flow that ended, or an unknown call)';
       this.strays.push({ request: req, reason });
       return graphError(404, '8522', `Call not found (callreplay: ${reason})`);
     }
@@ -51,17 +57,27 @@ export class Router {
   }
 
   /**
-   * The run that owns the call in the path. A path without a known call (a create) goes to the run
-   * waiting for it, else to the only run, else to the oldest run still going.
+   * The run a request belongs to: the run that minted the call id in its path; else the run that
+   * minted the tenant of the bearer token (each run mints its own tenant, and bots take the tenant
+   * from the incoming call); else the run waiting for exactly this request, else the only run.
+   * Requests naming an id or tenant of a run that already ended are strays.
    */
-  private runFor(method: string, canonical: string): FlowRun | undefined {
+  private runFor(req: InboundRequest, canonical: string): FlowRun | undefined {
     const callId = callIdOfPath(canonical);
     if (callId) {
       const owner = this.byId.get(callId);
       if (owner) return owner;
+      if (this.retired.has(callId)) return undefined;
+    }
+    const tenant = this.tokens.tokenOf(req.headers['authorization'])?.tenant;
+    if (tenant) {
+      const id = normalizeId(tenant);
+      const owner = this.byId.get(id);
+      if (owner) return owner;
+      if (this.retired.has(id)) return undefined;
     }
     if (this.active.length === 1) return this.active[0];
     if (callId) return undefined;
-    return this.active.find((r) => r.waitsFor(method, canonical)) ?? this.active.find((r) => !r.failed);
+    return this.active.find((r) => r.waitsFor(req.method, canonical)) ?? this.active.find((r) => !r.failed);
   }
 }

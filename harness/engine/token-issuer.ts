@@ -84,12 +84,17 @@ export class TokenIssuer {
     return token;
   }
 
+  /** The token an Authorization header carries, if this issuer issued it. */
+  tokenOf(authorization: string | undefined): IssuedToken | undefined {
+    const m = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization.trim()) : null;
+    return m ? this.issued.get(m[1]!) : undefined;
+  }
+
   /** Why an Authorization header is not acceptable, or undefined when it carries a live token we issued. */
   problemWith(authorization: string | undefined): string | undefined {
     if (!authorization) return 'has no Authorization header (Graph answers 401 InvalidAuthenticationToken)';
-    const m = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
-    if (!m) return `has an Authorization header that is not "Bearer <token>" (${authorization.slice(0, 20)}...)`;
-    const t = this.issued.get(m[1]!);
+    if (!/^Bearer\s+\S+$/i.test(authorization.trim())) return `has an Authorization header that is not "Bearer <token>" (${authorization.slice(0, 20)}...)`;
+    const t = this.tokenOf(authorization);
     if (!t) return 'carries a bearer token the harness did not issue (get one from LOGIN_BASE_URL/{tenant}/oauth2/v2.0/token)';
     if (t.expiresAt < Date.now()) return 'carries an expired bearer token';
     return undefined;

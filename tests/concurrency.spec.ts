@@ -1,0 +1,34 @@
+// Many flows at once through one router: each run mints its own ids and every request reaches its
+// run by call id (or, for a create, by the tenant of the bot's token).
+import { expect, test } from '@playwright/test';
+import { ReferenceBot } from '../examples/reference-bot/bot.js';
+import { configFromEnv } from '../examples/reference-bot/config.js';
+import { Harness } from '../harness/runner/harness.js';
+import { shippedFlow } from './fixtures/in-process.js';
+
+test('60 flows run concurrently against one bot through one gateway, and all pass', async () => {
+  const harness = await Harness.start({ transport: 'gateway' });
+  const bot = new ReferenceBot(configFromEnv({ PORT: '0', LOG_LEVEL: 'silent', GRAPH_BASE_URL: harness.graphBaseUrl, LOGIN_BASE_URL: harness.loginBaseUrl, BOT_APP_ID: harness.botAppId }));
+  await bot.start();
+  try {
+    const flows = await Promise.all(['p2p-to-meeting-transfer', 'p2p-to-meeting-transfer-v1', 'answer-incoming-call'].map((n) => shippedFlow(n, 10_000)));
+    const outcomes = await Promise.all(Array.from({ length: 60 }, (_, i) => harness.run(flows[i % flows.length]!, bot.url)));
+    const failed = outcomes.filter((o) => o.status !== 'passed').map((o) => `${o.flow}: ${o.findings[0]?.message}`);
+    expect(failed).toEqual([]);
+    // every transfer invited its own caller, on its own meeting call
+    const invites = outcomes.flatMap((o) => o.transcript.entries.filter((e) => e.kind === 'request' && e.url?.endsWith('/participants/invite')));
+    expect(invites).toHaveLength(40);
+    // the only strays are the reference bot's late meeting joins after answer-incoming-call flows
+    // had ended (that flow ignores them): they must not have been handed to another run
+    const answerTenants = new Set(
+      outcomes.filter((o) => o.flow === 'answer-incoming-call').map((o) => Object.entries(o.transcript.idNames).find(([, n]) => n === 'tenant')![0]),
+    );
+    for (const stray of harness.router.strays) {
+      expect(stray.request.method).toBe('POST');
+      expect(answerTenants).toContain((stray.request.body as { tenantId: string }).tenantId);
+    }
+  } finally {
+    await bot.stop();
+    await harness.close();
+  }
+});
