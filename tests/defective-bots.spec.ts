@@ -85,6 +85,13 @@ for (const c of cases) {
   });
 }
 
+test('an unexpected request comes with a ready-to-paste step', async () => {
+  const outcome = await runInProcess(await shippedFlow('p2p-to-meeting-transfer', 1500), (env) => defectiveBot('extra-request', env));
+  const text = formatFinding(outcome.findings[0]!);
+  expect(text).toContain('if the bot is right, add this step to the flow:');
+  expect(text).toContain('- expect: { name: hang up, method: DELETE, path: "/beta/app/calls/${p2pCall}", respond: { status: 204 } }');
+});
+
 test('an incorrect request carries a readable diff of the bodies', async () => {
   const flow = await shippedFlow('p2p-to-meeting-transfer', 1500);
   const outcome = await runInProcess(flow, (env) => defectiveBot('wrong-replaces-call-id', env));

@@ -44,6 +44,8 @@ export interface Finding {
   expected?: string;
   /** a readable diff of expected vs received bodies (unified, JSON), when both exist */
   diff?: string;
+  /** for an unexpected request: a flow step (YAML) that would accept it */
+  suggestion?: string;
 }
 
 /** Formats a finding as the multi-line text shown in the CLI, the test error and the report. */
@@ -56,6 +58,10 @@ export function formatFinding(f: Finding): string {
   if (mismatches.length > 1) for (const m of mismatches) lines.push(`  ${m.path}: expected ${m.expected}, got ${m.actual}`);
   if (f.expected) lines.push(`  expected: ${f.expected}`);
   if (f.received) lines.push(`  received: ${f.received.method} ${f.received.url}`);
+  if (f.suggestion) {
+    lines.push('  if the bot is right, add this step to the flow:');
+    for (const l of f.suggestion.trimEnd().split('\n')) lines.push(`    ${l}`);
+  }
   if (f.diff) {
     lines.push('  diff (- expected, + received):');
     for (const l of f.diff.split('\n')) lines.push(`    ${l}`);

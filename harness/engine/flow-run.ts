@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
+import { stringify as stringifyYaml } from 'yaml';
 import type { Scope } from '../flow/templates.js';
 import { canonicalBody, canonicalPath, callIdOfPath, pathShape } from './canonical.js';
 import type { Finding, FindingKind, Mismatch } from './findings.js';
@@ -243,6 +244,7 @@ export class FlowRun {
       message: `unexpected request ${req.method} ${this.describePath(req.path)}: the flow does not list it${open.length ? '' : ` (the flow was at step ${k + 1}, ${candidate?.kind} ${candidate?.name})`}`,
       received: { method: req.method, url: req.path, body: req.body },
       expected: open.length ? `the flow was waiting for ${open.map((e) => this.explainExpect(e)).join('; ')}` : undefined,
+      suggestion: this.suggestStep(req, canonical),
     });
     return respond(graphError(400, 'callreplay.unexpectedRequest', 'this request is not in the flow'), undefined, true);
   }
@@ -491,6 +493,16 @@ export class FlowRun {
 
   private matchContext(): MatchContext {
     return { scope: this.scope as Scope, describe: (v) => this.describe(v) };
+  }
+
+  /** A ready-to-paste expect step for a request the flow does not list. */
+  private suggestStep(req: InboundRequest, canonical: string): string {
+    const path = req.path.split('?')[0]!.replace(/[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}/g, (m) => {
+      const name = this.nameOfId(m);
+      return name ? `\${${name}}` : m;
+    });
+    const step = { name: actionLabel(req.method, canonical), method: req.method, path, respond: { status: req.method === 'DELETE' ? 204 : 202 } };
+    return `- expect: ${stringifyYaml(step, { collectionStyle: 'flow', lineWidth: 0 }).trim()}`;
   }
 
   /** A value for messages: known ids by name. */
