@@ -36,7 +36,7 @@ const cases: Case[] = [
     kind: 'incorrect',
     step: 8,
     stepName: 'invite the caller into the meeting',
-    message: /POST \/beta\/app\/calls\/\{p2pCall\}\/participants\/invite went to the wrong resource: expected POST \/beta\/communications\/calls\/\{meetingCall\}\/participants\/invite/,
+    message: /POST \/beta\/app\/calls\/\{p2pCall\}\/participants\/invite went to the wrong resource: expected POST \/beta\/app\/calls\/\{meetingCall\}\/participants\/invite/,
   },
   {
     defect: 'wrong-identity',
@@ -65,7 +65,7 @@ const cases: Case[] = [
     kind: 'missing',
     step: 2,
     stepName: 'answer',
-    message: /the bot never sent POST \/beta\/communications\/calls\/\{p2pCall\}\/answer \(waited 1500 ms; last sent: step 1, incoming call\)/,
+    message: /the bot never sent POST \/beta\/app\/calls\/\{p2pCall\}\/answer \(waited 1500 ms; last sent: step 1, incoming call\)/,
   },
 ];
 

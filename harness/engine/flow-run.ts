@@ -179,7 +179,8 @@ export class FlowRun {
       });
       return respond(graphError(401, 'InvalidAuthenticationToken', 'Access token validation failure (callreplay: see the report).'), step.index, true);
     }
-    if (this.state !== 'running') {
+    const k = this.firstUnreleased();
+    if (this.state !== 'running' || k >= this.flow.steps.length) {
       if (this.flow.unmatched === 'ignore') return respond(defaultGraphAnswer(req.method, canonical, this.opts.graphBaseUrl, req.path));
       const last = this.flow.steps.length;
       this.fail({
@@ -192,7 +193,6 @@ export class FlowRun {
       return respond(graphError(400, 'callreplay.unexpectedRequest', 'this request is not in the flow'), undefined, true);
     }
 
-    const k = this.firstUnreleased();
     const candidate = this.flow.steps[k];
     const open = candidate && (candidate.kind === 'expect' || candidate.kind === 'unordered') ? this.openExpects(candidate) : [];
 
@@ -227,7 +227,7 @@ export class FlowRun {
           kind: 'incorrect',
           step: k + 1,
           stepName: candidate!.name,
-          message: `${req.method} ${this.describePath(req.path)} went to the wrong resource: expected ${exp.method} ${this.describePath(want)}`,
+          message: `${req.method} ${this.describePath(req.path)} went to the wrong resource: expected ${exp.method} ${this.displayPath(exp)}`,
           mismatches: pathMismatches(want, canonical, (v) => this.describe(v)),
           received: { method: req.method, url: req.path, body: req.body },
           expected: this.explainExpect(exp),
@@ -403,7 +403,7 @@ export class FlowRun {
       kind: 'missing',
       step: index + 1,
       stepName: step.name,
-      message: `the bot never sent ${missing.map((e) => `${e.method} ${this.describePath(this.expectedPath(e) || e.pathTemplate)}`).join(' and ')} (waited ${step.timeoutMs} ms${this.lastNotificationNote(index)})`,
+      message: `the bot never sent ${missing.map((e) => `${e.method} ${this.displayPath(e)}`).join(' and ')} (waited ${step.timeoutMs} ms${this.lastNotificationNote(index)})`,
       expected: missing.map((e) => this.explainExpect(e)).join('; '),
     });
   }
@@ -487,12 +487,20 @@ export class FlowRun {
 
   private explainExpect(exp: CompiledExpect): string {
     const ctx = this.matchContext();
-    const path = this.expectedPath(exp) || exp.pathTemplate;
-    return `step ${exp.index + 1} (${exp.name}): ${exp.method} ${this.describePath(path)}${exp.body ? ` with body ${exp.body.explain(ctx)}` : ''}`;
+    return `step ${exp.index + 1} (${exp.name}): ${exp.method} ${this.displayPath(exp)}${exp.body ? ` with body ${exp.body.explain(ctx)}` : ''}`;
   }
 
   private matchContext(): MatchContext {
     return { scope: this.scope as Scope, describe: (v) => this.describe(v) };
+  }
+
+  /** The expected path as the flow spells it, ids by name (the template itself if it cannot render yet). */
+  private displayPath(exp: CompiledExpect): string {
+    try {
+      return this.describePath(String(exp.path(this.scope)));
+    } catch {
+      return exp.pathTemplate;
+    }
   }
 
   /** A ready-to-paste expect step for a request the flow does not list. */
