@@ -99,184 +99,177 @@ export class ArrayMatcher implements Matcher {
   }
 }
 
-/** A literal (possibly templated) value. Strings that are ids compare as ids. */
-export class EqualsMatcher implements Matcher {
-  readonly type = 'equals';
-  constructor(readonly expected: Render) {}
+/**
+ * A matcher on one value: `test()` decides, `explain()` says what it wants; a failed test is one
+ * Mismatch at the value's path.
+ */
+abstract class LeafMatcher implements Matcher {
+  abstract readonly type: string;
+  protected abstract test(actual: unknown, ctx: MatchContext): boolean;
+  abstract explain(ctx: MatchContext): string;
   match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
-    const want = this.expected(ctx.scope);
-    if (!valuesEqual(want, actual)) out.push({ path, expected: ctx.describe(want), actual: ctx.describe(actual) });
+    if (!this.test(actual, ctx)) out.push({ path, expected: this.explain(ctx), actual: this.describeActual(actual, ctx) });
+  }
+  sample(ctx: MatchContext): unknown {
+    return `<${this.explain(ctx)}>`;
+  }
+  project(actual: unknown): unknown {
+    return actual;
+  }
+  protected describeActual(actual: unknown, ctx: MatchContext): string {
+    return ctx.describe(actual);
+  }
+}
+
+/** A literal (possibly templated) value. Strings that are ids compare as ids. */
+export class EqualsMatcher extends LeafMatcher {
+  readonly type = 'equals';
+  constructor(readonly expected: Render) {
+    super();
+  }
+  protected test(actual: unknown, ctx: MatchContext): boolean {
+    return valuesEqual(this.expected(ctx.scope), actual);
   }
   explain(ctx: MatchContext): string {
     return ctx.describe(this.expected(ctx.scope));
   }
-  sample(ctx: MatchContext): unknown {
+  override sample(ctx: MatchContext): unknown {
     return this.expected(ctx.scope);
-  }
-  project(actual: unknown): unknown {
-    return actual;
   }
 }
 
 /** `{$id: name}`: the id held by `name`, in any spelling, or a `/app|communications/calls/{id}` path. */
-export class IdMatcher implements Matcher {
+export class IdMatcher extends LeafMatcher {
   readonly type = 'id';
-  constructor(readonly name: string) {}
-  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
-    const want = String(ctx.scope.get(this.name));
-    if (typeof actual !== 'string' || !sameId(want, actual)) {
-      out.push({ path, expected: ctx.describe(want), actual: ctx.describe(actual) });
-    }
+  constructor(readonly name: string) {
+    super();
+  }
+  protected test(actual: unknown, ctx: MatchContext): boolean {
+    return typeof actual === 'string' && sameId(String(ctx.scope.get(this.name)), actual);
   }
   explain(ctx: MatchContext): string {
     return ctx.describe(String(ctx.scope.get(this.name)));
   }
-  sample(ctx: MatchContext): unknown {
+  override sample(ctx: MatchContext): unknown {
     return ctx.scope.get(this.name);
-  }
-  project(actual: unknown): unknown {
-    return actual;
   }
 }
 
-export class AbsentMatcher implements Matcher {
+export class AbsentMatcher extends LeafMatcher {
   readonly type = 'absent';
-  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
-    if (actual !== undefined) out.push({ path, expected: 'no such property', actual: ctx.describe(actual) });
+  protected test(actual: unknown): boolean {
+    return actual === undefined;
   }
   explain(): string {
     return 'no such property';
   }
-  sample(): unknown {
+  override sample(): unknown {
     return ABSENT;
-  }
-  project(actual: unknown): unknown {
-    return actual;
   }
 }
 
 /** `{$empty: true}`: absent, null, "", [] or {}. */
-export class EmptyMatcher implements Matcher {
+export class EmptyMatcher extends LeafMatcher {
   readonly type = 'empty';
-  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
-    if (!isEmpty(actual)) out.push({ path, expected: 'nothing (absent or empty)', actual: ctx.describe(actual) });
+  protected test(actual: unknown): boolean {
+    return isEmpty(actual);
   }
   explain(): string {
     return 'nothing (absent or empty)';
   }
-  sample(): unknown {
+  override sample(): unknown {
     return ABSENT;
-  }
-  project(actual: unknown): unknown {
-    return actual;
   }
 }
 
-export class PresentMatcher implements Matcher {
+export class PresentMatcher extends LeafMatcher {
   readonly type = 'present';
-  match(actual: unknown, path: string, _ctx: MatchContext, out: Mismatch[]): void {
-    if (actual === undefined || actual === null) out.push({ path, expected: 'a value', actual: 'nothing' });
+  protected test(actual: unknown): boolean {
+    return actual !== undefined && actual !== null;
   }
   explain(): string {
     return 'any value';
   }
-  sample(): unknown {
-    return '<any>';
-  }
-  project(actual: unknown): unknown {
-    return actual;
-  }
 }
 
-export class TypeMatcher implements Matcher {
+export class TypeMatcher extends LeafMatcher {
   readonly type = 'type';
-  constructor(readonly want: string) {}
-  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
-    if (typeOf(actual) !== this.want) out.push({ path, expected: `a ${this.want}`, actual: ctx.describe(actual) });
+  constructor(readonly want: string) {
+    super();
+  }
+  protected test(actual: unknown): boolean {
+    return typeOf(actual) === this.want;
   }
   explain(): string {
     return `a ${this.want}`;
   }
-  sample(): unknown {
-    return `<${this.want}>`;
-  }
-  project(actual: unknown): unknown {
-    return actual;
-  }
 }
 
-export class RegexMatcher implements Matcher {
+export class RegexMatcher extends LeafMatcher {
   readonly type = 'regex';
-  constructor(readonly regex: RegExp) {}
-  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
-    if (typeof actual !== 'string' || !this.regex.test(actual)) {
-      out.push({ path, expected: `a string matching ${this.regex}`, actual: ctx.describe(actual) });
-    }
+  constructor(readonly regex: RegExp) {
+    super();
+  }
+  protected test(actual: unknown): boolean {
+    return typeof actual === 'string' && this.regex.test(actual);
   }
   explain(): string {
     return `a string matching ${this.regex}`;
   }
-  sample(): unknown {
-    return `<matching ${this.regex}>`;
-  }
-  project(actual: unknown): unknown {
-    return actual;
-  }
 }
 
-export class OneOfMatcher implements Matcher {
+export class OneOfMatcher extends LeafMatcher {
   readonly type = 'oneOf';
-  constructor(readonly options: Render) {}
-  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
-    const options = this.options(ctx.scope) as unknown[];
-    if (!options.some((o) => valuesEqual(o, actual))) out.push({ path, expected: this.explain(ctx), actual: ctx.describe(actual) });
+  constructor(readonly options: Render) {
+    super();
+  }
+  protected test(actual: unknown, ctx: MatchContext): boolean {
+    return (this.options(ctx.scope) as unknown[]).some((o) => valuesEqual(o, actual));
   }
   explain(ctx: MatchContext): string {
     return `one of ${(this.options(ctx.scope) as unknown[]).map((o) => ctx.describe(o)).join(', ')}`;
   }
-  sample(ctx: MatchContext): unknown {
+  override sample(ctx: MatchContext): unknown {
     return (this.options(ctx.scope) as unknown[])[0];
-  }
-  project(actual: unknown): unknown {
-    return actual;
   }
 }
 
 /** `{$eq: value}`: deep equality (no partial objects). */
-export class DeepEqualMatcher implements Matcher {
+export class DeepEqualMatcher extends LeafMatcher {
   readonly type = 'eq';
-  constructor(readonly expected: Render) {}
-  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
-    const want = this.expected(ctx.scope);
-    if (!deepEqual(want, actual)) out.push({ path, expected: `exactly ${ctx.describe(want)}`, actual: ctx.describe(actual) });
+  constructor(readonly expected: Render) {
+    super();
+  }
+  protected test(actual: unknown, ctx: MatchContext): boolean {
+    return deepEqual(this.expected(ctx.scope), actual);
   }
   explain(ctx: MatchContext): string {
     return `exactly ${ctx.describe(this.expected(ctx.scope))}`;
   }
-  sample(ctx: MatchContext): unknown {
+  override sample(ctx: MatchContext): unknown {
     return this.expected(ctx.scope);
-  }
-  project(actual: unknown): unknown {
-    return actual;
   }
 }
 
-export class LengthMatcher implements Matcher {
+export class LengthMatcher extends LeafMatcher {
   readonly type = 'length';
-  constructor(readonly length: number) {}
-  match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
-    const len = Array.isArray(actual) || typeof actual === 'string' ? actual.length : undefined;
-    if (len !== this.length) out.push({ path, expected: `length ${this.length}`, actual: len === undefined ? ctx.describe(actual) : `length ${len}` });
+  constructor(readonly length: number) {
+    super();
+  }
+  protected test(actual: unknown): boolean {
+    return lengthOf(actual) === this.length;
   }
   explain(): string {
     return `length ${this.length}`;
   }
-  sample(): unknown {
-    return `<length ${this.length}>`;
+  protected override describeActual(actual: unknown, ctx: MatchContext): string {
+    const len = lengthOf(actual);
+    return len === undefined ? ctx.describe(actual) : `length ${len}`;
   }
-  project(actual: unknown): unknown {
-    return actual;
-  }
+}
+
+function lengthOf(v: unknown): number | undefined {
+  return Array.isArray(v) || typeof v === 'string' ? v.length : undefined;
 }
 
 /** Several operators on one value, e.g. `{$type: string, $regex: ...}`. */
