@@ -17,7 +17,11 @@ export type FindingKind =
   /** the bot answered a notification or trigger with a non-2xx status, or not at all */
   | 'bad-ack'
   /** the bot could not be reached or stopped working (process exited, connection refused) */
-  | 'bot-unavailable';
+  | 'bot-unavailable'
+  /** the bot tried to reach a host other than Graph, login or loopback; it was refused */
+  | 'forbidden-destination'
+  /** the bot accepted (2xx, or acted on) a notification whose token it should have refused */
+  | 'auth-accepted';
 
 export interface Mismatch {
   /** JSON path in the request, e.g. body.participants[0].replacesCallId */

@@ -19,7 +19,7 @@ import type { Finding, FindingKind, Mismatch } from './findings.js';
 import { isGuidLike, normalizeId } from './ids.js';
 import { ABSENT, type MatchContext } from './matchers.js';
 import type { CompiledExpect, CompiledFlow, CompiledNotify, CompiledStep, CompiledTrigger } from './plan.js';
-import { BotUnreachableError, type BotResponse, type HttpClient, type InboundRequest, type OutboundResponse } from './ports.js';
+import { BotUnreachableError, type AuthVariant, type BotResponse, type HttpClient, type InboundRequest, type NotificationSigner, type OutboundResponse } from './ports.js';
 import type { EntryKind, Party, Transcript, TranscriptEntry } from './transcript.js';
 
 export interface FlowRunOptions {
@@ -30,6 +30,8 @@ export interface FlowRunOptions {
   /** the Graph base URL as the bot sees it (${graph} in templates) */
   graphBaseUrl: string;
   botAppId: string;
+  /** signs notifications (Authorization: Bearer <JWT>); without it notifications carry no token */
+  signer?: NotificationSigner;
   /** called for every transcript entry as it happens */
   onEntry?: (entry: TranscriptEntry) => void;
 }
@@ -67,7 +69,9 @@ export class FlowRun {
   private readonly start = performance.now();
   private waiter: (() => void) | undefined;
   private pendingAck: Promise<unknown> = Promise.resolve();
-  private state: 'running' | 'quiet' | 'ended' = 'running';
+  private state: 'running' | 'quiet' | 'ended' | 'probing' = 'running';
+  /** the broken token variant being probed (auth conformance), if any */
+  private probe: AuthVariant | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly opts: FlowRunOptions) {
@@ -167,6 +171,16 @@ export class FlowRun {
     };
 
     if (this.failed) return respond(graphError(503, 'callreplay.flowFailed', `flow ${this.flow.name} already failed; see the report`));
+    if (this.state === 'probing') {
+      this.fail({
+        kind: 'auth-accepted',
+        step: 1,
+        stepName: this.flow.steps[0]!.name,
+        message: `after a notification with ${describeVariant(this.probe!)}, the bot sent ${req.method} ${this.describePath(req.path)}: it must not act on a notification it cannot authenticate`,
+        received: { method: req.method, url: req.path, body: req.body },
+      });
+      return respond(graphError(403, 'Forbidden', 'callreplay: request caused by an unauthenticated notification'), 0, true);
+    }
     if (authProblem) {
       const k = this.firstUnreleased();
       const step = this.flow.steps[Math.min(k, this.flow.steps.length - 1)]!;
@@ -321,7 +335,7 @@ export class FlowRun {
     if (this.failed || this.state === 'ended') return;
     const body = step.body(this.scope);
     const url = this.notificationUrl(step, body);
-    const headers = { 'content-type': 'application/json', ...(step.headers ? (step.headers(this.scope) as Record<string, string>) : {}) };
+    const headers = await this.notificationHeaders(step);
     const entry = this.record('graph', 'bot', 'notification', { step: step.index, method: 'POST', url, headers, body, label: notificationLabel(body, (id) => this.nameOfId(id)) });
     this.released[step.index] = true;
     const ack = this.exchange(step, { method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: step.timeoutMs }, 'ack', entry, 'notification');
@@ -406,6 +420,61 @@ export class FlowRun {
       message: `the bot never sent ${missing.map((e) => `${e.method} ${this.displayPath(e)}`).join(' and ')} (waited ${step.timeoutMs} ms${this.lastNotificationNote(index)})`,
       expected: missing.map((e) => this.explainExpect(e)).join('; '),
     });
+  }
+
+  /** A way in refused a destination the bot tried to reach (see Router.refused). */
+  reportRefused(destination: string, via: string): void {
+    const k = Math.min(this.firstUnreleased(), this.flow.steps.length - 1);
+    this.record('bot', 'graph', 'request', { method: 'CONNECT', url: destination, label: `refused: ${destination}`, failed: true, step: k });
+    this.fail({
+      kind: 'forbidden-destination',
+      step: k + 1,
+      stepName: this.flow.steps[k]!.name,
+      message: `the bot tried to reach ${destination} (${via}); callreplay refused it and nothing was sent: during a run a bot may only reach Graph, the login endpoint and loopback`,
+    });
+  }
+
+  /**
+   * Auth conformance: sends the flow's first notification with a broken token and checks that the
+   * bot refuses it (401 or 403) and sends no Graph request because of it. Use a fresh run per variant.
+   */
+  async probeAuth(variant: AuthVariant): Promise<FlowOutcome> {
+    const step = this.flow.steps[0];
+    if (step?.kind !== 'notify') throw new Error(`flow ${this.flow.name} does not start with a notification: there is nothing to probe`);
+    this.state = 'probing';
+    this.probe = variant;
+    const body = step.body(this.scope);
+    const url = this.notificationUrl(step, body);
+    const headers = await this.notificationHeaders(step, variant);
+    const entry = this.record('graph', 'bot', 'notification', { step: 0, method: 'POST', url, headers, body, label: `${notificationLabel(body, (id) => this.nameOfId(id))} (${variant})` });
+    try {
+      const res = await this.opts.http.send({ method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: step.timeoutMs });
+      const ack = this.record('bot', 'graph', 'ack', { step: 0, status: res.status, headers: res.headers, body: parseMaybeJson(res.body), latencyMs: res.latencyMs, label: `${res.status}` });
+      if (res.status !== 401 && res.status !== 403) {
+        ack.failed = true;
+        this.fail({
+          kind: 'auth-accepted',
+          step: 1,
+          stepName: step.name,
+          message: `the bot answered a notification with ${describeVariant(variant)} with HTTP ${res.status}: it must refuse it with 401 or 403`,
+        });
+      }
+    } catch (e) {
+      entry.failed = true;
+      this.fail({ kind: 'bot-unavailable', step: 1, stepName: step.name, message: `could not deliver the notification "${step.name}" to ${url}: ${(e as Error).message}` });
+    }
+    if (!this.failed) await this.sleep(Math.max(this.flow.quietMs, 200)); // time for a bot that acts anyway
+    this.state = 'ended';
+    this.dispose();
+    return { flow: this.flow.name, status: this.failed ? 'failed' : 'passed', findings: this.findings, transcript: this.transcript };
+  }
+
+  private async notificationHeaders(step: CompiledNotify, variant?: AuthVariant): Promise<Record<string, string>> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const tenant = this.scope.get('tenant');
+    const authorization = this.opts.signer ? await this.opts.signer.authorization(typeof tenant === 'string' ? tenant : undefined, variant) : undefined;
+    if (authorization !== undefined) headers['authorization'] = authorization;
+    return { ...headers, ...(step.headers ? (step.headers(this.scope) as Record<string, string>) : {}) };
   }
 
   /** True when the step the run is at now waits for exactly this request (used to route creates). */
@@ -580,6 +649,21 @@ export class FlowRun {
 }
 
 // ------------------------------------------------------------------ module helpers
+
+const VARIANT_TEXT: Record<AuthVariant, string> = {
+  'no-authorization': 'no Authorization header',
+  'garbage-token': 'a garbage bearer token',
+  expired: 'an expired token',
+  'wrong-audience': 'a token for another audience (not the bot\'s app id)',
+  'wrong-issuer': 'a token from the wrong issuer',
+  'unknown-kid': 'a token signed with an unknown key id',
+  'bad-signature': 'a token with a bad signature',
+  'no-tid': 'a token without a tenant (tid) claim',
+};
+
+export function describeVariant(variant: AuthVariant): string {
+  return VARIANT_TEXT[variant];
+}
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;

@@ -57,3 +57,31 @@ export class BotUnreachableError extends Error {
 export interface HttpClient {
   send(req: BotRequest): Promise<BotResponse>;
 }
+
+/**
+ * How the harness authenticates its notifications: every notification carries
+ * `Authorization: Bearer <JWT>` as Graph's do. The auth conformance check sends the first
+ * notification of a flow with each broken variant and expects the bot to refuse it.
+ */
+export const AUTH_VARIANTS = [
+  'no-authorization',
+  'garbage-token',
+  'expired',
+  'wrong-audience',
+  'wrong-issuer',
+  'unknown-kid',
+  'bad-signature',
+  'no-tid',
+] as const;
+export type AuthVariant = (typeof AUTH_VARIANTS)[number];
+
+export interface NotificationSigner {
+  /** The Authorization header value for a notification (a valid token when `variant` is undefined); undefined sends none. */
+  authorization(tenant: string | undefined, variant?: AuthVariant): Promise<string | undefined>;
+}
+
+/** Answers requests for a fixed document set (token endpoint, OpenID metadata, JWKS). */
+export interface ServiceResponder {
+  handles(req: InboundRequest): boolean;
+  answer(req: InboundRequest): Promise<OutboundResponse>;
+}

@@ -7,8 +7,14 @@
 import { canonicalPath, callIdOfPath } from './canonical.js';
 import { normalizeId } from './ids.js';
 import { graphError, type FlowRun } from './flow-run.js';
-import type { InboundRequest, OutboundResponse } from './ports.js';
+import type { InboundRequest, OutboundResponse, ServiceResponder } from './ports.js';
 import type { TokenIssuer } from './token-issuer.js';
+
+/**
+ * Where a way in that runs inside the bot's process (the preload) reports a connection it refused:
+ * POST {"destination": "host:port", "via": "preload"} to the Graph gateway.
+ */
+export const REFUSED_PATH = '/__callreplay/refused';
 
 export interface StrayRequest {
   request: InboundRequest;
@@ -23,7 +29,14 @@ export class Router {
   /** requests no run could take (kept for reports and debugging) */
   readonly strays: StrayRequest[] = [];
 
-  constructor(readonly tokens: TokenIssuer) {}
+  /**
+   * @param tokens the token endpoint (client credentials) and its metadata
+   * @param responders other fixed services, e.g. the notification signer's OpenID configuration and keys
+   */
+  constructor(
+    readonly tokens: TokenIssuer,
+    private readonly responders: readonly ServiceResponder[] = [],
+  ) {}
 
   add(run: FlowRun): void {
     this.active.push(run);
@@ -40,6 +53,12 @@ export class Router {
   }
 
   async handle(req: InboundRequest): Promise<OutboundResponse> {
+    if (req.path === REFUSED_PATH && req.method === 'POST') {
+      const { destination, via } = (req.body ?? {}) as { destination?: string; via?: string };
+      this.refused(String(destination ?? 'an unknown host'), String(via ?? req.via));
+      return { status: 204, headers: {} };
+    }
+    for (const r of this.responders) if (r.handles(req)) return r.answer(req);
     if (req.service === 'login' || this.tokens.handles(req)) {
       const t0 = performance.now();
       const res = await this.tokens.answer(req);
@@ -54,6 +73,15 @@ export class Router {
       return graphError(404, '8522', `Call not found (callreplay: ${reason})`);
     }
     return run.handleRequest(req, this.tokens.problemWith(req.headers['authorization']));
+  }
+
+  /**
+   * A way in refused a connection the bot tried to open (a host other than Graph, login or
+   * loopback). Nothing was sent; every running flow fails, naming the destination.
+   */
+  refused(destination: string, via: string): void {
+    this.strays.push({ request: { method: 'CONNECT', path: destination, headers: {}, rawBody: '', body: undefined, service: 'graph', via }, reason: 'refused destination' });
+    for (const run of this.active) run.reportRefused(destination, via);
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { InboundRequest } from '../engine/ports.js';
 import type { Router } from '../engine/router.js';
 import { serializeBody, toInboundRequest } from './read-request.js';
 
@@ -41,12 +42,24 @@ export async function startGateway(router: Router, opts: GatewayOptions = {}): P
   };
 }
 
-function listen(router: Router, service: 'graph' | 'login', host: string, port: number): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
+/** Real hosts a bot may name; a request carrying one of these Host headers is for that service. */
+export const SERVICE_BY_HOST: Readonly<Record<string, InboundRequest['service']>> = {
+  'graph.microsoft.com': 'graph',
+  'login.microsoftonline.com': 'login',
+  'api.aps.skype.com': 'login',
+};
+
+/**
+ * The request listener every HTTP(S) way in shares: reads the request, hands it to the Router,
+ * writes the answer. `service` is used unless the Host header names a known real host.
+ */
+export function routerListener(router: Router, service: InboundRequest['service'], via: string): http.RequestListener {
+  return (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const inbound = toInboundRequest(req.method ?? 'GET', req.url ?? '/', req.headers, Buffer.concat(chunks).toString('utf8'), service, 'gateway');
+      const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+      const inbound = toInboundRequest(req.method ?? 'GET', req.url ?? '/', req.headers, Buffer.concat(chunks).toString('utf8'), SERVICE_BY_HOST[host] ?? service, via);
       router.handle(inbound).then(
         (out) => {
           const body = serializeBody(out.body);
@@ -61,17 +74,27 @@ function listen(router: Router, service: 'graph' | 'login', host: string, port: 
         },
       );
     });
-  });
+  };
+}
+
+function listen(router: Router, service: 'graph' | 'login', host: string, port: number): Promise<http.Server> {
+  const server = http.createServer(routerListener(router, service, 'gateway'));
   server.keepAliveTimeout = 5000;
+  return listenOn(server, `${service} requests`, host, port);
+}
+
+/** Starts `server` listening; a busy port becomes a clear error. */
+export function listenOn<S extends http.Server>(server: S, what: string, host: string, port: number): Promise<S> {
   return new Promise((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new Error(`cannot listen for ${service} requests on ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.message}`)),
+      reject(new Error(`cannot listen for ${what} on ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.message}`)),
     );
     server.listen(port, host, () => resolve(server));
   });
 }
 
-function closeServer(server: http.Server): Promise<void> {
+/** Closes a server and its open connections. */
+export function closeServer(server: http.Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();

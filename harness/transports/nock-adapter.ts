@@ -1,6 +1,7 @@
 /**
  * In-process interception for Node bots running inside the harness's process: nock takes every
- * request to https://graph.microsoft.com and https://login.microsoftonline.com (native fetch,
+ * request to https://graph.microsoft.com, https://login.microsoftonline.com and
+ * https://api.aps.skype.com (notification signing keys) (native fetch,
  * cross-fetch, http.request) and hands it to the Router. Every other destination except loopback
  * is refused while the adapter is installed.
  */
@@ -10,6 +11,8 @@ import { serializeBody, toInboundRequest } from './read-request.js';
 
 export const GRAPH_ORIGIN = 'https://graph.microsoft.com';
 export const LOGIN_ORIGIN = 'https://login.microsoftonline.com';
+/** where bots fetch the signing keys of Graph's notifications */
+export const NOTIFICATION_AUTH_ORIGIN = 'https://api.aps.skype.com';
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 /** Loopback only: the harness's own POSTs to the bot, and the bot's own server. */
 export const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
@@ -28,7 +31,7 @@ export function installNockAdapter(router: Router): NockAdapter {
   if (!nock.isActive()) nock.activate();
   nock.disableNetConnect();
   nock.enableNetConnect(LOOPBACK_HOST);
-  const scopes = [intercept(router, GRAPH_ORIGIN, 'graph'), intercept(router, LOGIN_ORIGIN, 'login')];
+  const scopes = [intercept(router, GRAPH_ORIGIN, 'graph'), intercept(router, LOGIN_ORIGIN, 'login'), intercept(router, NOTIFICATION_AUTH_ORIGIN, 'login')];
   return {
     graphBaseUrl: GRAPH_ORIGIN,
     loginBaseUrl: LOGIN_ORIGIN,
