@@ -24,14 +24,19 @@ test('callreplay run, no arguments: every shipped flow passes against the refere
   const { dir, cleanup } = tempDir();
   try {
     const r = await callreplay(['run', '--report-dir', dir]);
-    expect(r.stdout).toContain('callreplay: 5 of 5 flow(s) passed');
+    expect(r.stdout).toContain('callreplay: 5 of 5 flow(s) passed; notification auth: 3 of 3 check(s) passed');
     expect(r.status).toBe(0);
     expect(existsSync(join(dir, 'html', 'index.html'))).toBe(true);
     const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
-    expect(junit).toMatch(/<testsuites [^>]*tests="5" failures="0"/);
+    expect(junit).toMatch(/<testsuites [^>]*tests="8" failures="0"/);
     const results = readResults(dir);
-    expect(results.summary).toMatchObject({ flows: 5, passed: 5, failed: 0 });
-    expect(results.flows.map((f) => f.flow).sort()).toEqual(['answer-incoming-call', 'invite-participants', 'join-meeting-without-media', 'p2p-to-meeting-transfer', 'p2p-to-meeting-transfer-v1']);
+    expect(results.summary).toMatchObject({ flows: 8, passed: 8, failed: 0 });
+    const flowRuns = results.flows.filter((f) => f.mode !== 'notification-auth');
+    expect(flowRuns.map((f) => f.flow).sort()).toEqual(['answer-incoming-call', 'invite-participants', 'join-meeting-without-media', 'p2p-to-meeting-transfer', 'p2p-to-meeting-transfer-v1']);
+    // every way in was open for the started bot
+    expect(flowRuns[0]!.mode).toBe('gateway+https+proxy+preload');
+    // the auth check ran for the flows that start with a notification
+    expect(results.flows.filter((f) => f.mode === 'notification-auth').map((f) => f.flow).sort()).toEqual(['answer-incoming-call', 'p2p-to-meeting-transfer', 'p2p-to-meeting-transfer-v1']);
     // the reference bot ran as a separate process: its output is in the report
     expect(results.flows.find((f) => f.flow === 'p2p-to-meeting-transfer')!.botOutput).toContain('invited the caller');
   } finally {
@@ -45,9 +50,9 @@ test('a defective bot started with --bot-command fails with exit 1, the step and
     const command = `"${process.execPath}" --import tsx tests/fixtures/defective-bot-main.ts wrong-replaces-call-id`;
     const r = await callreplay(['run', 'p2p-to-meeting-transfer', 'answer-incoming-call', '--bot-command', command, '--report-dir', dir]);
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain('callreplay: 1 of 2 flow(s) passed');
+    expect(r.stdout).toContain('callreplay: 1 of 2 flow(s) passed; notification auth: 2 of 2 check(s) passed');
     expect(r.stdout).toMatch(/step 8 \(invite the caller into the meeting\): body\.participants\[0\]\.replacesCallId: expected p2pCall \([0-9a-f-]+\), got meetingCall/);
-    const transfer = readResults(dir).flows.find((f) => f.flow === 'p2p-to-meeting-transfer')!;
+    const transfer = readResults(dir).flows.find((f) => f.flow === 'p2p-to-meeting-transfer' && f.mode !== 'notification-auth')!;
     expect(transfer.status).toBe('failed');
     expect(transfer.failures[0]).toMatchObject({ step: 8, kind: 'incorrect' });
     expect(transfer.botOutput).toContain('[reference-bot]');
@@ -56,17 +61,24 @@ test('a defective bot started with --bot-command fails with exit 1, the step and
   }
 });
 
-test('a bot started by hand (--bot-url) is driven through fixed gateway ports', async () => {
+test('a bot started by hand (--bot-url) gets its environment from `callreplay env` and is driven through fixed ports', async () => {
   const [graphPort, loginPort, botPort] = [await freePort(), await freePort(), await freePort()];
-  const bot = spawn(process.execPath, [join(repoRoot, 'dist', 'examples', 'reference-bot', 'main.js')], {
-    env: { ...process.env, PORT: String(botPort), GRAPH_BASE_URL: `http://127.0.0.1:${graphPort}`, LOGIN_BASE_URL: `http://127.0.0.1:${loginPort}`, BOT_APP_ID: randomUUID() },
-    stdio: 'pipe',
+  const portFlags = ['--graph-port', String(graphPort), '--login-port', String(loginPort)];
+  const env = await callreplay(['env', '--json', '--port', String(botPort), ...portFlags]);
+  expect(env.status).toBe(0);
+  const botEnv = JSON.parse(env.stdout) as Record<string, string>;
+  expect(botEnv).toMatchObject({
+    PORT: String(botPort),
+    GRAPH_BASE_URL: `http://127.0.0.1:${graphPort}`,
+    LOGIN_BASE_URL: `http://127.0.0.1:${loginPort}`,
+    CALLS_OPENID_CONFIG_URL: `http://127.0.0.1:${loginPort}/v1/.well-known/OpenIdConfiguration`,
   });
+  const bot = spawn(process.execPath, [join(repoRoot, 'dist', 'examples', 'reference-bot', 'main.js')], { env: { ...process.env, ...botEnv }, stdio: 'pipe' });
   const { dir, cleanup } = tempDir();
   try {
     await new Promise<void>((resolve) => bot.stdout.on('data', (d) => String(d).includes('listening') && resolve()));
-    const r = await callreplay(['run', 'p2p-to-meeting-transfer-v1', '--bot-url', `http://127.0.0.1:${botPort}/api/calls`, '--graph-port', String(graphPort), '--login-port', String(loginPort), '--report-dir', dir]);
-    expect(r.stdout).toContain(`GRAPH_BASE_URL=http://127.0.0.1:${graphPort}`);
+    const r = await callreplay(['run', 'p2p-to-meeting-transfer-v1', '--bot-url', `http://127.0.0.1:${botPort}/api/calls`, ...portFlags, '--report-dir', dir]);
+    expect(r.stdout).toContain('callreplay: 1 of 1 flow(s) passed; notification auth: 1 of 1 check(s) passed');
     expect(r.status).toBe(0);
   } finally {
     bot.kill();
@@ -164,4 +176,24 @@ test('list and --help', async () => {
   }
   const none = await callreplay([]);
   expect(none.status).toBe(2);
+});
+
+test('a bot that does not check notification tokens fails the auth check, variant by variant; --no-auth-check says so', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const command = `"${process.execPath}" --import tsx tests/fixtures/no-auth-check-bot-main.ts`;
+    const r = await callreplay(['run', 'answer-incoming-call', '--bot-command', command, '--report-dir', dir]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('callreplay: 1 of 1 flow(s) passed; notification auth: 0 of 1 check(s) passed');
+    expect(r.stdout).toContain('the bot accepted 8 of 8 notifications it must refuse: no Authorization header; a garbage bearer token; an expired token;');
+    expect(r.stdout).toMatch(/\[wrong-audience\] step 1 \(incoming call\): the bot answered a notification with a token for another audience \(not the bot's app id\) with HTTP 202: it must refuse it with 401 or 403/);
+    const auth = readResults(dir).flows.find((f) => f.mode === 'notification-auth')!;
+    expect(auth.status).toBe('failed');
+
+    const skipped = await callreplay(['run', 'answer-incoming-call', '--bot-command', command, '--no-auth-check', '--report-dir', dir]);
+    expect(skipped.status).toBe(0);
+    expect(skipped.stdout).toContain('callreplay: 1 of 1 flow(s) passed; auth not checked (--no-auth-check)');
+  } finally {
+    cleanup();
+  }
 });

@@ -8,7 +8,7 @@ import { shippedFlow } from './fixtures/in-process.js';
 
 test('60 flows run concurrently against one bot through one gateway, and all pass', async () => {
   const harness = await Harness.start({ transport: 'gateway' });
-  const bot = new ReferenceBot(configFromEnv({ PORT: '0', LOG_LEVEL: 'silent', GRAPH_BASE_URL: harness.graphBaseUrl, LOGIN_BASE_URL: harness.loginBaseUrl, BOT_APP_ID: harness.botAppId }));
+  const bot = new ReferenceBot(configFromEnv({ ...harness.botEnvironment(0), LOG_LEVEL: 'silent' }));
   await bot.start();
   try {
     const flows = await Promise.all(['p2p-to-meeting-transfer', 'p2p-to-meeting-transfer-v1', 'answer-incoming-call'].map((n) => shippedFlow(n, 10_000)));

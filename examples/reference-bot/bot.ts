@@ -8,12 +8,16 @@
  *          the meeting with replacesCallId = the P2P call           (onMeetingEstablished, inviteBody)
  *   Graph: invite operation completed, roster, P2P call ended       (onOperationCompleted, logs)
  *
+ * Every notification must carry `Authorization: Bearer <JWT>` signed by Graph's notification
+ * authority (authorizeNotification, verifyNotificationToken); others get 401 and are not read.
+ *
  * Each step is a small `protected` method so a subclass can change ONE behaviour; the conformance
  * tests use that to build deliberately defective bots. See README.md for the list of hooks.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { GRAPH_APIS, type BotConfig, type GraphApi } from './config.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -162,6 +166,50 @@ const TOKEN_RENEW_MARGIN_S = 60;
 const REQUEST_TIMEOUT_MS = 30_000;
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/**
+ * Issuers accepted on notification tokens: Graph's documented one and the one Microsoft's samples
+ * also accept, each with and without the trailing slash (the government cloud sends one).
+ */
+export const NOTIFICATION_ISSUERS: readonly string[] = [
+  'https://api.botframework.com',
+  'https://api.botframework.com/',
+  'https://graph.microsoft.com',
+  'https://graph.microsoft.com/',
+];
+/** Clock skew allowed on `iat`, `nbf` and `exp` of notification tokens (as .NET's token handler). */
+export const NOTIFICATION_CLOCK_TOLERANCE_S = 300;
+/** The OpenID configuration is read again after this long (Microsoft's samples: 2 h). */
+const OPENID_CONFIG_REFRESH_MS = 2 * 60 * 60_000;
+/** A refresh that failed while an older configuration is known is tried again after this long. */
+const OPENID_CONFIG_RETRY_MS = 60_000;
+/** Fetching the OpenID configuration or the keys may take this long (the notification waits for it). */
+const KEY_FETCH_TIMEOUT_MS = 5_000;
+
+/** The claims of a notification token that passed verifyNotificationToken. */
+export interface NotificationClaims extends JWTPayload {
+  /** the tenant the notification is for */
+  tid: string;
+}
+
+/**
+ * Verifies the bearer token of a notification: RS256 signature by a key of `keys` (selected by
+ * `kid`), `iss` one of NOTIFICATION_ISSUERS, `aud` = `appId`, `iat`/`nbf`/`exp` with 5 minutes of
+ * clock skew (`exp` required), and a non-empty string `tid`. Throws jose's error saying why not.
+ */
+export async function verifyNotificationToken(token: string, keys: JWTVerifyGetKey, appId: string): Promise<NotificationClaims> {
+  const { payload } = await jwtVerify(token, keys, {
+    issuer: [...NOTIFICATION_ISSUERS],
+    audience: appId,
+    algorithms: ['RS256'],
+    clockTolerance: NOTIFICATION_CLOCK_TOLERANCE_S,
+    requiredClaims: ['exp', 'tid'],
+  });
+  if (typeof payload.tid !== 'string' || payload.tid === '') {
+    throw new joseErrors.JWTClaimValidationFailed('"tid" claim must be a non-empty string', payload, 'tid', 'check_failed');
+  }
+  return payload as NotificationClaims;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The bot
 // ---------------------------------------------------------------------------------------------
@@ -179,6 +227,10 @@ export class ReferenceBot {
   /** Aborted by stop(): cancels in-flight Graph and token requests and the notification queue. */
   private lifetime = new AbortController();
   private readonly tokens = new Map<string, { token: string; expiresAt: number }>();
+  /** The keys that sign notification tokens, from the OpenID configuration's `jwks_uri`. */
+  private notificationKeys?: { jwksUri: string; keys: JWTVerifyGetKey; refreshAt: number };
+  /** The OpenID configuration being fetched (shared by concurrent notifications). */
+  private notificationKeysLoading?: Promise<JWTVerifyGetKey>;
   /** Notifications waiting to be handled, one at a time, in arrival order. */
   private readonly queue: CommsNotification[] = [];
   private draining = false;
@@ -239,6 +291,7 @@ export class ReferenceBot {
     this.calls.clear();
     this.operations.clear();
     this.tokens.clear();
+    this.notificationKeys = undefined;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -274,9 +327,16 @@ export class ReferenceBot {
     send(res, 404, { error: 'not found' });
   }
 
-  /** `POST /api/calls`: acknowledge with 202 at once, then handle the notifications in order. */
+  /**
+   * `POST /api/calls`: check the notification's bearer token (401 without reading the body when it
+   * is refused), acknowledge with 202 at once, then handle the notifications in order.
+   */
   private async receiveNotifications(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!this.authorizeNotification(req)) return send(res, 403, { error: 'notification not authorized' });
+    const verdict = await this.authorizeNotification(req);
+    if (verdict !== true) {
+      this.log(`refused a notification: ${typeof verdict === 'string' && verdict ? verdict : 'not authorized'}`);
+      return send(res, 401, { error: 'notification not authorized' });
+    }
     const payload = parseJsonObject(await readBody(req), 'notification body');
     const value = payload.value ?? [];
     if (!Array.isArray(value)) throw new HttpError(400, '"value" must be an array of notifications');
@@ -470,12 +530,30 @@ export class ReferenceBot {
   // -------------------------------------------------------------------------------------------
 
   /**
-   * Decides whether an inbound notification POST is genuine. Returning false answers 403.
-   * TODO(auth): validate the `Authorization: Bearer <JWT>` Graph sends (issuer, audience = BOT_APP_ID,
-   * signing keys from the OpenID configuration). Another issue adds this; until then all are accepted.
+   * Decides whether an inbound notification POST is genuine, before its body is read. Resolves
+   * `true` to accept it; `false` or a string (the reason, which is logged) refuses it with 401.
+   * By default the `Authorization: Bearer <JWT>` must pass verifyNotificationToken with the keys
+   * named by CALLS_OPENID_CONFIG_URL; a notification that cannot be checked (the configuration or
+   * keys cannot be fetched) is refused too.
    */
-  protected authorizeNotification(_req: IncomingMessage): boolean {
-    return true;
+  protected async authorizeNotification(req: IncomingMessage): Promise<boolean | string> {
+    const header = req.headers.authorization;
+    const bearer = header === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+    if (header === undefined) return 'no Authorization header';
+    if (bearer === undefined) return 'the Authorization header is not "Bearer <token>"';
+    let keys: JWTVerifyGetKey;
+    try {
+      keys = await this.notificationSigningKeys();
+    } catch (err) {
+      this.logError(`could not read the OpenID configuration ${this.config.openIdConfigUrl}`, err);
+      return 'the signing keys are unavailable';
+    }
+    try {
+      await verifyNotificationToken(bearer, keys, this.config.appId);
+      return true;
+    } catch (err) {
+      return err instanceof joseErrors.JOSEError ? `${err.code}: ${err.message}` : `the token could not be checked: ${errorMessage(err)}`;
+    }
   }
 
   /** A `created` call notification with `state: incoming`: remember the caller, then answer. */
@@ -675,6 +753,60 @@ export class ReferenceBot {
     const expiresIn = Number(payload.expires_in ?? 3600); // some endpoints send it as a string
     this.tokens.set(tenant, { token, expiresAt: Date.now() + (expiresIn - TOKEN_RENEW_MARGIN_S) * 1000 });
     return token;
+  }
+
+  /**
+   * The key set named by the OpenID configuration, read again every 2 hours. The key set fetches
+   * the JWKS itself, caches it and fetches it again for a `kid` it does not know (jose's
+   * createRemoteJWKSet). A failed refresh keeps the previous configuration for another minute.
+   */
+  private async notificationSigningKeys(): Promise<JWTVerifyGetKey> {
+    const current = this.notificationKeys;
+    if (current && current.refreshAt > Date.now()) return current.keys;
+    this.notificationKeysLoading ??= this.loadNotificationKeys().finally(() => {
+      this.notificationKeysLoading = undefined;
+    });
+    try {
+      return await this.notificationKeysLoading;
+    } catch (err) {
+      if (!current || this.notificationKeys !== current) throw err;
+      current.refreshAt = Date.now() + OPENID_CONFIG_RETRY_MS;
+      this.logError(`could not refresh the OpenID configuration ${this.config.openIdConfigUrl}; keeping the previous one`, err);
+      return current.keys;
+    }
+  }
+
+  private async loadNotificationKeys(): Promise<JWTVerifyGetKey> {
+    const url = this.config.openIdConfigUrl;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        headers: { Accept: 'application/json' },
+        signal: AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(KEY_FETCH_TIMEOUT_MS)]),
+      });
+    } catch (err) {
+      // undici says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, ...) is its cause
+      const cause = err instanceof Error && err.cause !== undefined ? ` (${errorMessage(err.cause)})` : '';
+      throw new Error(`${errorMessage(err)}${cause}`);
+    }
+    const answer = await readResponseBody(res);
+    if (!res.ok) throw new Error(`HTTP ${res.status} ${preview(answer)}`);
+    const jwksUri = isJsonObject(answer) ? asString(answer.jwks_uri) : undefined;
+    if (jwksUri === undefined) throw new Error(`the configuration has no "jwks_uri": ${preview(answer)}`);
+    let jwks: URL;
+    try {
+      jwks = new URL(jwksUri, url);
+    } catch {
+      throw new Error(`the configuration's "jwks_uri" is not a URL: ${jwksUri}`);
+    }
+    if (jwks.protocol !== 'https:' && jwks.protocol !== 'http:') throw new Error(`the configuration's "jwks_uri" is not http(s): ${jwksUri}`);
+    if (this.lifetime.signal.aborted) throw new Error('reference bot stopped');
+    // The same jwks_uri keeps its key set, and with it the keys already fetched.
+    const previous = this.notificationKeys;
+    const keys = previous?.jwksUri === jwks.href ? previous.keys : createRemoteJWKSet(jwks, { timeoutDuration: KEY_FETCH_TIMEOUT_MS });
+    this.notificationKeys = { jwksUri: jwks.href, keys, refreshAt: Date.now() + OPENID_CONFIG_REFRESH_MS };
+    this.log(`notification signing keys: ${jwks.href}`);
+    return keys;
   }
 
   private requestSignal(): AbortSignal {

@@ -23,6 +23,11 @@ export interface BotConfig {
   loginBaseUrl: string;
   /** BOT_APP_ID: the bot's Microsoft Entra application (client) id */
   appId: string;
+  /**
+   * CALLS_OPENID_CONFIG_URL: the OpenID configuration whose `jwks_uri` holds the keys that sign the
+   * `Authorization: Bearer <JWT>` of Graph's notifications
+   */
+  openIdConfigUrl: string;
   /** BOT_APP_SECRET: the application's client secret */
   appSecret: string;
   /** BOT_TENANT_ID: tenant used when an incoming call does not name one (and for API calls) */
@@ -51,6 +56,7 @@ export const DEFAULTS = {
   loginBaseUrl: 'https://login.microsoftonline.com',
   appId: '00000000-0000-0000-0000-000000000000',
   appSecret: 'reference-bot-secret',
+  openIdConfigUrl: 'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration',
   meetingThreadId: '19:meeting_reference-bot@thread.v2',
   meetingOrganizerId: '11111111-1111-4111-8111-111111111111',
   graphApi: 'v1.0',
@@ -75,6 +81,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BotConfig {
     loginBaseUrl: parseBaseUrl('LOGIN_BASE_URL', get('LOGIN_BASE_URL') ?? DEFAULTS.loginBaseUrl),
     appId: get('BOT_APP_ID') ?? DEFAULTS.appId,
     appSecret: get('BOT_APP_SECRET') ?? DEFAULTS.appSecret,
+    openIdConfigUrl: parseUrl('CALLS_OPENID_CONFIG_URL', get('CALLS_OPENID_CONFIG_URL') ?? DEFAULTS.openIdConfigUrl),
     tenantId: get('BOT_TENANT_ID'),
     publicUrl: publicUrl === undefined ? undefined : parseBaseUrl('PUBLIC_URL', publicUrl),
     meeting: {
@@ -102,6 +109,11 @@ function parsePort(value: string | undefined): number {
 
 /** Checks that `value` is an absolute http(s) URL and removes trailing slashes. */
 function parseBaseUrl(name: string, value: string): string {
+  return parseUrl(name, value).replace(/\/+$/, '');
+}
+
+/** Checks that `value` is an absolute http(s) URL. */
+function parseUrl(name: string, value: string): string {
   let url: URL;
   try {
     url = new URL(value);
@@ -111,7 +123,7 @@ function parseBaseUrl(name: string, value: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`${name} must be an http or https URL, got "${value}"`);
   }
-  return value.replace(/\/+$/, '');
+  return value;
 }
 
 function parseChoice<T extends string>(name: string, value: string, choices: readonly T[]): T {

@@ -4,6 +4,8 @@ import { hideBin } from 'yargs/helpers';
 import { FlowFileError, loadFlowFile } from '../flow/load-flow.js';
 import { resolveFlowArgs, UsageError } from './resolve-flows.js';
 import { EXIT, runCommand } from './run-command.js';
+import { envCommand } from './env-command.js';
+import { INTERCEPT_WAYS, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
 
 async function listCommand(flows: string[]): Promise<number> {
   for (const file of resolveFlowArgs(flows)) {
@@ -28,6 +30,41 @@ async function validateCommand(files: string[]): Promise<number> {
   return bad ? EXIT.usage : EXIT.passed;
 }
 
+/** Options shared by `run` and `env`: the ways in, their ports, the CA, the app id. */
+const wayOptions = {
+  intercept: { type: 'string', describe: `ways in, comma-separated: ${INTERCEPT_WAYS.join(',')} (default: all for a bot callreplay starts, gateway for --bot-url)` },
+  'graph-port': { type: 'number', describe: 'Graph gateway port (default: free; 5870 for a hand-started bot)' },
+  'login-port': { type: 'number', describe: 'login gateway port (default: free; 5871)' },
+  'https-graph-port': { type: 'number', describe: 'HTTPS Graph gateway port (default: free; 5872)' },
+  'https-login-port': { type: 'number', describe: 'HTTPS login gateway port (default: free; 5873)' },
+  'proxy-port': { type: 'number', describe: 'HTTPS proxy port (default: free; 5874)' },
+  'ca-dir': { type: 'string', describe: 'folder of the CA for the HTTPS ways in (kept between runs)' },
+  'app-id': { type: 'string', describe: "the bot's app id (BOT_APP_ID): notifications address it and their tokens' audience is it" },
+} as const;
+
+type WayArgs = { intercept?: string; 'graph-port'?: number; 'login-port'?: number; 'https-graph-port'?: number; 'https-login-port'?: number; 'proxy-port'?: number };
+
+function checkWayOptions(a: WayArgs): true {
+  for (const k of ['graph-port', 'login-port', 'https-graph-port', 'https-login-port', 'proxy-port'] as const) {
+    const v = a[k];
+    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) throw new Error(`--${k} must be a port number (0-65535), got ${String(v)}`);
+  }
+  parseIntercept(a.intercept);
+  return true;
+}
+
+function parseIntercept(text: string | undefined): InterceptWay[] | undefined {
+  if (text === undefined) return undefined;
+  const ways = text.split(',').map((w) => w.trim()).filter(Boolean);
+  const bad = ways.filter((w) => !(INTERCEPT_WAYS as readonly string[]).includes(w));
+  if (bad.length > 0 || ways.length === 0) throw new Error(`--intercept takes a comma-separated list of ${INTERCEPT_WAYS.join(', ')} (got "${text}")`);
+  return ways as InterceptWay[];
+}
+
+function portsFrom(a: WayArgs): HarnessPorts {
+  return { graph: a['graph-port'], login: a['login-port'], httpsGraph: a['https-graph-port'], httpsLogin: a['https-login-port'], proxy: a['proxy-port'] };
+}
+
 async function main(argv: string[]): Promise<number> {
   let status: number = EXIT.passed;
   await yargs(argv)
@@ -41,17 +78,13 @@ async function main(argv: string[]): Promise<number> {
           .positional('flows', { type: 'string', array: true, default: [], describe: 'flow files, folders, or names of shipped flows' })
           .option('bot-url', { type: 'string', describe: "the bot's calling webhook, e.g. http://127.0.0.1:3978/api/calls" })
           .option('bot-command', { type: 'string', describe: 'command that starts the bot; it gets PORT, GRAPH_BASE_URL, LOGIN_BASE_URL, BOT_APP_ID' })
+          .options(wayOptions)
+          .check(checkWayOptions)
           .option('webhook-path', { type: 'string', default: '/api/calls', describe: 'webhook path on a bot started with --bot-command' })
           .option('ready-timeout', { type: 'number', default: 15000, describe: 'ms to wait for a started bot to answer' })
           .option('report-dir', { type: 'string', default: 'reports', describe: 'where reports go (html/, junit.xml, results.json)' })
-          .option('graph-port', { type: 'number', describe: 'fixed port for the Graph gateway (default: free port; 5870 with --bot-url alone)' })
-          .option('login-port', { type: 'number', describe: 'fixed port for the login gateway (default: free port; 5871 with --bot-url alone)' })
-          .option('app-id', { type: 'string', describe: "the bot's app id (BOT_APP_ID), used in notifications" })
+          .option('auth-check', { type: 'boolean', default: true, describe: 'check that the bot refuses notifications with broken tokens (--no-auth-check skips it)' })
           .check((a) => {
-            for (const k of ['graph-port', 'login-port'] as const) {
-              const v = a[k];
-              if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) throw new Error(`--${k} must be a port number (0-65535), got ${String(v)}`);
-            }
             if (a['ready-timeout'] <= 0 || !Number.isFinite(a['ready-timeout'])) throw new Error('--ready-timeout must be a positive number of milliseconds');
             return true;
           }),
@@ -63,10 +96,25 @@ async function main(argv: string[]): Promise<number> {
           webhookPath: a['webhook-path'],
           readyTimeout: a['ready-timeout'],
           reportDir: a['report-dir'],
-          graphPort: a['graph-port'],
-          loginPort: a['login-port'],
+          intercept: parseIntercept(a.intercept),
+          ports: portsFrom(a),
+          caDir: a['ca-dir'],
+          authCheck: a['auth-check'],
           appId: a['app-id'],
         });
+      },
+    )
+    .command(
+      'env',
+      'Print the environment for a bot you start yourself (then run with --bot-url and the same flags)',
+      (y) =>
+        y
+          .options(wayOptions)
+          .check(checkWayOptions)
+          .option('port', { type: 'number', default: 3978, describe: 'the port the bot will listen on (PORT)' })
+          .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of shell exports' }),
+      async (a) => {
+        status = await envCommand({ intercept: parseIntercept(a.intercept), ports: portsFrom(a), caDir: a['ca-dir'], appId: a['app-id'], port: a.port, json: a.json });
       },
     )
     .command(
@@ -85,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
         status = await validateCommand(a.files as string[]);
       },
     )
-    .demandCommand(1, 'name a command: run, list or validate')
+    .demandCommand(1, 'name a command: run, env, list or validate')
     .strict()
     .help()
     .alias('h', 'help')

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { packageRoot, referenceBotMain } from '../paths.js';
 import { loadFlowFile } from '../flow/load-flow.js';
-import { DEFAULT_BOT_APP_ID } from '../runner/harness.js';
+import { DEFAULT_BOT_APP_ID, DEFAULT_CA_DIR, INTERCEPT_WAYS, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
 import { RUN_CONFIG_ENV, type RunConfig } from '../runner/run-config.js';
 import { resolveFlowArgs, UsageError } from './resolve-flows.js';
 
@@ -19,14 +19,28 @@ export interface RunArgs {
   webhookPath: string;
   readyTimeout: number;
   reportDir: string;
-  graphPort?: number;
-  loginPort?: number;
+  intercept?: InterceptWay[];
+  ports: HarnessPorts;
+  caDir?: string;
+  authCheck: boolean;
   appId?: string;
 }
 
-/** Default gateway ports for a bot started by hand (it must know them in advance). */
-export const HAND_STARTED_GRAPH_PORT = 5870;
-export const HAND_STARTED_LOGIN_PORT = 5871;
+/** Ports for a bot started by hand (it must know them in advance; `callreplay env` prints them). */
+export const HAND_STARTED_PORTS: Required<HarnessPorts> = { graph: 5870, login: 5871, httpsGraph: 5872, httpsLogin: 5873, proxy: 5874 };
+const ANY_PORTS: Required<HarnessPorts> = { graph: 0, login: 0, httpsGraph: 0, httpsLogin: 0, proxy: 0 };
+
+/** Fixed ports for a hand-started bot, free ones otherwise; explicit flags win. */
+export function resolvePorts(handStarted: boolean, given: HarnessPorts): Required<HarnessPorts> {
+  const base = handStarted ? HAND_STARTED_PORTS : ANY_PORTS;
+  return {
+    graph: given.graph ?? base.graph,
+    login: given.login ?? base.login,
+    httpsGraph: given.httpsGraph ?? base.httpsGraph,
+    httpsLogin: given.httpsLogin ?? base.httpsLogin,
+    proxy: given.proxy ?? base.proxy,
+  };
+}
 
 export const EXIT = { passed: 0, botFailed: 1, usage: 2, internal: 3 } as const;
 
@@ -47,16 +61,16 @@ export async function runCommand(args: RunArgs): Promise<number> {
   const config: RunConfig = {
     flows: files,
     bot: { ...bot, webhookPath: args.webhookPath, readyTimeoutMs: args.readyTimeout },
-    transport: 'gateway',
-    graphPort: args.graphPort ?? (handStarted ? HAND_STARTED_GRAPH_PORT : 0),
-    loginPort: args.loginPort ?? (handStarted ? HAND_STARTED_LOGIN_PORT : 0),
+    // a bot the harness starts gets every way in, so that any bot works with no flag at all
+    intercept: args.intercept ?? (handStarted ? ['gateway'] : [...INTERCEPT_WAYS]),
+    ports: resolvePorts(handStarted, args.ports),
+    caDir: resolve(args.caDir ?? DEFAULT_CA_DIR),
+    authCheck: args.authCheck,
     appId: args.appId ?? DEFAULT_BOT_APP_ID,
     reportDir,
   };
   if (handStarted) {
-    console.log(
-      `callreplay: bot at ${args.botUrl}; start it with GRAPH_BASE_URL=http://127.0.0.1:${config.graphPort} LOGIN_BASE_URL=http://127.0.0.1:${config.loginPort} BOT_APP_ID=${config.appId}`,
-    );
+    console.log(`callreplay: bot at ${args.botUrl}; ways in: ${config.intercept.join(', ')}. Start the bot with the environment \`callreplay env\` prints (same flags).`);
   }
   for (const out of ['html', 'junit.xml', 'results.json', 'test-output']) rmSync(join(reportDir, out), { recursive: true, force: true });
 
@@ -104,9 +118,10 @@ function runPlaywright(config: RunConfig): Promise<number> {
 }
 
 interface ResultsFile {
-  summary: { flows: number; passed: number; failed: number; skipped: number };
-  flows: Array<{ flow: string; status: string; failures?: Array<{ text: string }>; errors?: string[] }>;
+  flows: Array<{ flow: string; title: string; mode?: string; status: string; failures?: Array<{ text: string }>; errors?: string[] }>;
 }
+
+const AUTH_CHECK_MODE = 'notification-auth';
 
 function summarize(config: RunConfig, playwrightStatus: number): number {
   const resultsPath = join(config.reportDir, 'results.json');
@@ -116,15 +131,18 @@ function summarize(config: RunConfig, playwrightStatus: number): number {
     return EXIT.internal;
   }
   const results = JSON.parse(readFileSync(resultsPath, 'utf8')) as ResultsFile;
-  const { flows, passed } = results.summary;
+  const flows = results.flows.filter((r) => r.mode !== AUTH_CHECK_MODE);
+  const auth = results.flows.filter((r) => r.mode === AUTH_CHECK_MODE);
+  const passed = (list: typeof flows) => list.filter((r) => r.status === 'passed').length;
   console.log('');
   for (const f of results.flows.filter((r) => r.status !== 'passed')) {
-    console.log(`✘ ${f.flow} (${f.status})`);
+    console.log(`✘ ${f.mode === AUTH_CHECK_MODE ? `${f.flow} (notification auth)` : f.flow} (${f.status})`);
     for (const line of [...(f.failures ?? []).map((x) => x.text), ...(f.failures?.length ? [] : (f.errors ?? []))]) console.log(indent(line));
   }
-  console.log(`callreplay: ${passed} of ${flows} flow(s) passed. Report: ${html}`);
-  if (flows === 0) return EXIT.internal;
-  return passed === flows && playwrightStatus === 0 ? EXIT.passed : EXIT.botFailed;
+  const authText = config.authCheck ? `; notification auth: ${passed(auth)} of ${auth.length} check(s) passed` : '; auth not checked (--no-auth-check)';
+  console.log(`callreplay: ${passed(flows)} of ${flows.length} flow(s) passed${authText}. Report: ${html}`);
+  if (flows.length === 0) return EXIT.internal;
+  return passed(results.flows) === results.flows.length && playwrightStatus === 0 ? EXIT.passed : EXIT.botFailed;
 }
 
 function indent(text: string): string {

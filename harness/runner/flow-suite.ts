@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { test as base, type TestInfo } from '@playwright/test';
 import { formatFinding, type Finding } from '../engine/findings.js';
-import type { FlowRun } from '../engine/flow-run.js';
+import { describeVariant, type FlowRun } from '../engine/flow-run.js';
+import { AUTH_VARIANTS, type AuthVariant } from '../engine/ports.js';
 import type { CompiledFlow, CompiledStep } from '../engine/plan.js';
 import { parseFlow } from '../flow/load-flow.js';
 import { BotProcess } from '../bot/bot-process.js';
@@ -38,7 +39,7 @@ const test = base.extend<object, WorkerFixtures>({
   callreplay: [
     async ({}, use) => {
       const config = readRunConfig();
-      const harness = await Harness.start({ transport: 'gateway', graphPort: config.graphPort, loginPort: config.loginPort, botAppId: config.appId });
+      const harness = await Harness.start({ transport: 'gateway', intercept: config.intercept, ports: config.ports, caDir: config.caDir, botAppId: config.appId });
       let bot: BotUnderTest | undefined;
       try {
         bot = await startBot(config, harness);
@@ -65,22 +66,75 @@ async function startBot(config: RunConfig, harness: Harness): Promise<BotUnderTe
   return { webhookUrl, process };
 }
 
-/** Declares one test per flow of the run. Call it from a spec file in suites/. */
+/** Declares one test per flow of the run (and one notification-auth check per flow that starts with a notification). */
 export function defineFlowTests(): void {
   const config = readRunConfig();
   for (const file of config.flows) {
     const flow = parseFlow(readFileSync(file, 'utf8'), file);
-    const annotation = [
+    const annotation = (mode: string) => [
       { type: 'flow', description: flow.name },
       { type: 'flow-file', description: file },
-      { type: 'mode', description: config.transport },
+      { type: 'mode', description: mode },
       { type: 'bot', description: config.bot.label },
     ];
-    test(`${flow.name}: ${flow.description}`, { annotation }, async ({ callreplay }, testInfo) => {
+    test(`${flow.name}: ${flow.description}`, { annotation: annotation(config.intercept.join('+')) }, async ({ callreplay }, testInfo) => {
       test.setTimeout(flowBudgetMs(flow));
       await runFlowAsTest(flow, callreplay.harness, callreplay.bot, testInfo);
     });
+    if (config.authCheck && flow.steps[0]?.kind === 'notify') {
+      test(`${flow.name}: notification auth`, { annotation: annotation(AUTH_CHECK_MODE) }, async ({ callreplay }, testInfo) => {
+        test.setTimeout(AUTH_VARIANTS.length * (flow.steps[0]!.timeoutMs + Math.max(flow.quietMs, 200)) + 15_000);
+        await checkNotificationAuth(flow, callreplay.harness, callreplay.bot, testInfo);
+      });
+    }
   }
+}
+
+/** The `mode` annotation of notification-auth checks (the CLI summary counts them apart). */
+export const AUTH_CHECK_MODE = 'notification-auth';
+
+/**
+ * Sends the flow's first notification with each broken token; the bot must refuse every one
+ * (401/403) and act on none. All variants run; the test then fails naming the accepted ones.
+ */
+async function checkNotificationAuth(flow: CompiledFlow, harness: Harness, bot: BotUnderTest, testInfo: TestInfo): Promise<void> {
+  const outputMark = bot.process?.mark() ?? 0;
+  const failed: Array<{ variant: AuthVariant; finding: Finding }> = [];
+  for (const variant of AUTH_VARIANTS) {
+    await test
+      .step(`refuses ${describeVariant(variant)}`, async () => {
+        const outcome = await harness.probeAuth(flow, bot.webhookUrl, variant);
+        await attachJson(testInfo, `transcript-${variant}.json`, outcome.transcript);
+        const finding = outcome.findings[0];
+        if (finding) {
+          failed.push({ variant, finding });
+          throw new FlowFailure(formatFinding(finding));
+        }
+      }, { box: true })
+      .catch(() => undefined); // the step is marked failed in the report; go on with the next variant
+  }
+  await attachJson(testInfo, 'findings.json', failed.map((f) => f.finding));
+  if (bot.process) await attachText(testInfo, 'bot-output.txt', bot.process.logSince(outputMark));
+  if (failed.length > 0) {
+    const accepted = failed.filter((f) => f.finding.kind === 'auth-accepted').map((f) => f.variant);
+    const lines = [
+      accepted.length > 0
+        ? `the bot accepted ${accepted.length} of ${AUTH_VARIANTS.length} notifications it must refuse: ${accepted.map(describeVariant).join('; ')}`
+        : `the notification-auth check could not complete`,
+      ...failed.map((f) => `[${f.variant}] ${formatFinding(f.finding)}`),
+    ];
+    throw new FlowFailure(lines.join('\n') + botExitNote(bot));
+  }
+}
+
+async function attachJson(testInfo: TestInfo, name: string, value: unknown): Promise<void> {
+  await attachText(testInfo, name, JSON.stringify(value, null, 2), 'application/json');
+}
+
+async function attachText(testInfo: TestInfo, name: string, body: string, contentType = 'text/plain'): Promise<void> {
+  const path = testInfo.outputPath(name);
+  await writeFile(path, body);
+  await testInfo.attach(name, { path, contentType });
 }
 
 async function runFlowAsTest(flow: CompiledFlow, harness: Harness, bot: BotUnderTest, testInfo: TestInfo): Promise<void> {
@@ -111,17 +165,10 @@ function botExitNote(bot: BotUnderTest): string {
 /** Attaches the exchange as files (the HTML report copies them into its data/ folder). */
 async function attachExchange(run: FlowRun, testInfo: TestInfo, botOutput: string | undefined): Promise<void> {
   const findings: Finding[] = run.findings;
-  const files: Array<[string, string, string]> = [
-    ['sequence.html', renderSequenceDiagram(run.transcript, { findings }), 'text/html'],
-    ['findings.json', JSON.stringify(findings, null, 2), 'application/json'],
-    ['transcript.json', JSON.stringify(run.transcript, null, 2), 'application/json'],
-  ];
-  if (botOutput !== undefined) files.push(['bot-output.txt', botOutput || '(the bot printed nothing during this flow)', 'text/plain']);
-  for (const [name, body, contentType] of files) {
-    const path = testInfo.outputPath(name);
-    await writeFile(path, body);
-    await testInfo.attach(name, { path, contentType });
-  }
+  await attachText(testInfo, 'sequence.html', renderSequenceDiagram(run.transcript, { findings }), 'text/html');
+  await attachJson(testInfo, 'findings.json', findings);
+  await attachJson(testInfo, 'transcript.json', run.transcript);
+  if (botOutput !== undefined) await attachText(testInfo, 'bot-output.txt', botOutput || '(the bot printed nothing during this flow)');
 }
 
 export function stepTitle(step: CompiledStep): string {

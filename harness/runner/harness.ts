@@ -1,15 +1,25 @@
 /**
- * Wires the parts for a run: token issuer, router, one transport (nock in-process, or the gateway
- * for bots in other processes), the HTTP client towards the bot, and flow runs.
+ * Wires the parts for a run: token issuer, notification signer, router, the ways in (nock
+ * in-process; for bots in other processes the HTTP gateway, the HTTPS gateway, the CONNECT proxy
+ * and the Node preload), the HTTP client towards the bot, and flow runs.
  */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { NotificationAuthority, OPENID_CONFIG_PATH } from '../auth/notification-authority.js';
 import { FlowRun } from '../engine/flow-run.js';
 import type { FlowOutcome } from '../engine/flow-run.js';
 import type { CompiledFlow } from '../engine/plan.js';
-import { Router } from '../engine/router.js';
+import type { AuthVariant } from '../engine/ports.js';
+import { REFUSED_PATH, Router } from '../engine/router.js';
 import { TokenIssuer } from '../engine/token-issuer.js';
 import type { TranscriptEntry } from '../engine/transcript.js';
+import { packageRoot } from '../paths.js';
+import { preloadEnvironment } from '../preload/config.js';
+import { createCertificateAuthority, type CertificateAuthority } from '../tls/certificate-authority.js';
 import { BotHttpClient } from '../transports/bot-http-client.js';
+import { proxyEnvironment, startConnectProxy, tlsTrustEnvironment } from '../transports/connect-proxy.js';
 import { startGateway } from '../transports/gateway.js';
+import { startHttpsGateway } from '../transports/https-gateway.js';
 import { installNockAdapter } from '../transports/nock-adapter.js';
 
 /** The bot's app id when none is given (BOT_APP_ID / --app-id). */
@@ -17,53 +27,157 @@ export const DEFAULT_BOT_APP_ID = '3b5c2f5e-8a0d-4c43-9d3e-0c6f4f1a9b27';
 
 export type TransportKind = 'gateway' | 'nock';
 
+/** Ways an out-of-process bot's traffic reaches the harness. */
+export const INTERCEPT_WAYS = ['gateway', 'https', 'proxy', 'preload'] as const;
+export type InterceptWay = (typeof INTERCEPT_WAYS)[number];
+
+/** Where the CA is kept between runs unless told otherwise (so a hand-started bot can trust it). */
+export const DEFAULT_CA_DIR = join(packageRoot, '.cache', 'callreplay-ca');
+const PRELOAD_MODULE = join(packageRoot, 'dist', 'harness', 'preload', 'redirect.js');
+
+export interface HarnessPorts {
+  graph?: number;
+  login?: number;
+  httpsGraph?: number;
+  httpsLogin?: number;
+  proxy?: number;
+}
+
 export interface HarnessOptions {
   transport: TransportKind;
-  /** fixed gateway ports for a bot started by hand (0 = any free port) */
-  graphPort?: number;
-  loginPort?: number;
+  /** with transport 'gateway': which ways in to open (default: the plain gateway only) */
+  intercept?: readonly InterceptWay[];
+  /** fixed ports for a bot started by hand (0 or absent = any free port) */
+  ports?: HarnessPorts;
+  /** folder of the CA for the HTTPS ways in */
+  caDir?: string;
   botAppId?: string;
+}
+
+interface Endpoints {
+  /** what the bot gets as GRAPH_BASE_URL / LOGIN_BASE_URL */
+  graphBaseUrl: string;
+  loginBaseUrl: string;
+  /** the plain-HTTP gateway (always open for out-of-process bots: the preload sends traffic there) */
+  plain?: { graph: string; login: string };
+  httpsGraphBaseUrl?: string;
+  httpsLoginBaseUrl?: string;
+  proxyUrl?: string;
+  ca?: CertificateAuthority;
+  preload: boolean;
 }
 
 export class Harness {
   private constructor(
     readonly router: Router,
+    readonly signer: NotificationAuthority,
     readonly http: BotHttpClient,
     readonly transport: TransportKind,
-    readonly graphBaseUrl: string,
-    readonly loginBaseUrl: string,
     readonly botAppId: string,
-    private readonly closeTransport: () => Promise<void> | void,
+    private readonly endpoints: Endpoints,
+    private readonly closers: Array<() => Promise<void> | void>,
   ) {}
 
-  static async start(opts: HarnessOptions): Promise<Harness> {
-    let loginBase = '';
-    const tokens = await TokenIssuer.create(() => loginBase);
-    const router = new Router(tokens);
-    const appId = opts.botAppId ?? DEFAULT_BOT_APP_ID;
-    if (opts.transport === 'nock') {
-      const adapter = installNockAdapter(router);
-      loginBase = adapter.loginBaseUrl;
-      return new Harness(router, new BotHttpClient(), 'nock', adapter.graphBaseUrl, adapter.loginBaseUrl, appId, () => adapter.dispose());
-    }
-    const gw = await startGateway(router, { graphPort: opts.graphPort, loginPort: opts.loginPort });
-    loginBase = gw.loginBaseUrl;
-    return new Harness(router, new BotHttpClient(), 'gateway', gw.graphBaseUrl, gw.loginBaseUrl, appId, () => gw.close());
+  /** The Graph base URL as the bot sees it (${graph} in flows). */
+  get graphBaseUrl(): string {
+    return this.endpoints.graphBaseUrl;
   }
 
-  /** The environment contract for a bot the harness starts (documented in the README). */
+  get loginBaseUrl(): string {
+    return this.endpoints.loginBaseUrl;
+  }
+
+  static async start(opts: HarnessOptions): Promise<Harness> {
+    const appId = opts.botAppId ?? DEFAULT_BOT_APP_ID;
+    let loginBase = '';
+    const tokens = await TokenIssuer.create(() => loginBase);
+    const signer = await NotificationAuthority.create({ appId });
+    const router = new Router(tokens, [signer]);
+    const closers: Array<() => Promise<void> | void> = [];
+    try {
+      if (opts.transport === 'nock') {
+        const adapter = installNockAdapter(router);
+        closers.push(() => adapter.dispose());
+        loginBase = adapter.loginBaseUrl;
+        const endpoints = { graphBaseUrl: adapter.graphBaseUrl, loginBaseUrl: adapter.loginBaseUrl, preload: false };
+        return new Harness(router, signer, new BotHttpClient(), 'nock', appId, endpoints, closers);
+      }
+      const ways = new Set(opts.intercept ?? ['gateway']);
+      const ports = opts.ports ?? {};
+      // the plain gateway also serves the preload's redirected traffic
+      const gw = await startGateway(router, { graphPort: ports.graph, loginPort: ports.login });
+      closers.push(() => gw.close());
+      const endpoints: Endpoints = {
+        graphBaseUrl: gw.graphBaseUrl,
+        loginBaseUrl: gw.loginBaseUrl,
+        plain: { graph: gw.graphBaseUrl, login: gw.loginBaseUrl },
+        preload: ways.has('preload'),
+      };
+      if (ways.has('https') || ways.has('proxy')) {
+        endpoints.ca = await createCertificateAuthority({ dir: opts.caDir ?? DEFAULT_CA_DIR });
+      }
+      if (ways.has('https')) {
+        const https = await startHttpsGateway(router, endpoints.ca!, { graphPort: ports.httpsGraph, loginPort: ports.httpsLogin });
+        closers.push(() => https.close());
+        endpoints.httpsGraphBaseUrl = https.graphBaseUrl;
+        endpoints.httpsLoginBaseUrl = https.loginBaseUrl;
+        if (!ways.has('gateway')) {
+          endpoints.graphBaseUrl = https.graphBaseUrl;
+          endpoints.loginBaseUrl = https.loginBaseUrl;
+        }
+      }
+      if (ways.has('proxy')) {
+        const proxy = await startConnectProxy(router, endpoints.ca!, { port: ports.proxy });
+        closers.push(() => proxy.close());
+        endpoints.proxyUrl = proxy.url;
+      }
+      loginBase = endpoints.loginBaseUrl;
+      return new Harness(router, signer, new BotHttpClient(), 'gateway', appId, endpoints, closers);
+    } catch (e) {
+      for (const close of closers.reverse()) await close();
+      throw e;
+    }
+  }
+
+  /**
+   * The environment for a bot in another process (documented in the README): the contract
+   * (PORT, GRAPH_BASE_URL, LOGIN_BASE_URL, BOT_APP_ID, CALLS_OPENID_CONFIG_URL) plus what each
+   * opened way in needs (CA paths, proxy variables, NODE_OPTIONS for the preload).
+   */
   botEnvironment(port: number): Record<string, string> {
-    return {
+    const e = this.endpoints;
+    const env: Record<string, string> = {
       PORT: String(port),
-      GRAPH_BASE_URL: this.graphBaseUrl,
-      LOGIN_BASE_URL: this.loginBaseUrl,
+      GRAPH_BASE_URL: e.graphBaseUrl,
+      LOGIN_BASE_URL: e.loginBaseUrl,
       BOT_APP_ID: this.botAppId,
+      CALLS_OPENID_CONFIG_URL: `${e.loginBaseUrl}${OPENID_CONFIG_PATH}`,
     };
+    if (e.httpsGraphBaseUrl && e.httpsLoginBaseUrl) {
+      env['GRAPH_BASE_URL_HTTPS'] = e.httpsGraphBaseUrl;
+      env['LOGIN_BASE_URL_HTTPS'] = e.httpsLoginBaseUrl;
+    }
+    if (e.ca) Object.assign(env, tlsTrustEnvironment(e.ca.caCertPath));
+    if (e.proxyUrl && e.ca) Object.assign(env, proxyEnvironment(e.proxyUrl, e.ca.caCertPath));
+    if (e.preload && e.plain) {
+      Object.assign(
+        env,
+        preloadEnvironment(
+          {
+            targets: { 'graph.microsoft.com': e.plain.graph, 'login.microsoftonline.com': e.plain.login, 'api.aps.skype.com': e.plain.login },
+            refusedUrl: `${e.plain.graph}${REFUSED_PATH}`,
+          },
+          pathToFileURL(PRELOAD_MODULE).href,
+          process.env['NODE_OPTIONS'],
+        ),
+      );
+    }
+    return env;
   }
 
   /** A run of `flow` against the bot at `webhookUrl`, registered with the router. */
   createRun(flow: CompiledFlow, webhookUrl: string, onEntry?: (e: TranscriptEntry) => void): FlowRun {
-    const run = new FlowRun({ flow, http: this.http, webhookUrl, graphBaseUrl: this.graphBaseUrl, botAppId: this.botAppId, onEntry });
+    const run = new FlowRun({ flow, http: this.http, webhookUrl, graphBaseUrl: this.graphBaseUrl, botAppId: this.botAppId, signer: this.signer, onEntry });
     this.router.add(run);
     return run;
   }
@@ -83,8 +197,18 @@ export class Harness {
     }
   }
 
+  /** Auth conformance for one variant: the flow's first notification with a broken token (fresh ids). */
+  async probeAuth(flow: CompiledFlow, webhookUrl: string, variant: AuthVariant): Promise<FlowOutcome> {
+    const run = this.createRun(flow, webhookUrl);
+    try {
+      return await run.probeAuth(variant);
+    } finally {
+      this.release(run);
+    }
+  }
+
   async close(): Promise<void> {
     this.http.close();
-    await this.closeTransport();
+    for (const close of this.closers.reverse()) await close();
   }
 }

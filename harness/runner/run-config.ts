@@ -2,6 +2,8 @@
  * What `callreplay run` hands to the Playwright suite (through the CALLREPLAY_RUN environment
  * variable, as JSON): which flows, which bot, which transport, where reports go.
  */
+import type { HarnessPorts, InterceptWay } from './harness.js';
+
 export const RUN_CONFIG_ENV = 'CALLREPLAY_RUN';
 
 export interface BotSpec {
@@ -21,9 +23,13 @@ export interface RunConfig {
   /** absolute paths of flow files, already validated by the CLI */
   flows: string[];
   bot: BotSpec;
-  transport: 'gateway';
-  graphPort: number;
-  loginPort: number;
+  /** the ways in opened for the bot */
+  intercept: InterceptWay[];
+  /** fixed ports (0 = any free port) */
+  ports: Required<HarnessPorts>;
+  caDir: string;
+  /** run the notification-auth conformance check for every flow that starts with a notification */
+  authCheck: boolean;
   appId: string;
   reportDir: string;
 }
