@@ -106,7 +106,12 @@ test('the reference bot passes p2p-to-meeting-transfer through the HTTPS gateway
     try {
       bot = await BotProcess.start({
         command: `node ${JSON.stringify(referenceBotMain)}`,
-        env: { PORT: String(port), GRAPH_BASE_URL: gw.graphBaseUrl, LOGIN_BASE_URL: gw.loginBaseUrl, BOT_APP_ID, LOG_LEVEL: 'info',
+        env: {
+          PORT: String(port),
+          GRAPH_BASE_URL: gw.graphBaseUrl,
+          LOGIN_BASE_URL: gw.loginBaseUrl,
+          BOT_APP_ID,
+          LOG_LEVEL: 'info',
           // the reference bot checks the notifications' JWT with keys it fetches here, over the same TLS
           CALLS_OPENID_CONFIG_URL: `${gw.loginBaseUrl}${OPENID_CONFIG_PATH}`,
           ...tlsTrustEnvironment(ca.caCertPath),
@@ -235,6 +240,10 @@ test('the proxy refuses every other destination without connecting anywhere, and
       const getAnswer = await rawExchange(Number(port), 'GET http://example.com/index.html HTTP/1.1\r\nHost: example.com\r\n\r\n');
       expect(getAnswer).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
       expect(getAnswer).toContain('callreplay refused example.com:80: during a run');
+      // control: the watch does see the proxy's own connections (a tunnel to a dead loopback port)
+      const deadPort = await freePort();
+      expect(await rawExchange(Number(port), `CONNECT 127.0.0.1:${deadPort} HTTP/1.1\r\nHost: 127.0.0.1:${deadPort}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n[^]*ECONNREFUSED$/);
+      expect(attempts.some((a) => a.startsWith('connect') && a.includes(`"port":${deadPort}`))).toBe(true);
     } finally {
       netMod.connect = originals.connect;
       netMod.createConnection = originals.createConnection;
@@ -255,7 +264,7 @@ test('the proxy refuses every other destination without connecting anywhere, and
   });
 });
 
-test('the proxy tunnels and forwards loopback traffic, and close() ends open tunnels', async () => {
+test('the proxy tunnels and forwards loopback traffic, terminates TLS for Graph, and close() ends open connections', async () => {
   await withParts(async ({ ca, router }) => {
     const target = http.createServer((req, res) => res.end(`target saw ${req.method} ${req.url}`));
     await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
@@ -263,18 +272,14 @@ test('the proxy tunnels and forwards loopback traffic, and close() ends open tun
     const proxy = await startConnectProxy(router, ca);
     const proxyPort = Number(new URL(proxy.url).port);
     let tunnelSocket: net.Socket | undefined;
+    let graphSocket: net.Socket | undefined;
     try {
       // absolute-URI plain http to loopback: forwarded
       const forwarded = await rawExchange(proxyPort, `GET http://127.0.0.1:${targetPort}/hello?x=1 HTTP/1.1\r\nHost: 127.0.0.1:${targetPort}\r\nConnection: close\r\n\r\n`);
       expect(forwarded).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
       expect(forwarded).toContain('target saw GET /hello?x=1');
       // CONNECT to loopback: a TCP tunnel
-      tunnelSocket = await new Promise<net.Socket>((resolve, reject) => {
-        const req = http.request({ host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: `127.0.0.1:${targetPort}` });
-        req.on('connect', (res, socket) => (res.statusCode === 200 ? resolve(socket) : reject(new Error(`CONNECT answered ${res.statusCode}`))));
-        req.on('error', reject);
-        req.end();
-      });
+      tunnelSocket = await connectThrough(proxyPort, `127.0.0.1:${targetPort}`);
       const viaTunnel = await new Promise<string>((resolve) => {
         let text = '';
         const onData = (c: Buffer) => {
@@ -288,12 +293,30 @@ test('the proxy tunnels and forwards loopback traffic, and close() ends open tun
         tunnelSocket!.write(`GET /through-tunnel HTTP/1.1\r\nHost: 127.0.0.1:${targetPort}\r\n\r\n`);
       });
       expect(viaTunnel).toContain('target saw GET /through-tunnel');
-      expect(router.strays).toEqual([]);
-    } finally {
-      // the tunnel is still open (keep-alive): close() must end it
-      const closed = tunnelSocket && !tunnelSocket.destroyed ? new Promise<void>((r) => tunnelSocket!.once('close', () => r())) : Promise.resolve();
+      // CONNECT to Graph: TLS ends at the proxy; the keep-alive connection stays open afterwards
+      graphSocket = await connectThrough(proxyPort, 'graph.microsoft.com:443');
+      const tlsSocket = tls.connect({ socket: graphSocket, servername: 'graph.microsoft.com', ca: ca.caCertPem });
+      await new Promise<void>((resolve, reject) => tlsSocket.once('secureConnect', resolve).once('error', reject));
+      expect(tlsSocket.authorized).toBe(true);
+      const graphAnswer = await new Promise<string>((resolve) => {
+        let text = '';
+        tlsSocket.on('data', (c: Buffer) => {
+          text += c.toString('utf8');
+          if (/Call not found/.test(text)) resolve(text);
+        });
+        tlsSocket.write('GET /v1.0/communications/calls/abc HTTP/1.1\r\nHost: graph.microsoft.com\r\n\r\n');
+      });
+      expect(graphAnswer).toMatch(/^HTTP\/1\.1 404 /);
+      expect(router.strays.map((s) => [s.request.via, s.request.service, s.request.path, s.reason])).toEqual([['proxy', 'graph', '/v1.0/communications/calls/abc', 'no flow is running']]);
+      // the tunnel and the TLS connection are still open (keep-alive): close() must end them at
+      // once, not when some keep-alive timeout expires
+      const closed = [tunnelSocket, graphSocket].map((s) => new Promise<void>((r) => s.once('close', () => r())));
+      const t0 = performance.now();
       await proxy.close();
-      await closed;
+      await Promise.all(closed);
+      expect(performance.now() - t0).toBeLessThan(1000);
+    } finally {
+      await proxy.close(); // safe to call twice
       target.closeAllConnections();
       await new Promise<void>((r) => target.close(() => r()));
     }
@@ -337,6 +360,11 @@ test('the CA is kept in its folder and reused; its leaf certificates verify with
       await gw.close();
     }
 
+    // processes racing to create the CA in one folder all end up with the one on disk
+    const raced = await Promise.all([1, 2, 3].map(() => createCertificateAuthority({ dir: join(dir, 'raced') })));
+    expect(new Set(raced.map((c) => c.caCertPem)).size).toBe(1);
+    expect(await readFile(join(dir, 'raced', 'ca.pem'), 'utf8')).toBe(raced[0]!.caCertPem);
+
     // unreadable or about-to-expire CAs are replaced
     await writeFile(join(dir, 'ca', 'ca.pem'), 'not a certificate');
     const replaced = await createCertificateAuthority({ dir: join(dir, 'ca') });
@@ -352,6 +380,16 @@ test('the CA is kept in its folder and reused; its leaf certificates verify with
     expect((await createCertificateAuthority({ dir: join(dir, 'ca') })).caCertPem).toBe(fresh.cert);
   });
 });
+
+/** A socket tunnelled through the proxy by `CONNECT authority` (200 expected). */
+function connectThrough(proxyPort: number, authority: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: authority });
+    req.on('connect', (res, socket) => (res.statusCode === 200 ? resolve(socket) : reject(new Error(`CONNECT ${authority} answered ${res.statusCode}`))));
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 /** Writes `request` to the proxy and returns everything it answers until it closes the connection. */
 function rawExchange(port: number, request: string): Promise<string> {

@@ -3,8 +3,8 @@
  * in-process; for bots in other processes the HTTP gateway, the HTTPS gateway, the CONNECT proxy
  * and the Node preload), the HTTP client towards the bot, and flow runs.
  */
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { NotificationAuthority, OPENID_CONFIG_PATH } from '../auth/notification-authority.js';
 import { FlowRun } from '../engine/flow-run.js';
 import type { FlowOutcome } from '../engine/flow-run.js';
@@ -13,8 +13,7 @@ import type { AuthVariant } from '../engine/ports.js';
 import { REFUSED_PATH, Router } from '../engine/router.js';
 import { TokenIssuer } from '../engine/token-issuer.js';
 import type { TranscriptEntry } from '../engine/transcript.js';
-import { packageRoot } from '../paths.js';
-import { preloadEnvironment } from '../preload/config.js';
+import { preloadEnvironment, preloadModuleUrl } from '../preload/config.js';
 import { createCertificateAuthority, type CertificateAuthority } from '../tls/certificate-authority.js';
 import { BotHttpClient } from '../transports/bot-http-client.js';
 import { proxyEnvironment, startConnectProxy, tlsTrustEnvironment } from '../transports/connect-proxy.js';
@@ -31,9 +30,11 @@ export type TransportKind = 'gateway' | 'nock';
 export const INTERCEPT_WAYS = ['gateway', 'https', 'proxy', 'preload'] as const;
 export type InterceptWay = (typeof INTERCEPT_WAYS)[number];
 
-/** Where the CA is kept between runs unless told otherwise (so a hand-started bot can trust it). */
-export const DEFAULT_CA_DIR = join(packageRoot, '.cache', 'callreplay-ca');
-const PRELOAD_MODULE = join(packageRoot, 'dist', 'harness', 'preload', 'redirect.js');
+/**
+ * Where the CA is kept between runs unless told otherwise (so a bot started by hand with
+ * `callreplay env` keeps trusting it): per user, outside the project and node_modules.
+ */
+export const DEFAULT_CA_DIR = join(tmpdir(), `callreplay-ca-${process.getuid?.() ?? 'user'}`);
 
 export interface HarnessPorts {
   graph?: number;
@@ -167,7 +168,7 @@ export class Harness {
             targets: { 'graph.microsoft.com': e.plain.graph, 'login.microsoftonline.com': e.plain.login, 'api.aps.skype.com': e.plain.login },
             refusedUrl: `${e.plain.graph}${REFUSED_PATH}`,
           },
-          pathToFileURL(PRELOAD_MODULE).href,
+          preloadModuleUrl,
           process.env['NODE_OPTIONS'],
         ),
       );

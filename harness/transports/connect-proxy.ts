@@ -10,7 +10,7 @@
  * - `CONNECT` to loopback (127.0.0.1, localhost, ::1): a plain TCP tunnel, so that a bot that sends
  *   its own loopback traffic through the proxy keeps working.
  * - absolute-URI plain-http requests (`GET http://127.0.0.1:3978/...`) to loopback are forwarded
- *   with node:http.
+ *   with node:http (other schemes to loopback get 400: use CONNECT).
  * - anything else (CONNECT to another host, an absolute-URI request to a non-loopback host,
  *   including plain http to Graph, which the real Graph does not serve): `403` with a body naming
  *   the destination, and Router.refused() fails every running flow. The proxy never resolves or
@@ -87,6 +87,7 @@ export async function startConnectProxy(router: Router, ca: CertificateAuthority
   const host = opts.host ?? '127.0.0.1';
   const sockets = new Set<Duplex>();
   const track = (s: Duplex): void => {
+    if (sockets.has(s)) return;
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   };
@@ -164,8 +165,13 @@ export async function startConnectProxy(router: Router, ca: CertificateAuthority
       return;
     }
     const target: Authority = { hostname: normalizeHost(url.hostname), port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80 };
-    if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(target.hostname)) {
-      forward(req, res, url, target);
+    if (LOOPBACK_HOSTS.has(target.hostname)) {
+      if (url.protocol === 'http:') forward(req, res, url, target);
+      else {
+        req.resume();
+        res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+        res.end(`callreplay's proxy forwards plain http only; use CONNECT ${formatAuthority(target)} for ${url.protocol}`);
+      }
       return;
     }
     const destination = formatAuthority(target);
