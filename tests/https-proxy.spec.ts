@@ -95,7 +95,7 @@ function graphRequests(outcome: FlowOutcome) {
   return outcome.transcript.entries.filter((e) => e.kind === 'request');
 }
 
-test('the reference bot passes p2p-to-meeting-transfer through the HTTPS gateway, trusting the CA from the environment', async () => {
+test('the reference bot passes p2p-to-meeting-transfer-v1 through the HTTPS gateway, trusting the CA from the environment', async () => {
   await withParts(async (parts) => {
     const { ca, tokens, router, seen, setLoginBase } = parts;
     const gw = await startHttpsGateway(router, ca);
@@ -118,14 +118,14 @@ test('the reference bot passes p2p-to-meeting-transfer through the HTTPS gateway
         },
         readyUrl: `http://127.0.0.1:${port}/health`,
       });
-      const outcome = await runFlow(parts, await shippedFlow('p2p-to-meeting-transfer'), port, gw.graphBaseUrl);
+      const outcome = await runFlow(parts, await shippedFlow('p2p-to-meeting-transfer-v1'), port, gw.graphBaseUrl);
       expect(outcome.status, describe(outcome, bot)).toBe('passed');
       // every Graph request came over TLS to the gateway, with a bearer token the harness issued
       const requests = graphRequests(outcome);
       expect(requests.map((e) => `${e.method} ${e.url?.replace(/[0-9a-f-]{36}|[0-9A-F]{32}/g, '{id}')}`)).toEqual([
-        'POST /beta/app/calls/{id}/answer',
-        'POST /beta/app/calls',
-        'POST /beta/app/calls/{id}/participants/invite',
+        'POST /v1.0/communications/calls/{id}/answer',
+        'POST /v1.0/communications/calls',
+        'POST /v1.0/communications/calls/{id}/participants/invite',
       ]);
       for (const r of requests) expect(tokens.tokenOf(r.headers?.['authorization']), `${r.url} carries a token the harness issued`).toBeDefined();
       expect(outcome.transcript.entries.some((e) => e.kind === 'token-request')).toBe(true);

@@ -32,6 +32,9 @@ test('the HTML report shows each flow as a test with its steps, the finding and 
     await page.getByText('p2p-to-meeting-transfer: Answer a P2P call').click();
     await expect(page.getByText('1. notify: incoming call')).toBeVisible();
     await expect(page.getByText('went to the wrong resource').first()).toBeVisible();
+    // the bot's output is shown beside the failing step
+    await expect(page.getByText('--- bot output during this flow').first()).toBeVisible();
+    await expect(page.getByText('[reference-bot] answered call').first()).toBeVisible();
     await expect(page.getByRole('link', { name: 'sequence.html' })).toBeVisible();
     await expect(page.getByText('bot-output.txt').last()).toBeVisible();
     expect(remote).toEqual([]);

@@ -123,7 +123,7 @@ async function checkNotificationAuth(flow: CompiledFlow, harness: Harness, bot: 
         : `the notification-auth check could not complete`,
       ...failed.map((f) => `[${f.variant}] ${formatFinding(f.finding)}`),
     ];
-    throw new FlowFailure(lines.join('\n') + botExitNote(bot));
+    throw new FlowFailure(lines.join('\n') + botNote(bot, outputMark));
   }
 }
 
@@ -145,12 +145,12 @@ async function runFlowAsTest(flow: CompiledFlow, harness: Harness, bot: BotUnder
     for (const step of run.steps) {
       await test.step(stepTitle(step), async () => {
         const outcome = await run.runStep(step.index);
-        if (outcome.status === 'failed') throw new FlowFailure(formatFinding(outcome.finding!) + botExitNote(bot));
+        if (outcome.status === 'failed') throw new FlowFailure(formatFinding(outcome.finding!) + botNote(bot, outputMark));
       }, { box: true });
     }
     await test.step('no further requests', async () => {
       const outcome = await run.finish();
-      if (outcome.status === 'failed') throw new FlowFailure(formatFinding(outcome.findings[0]!) + botExitNote(bot));
+      if (outcome.status === 'failed') throw new FlowFailure(formatFinding(outcome.findings[0]!) + botNote(bot, outputMark));
     }, { box: true });
   } finally {
     harness.release(run);
@@ -158,9 +158,15 @@ async function runFlowAsTest(flow: CompiledFlow, harness: Harness, bot: BotUnder
   }
 }
 
-function botExitNote(bot: BotUnderTest): string {
-  return bot.process && !bot.process.running ? `\n(the bot process ${bot.process.exitDescription})` : '';
+/** What the bot printed during this flow (last lines) and whether it is still running: shown beside the failing step. */
+function botNote(bot: BotUnderTest, outputMark: number): string {
+  if (!bot.process) return '';
+  const lines = bot.process.logSince(outputMark).trimEnd().split('\n').filter(Boolean).slice(-BOT_OUTPUT_LINES);
+  const exit = bot.process.running ? '' : `\n(the bot process ${bot.process.exitDescription})`;
+  return `${exit}\n--- bot output during this flow${lines.length ? ` (last ${lines.length} lines)` : ''} ---\n${lines.join('\n') || '(nothing)'}`;
 }
+
+const BOT_OUTPUT_LINES = 15;
 
 /** Attaches the exchange as files (the HTML report copies them into its data/ folder). */
 async function attachExchange(run: FlowRun, testInfo: TestInfo, botOutput: string | undefined): Promise<void> {
