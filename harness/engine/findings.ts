@@ -50,13 +50,18 @@ export interface Finding {
   diff?: string;
   /** for an unexpected request: a flow step (YAML) that would accept it */
   suggestion?: string;
+  /** 'error' (default) fails the flow; 'warning' is reported only */
+  severity?: 'error' | 'warning';
+  /** the id of the rule or check that raised it, e.g. "state/answer-only-while-incoming" */
+  rule?: string;
 }
 
 /** Formats a finding as the multi-line text shown in the CLI, the test error and the report. */
 export function formatFinding(f: Finding): string {
   const lines: string[] = [];
   const where = f.step !== undefined ? `step ${f.step}${f.stepName ? ` (${f.stepName})` : ''}: ` : '';
-  lines.push(`${where}${f.message}`);
+  const tag = f.rule ? `[${f.rule}] ` : '';
+  lines.push(`${f.severity === 'warning' ? 'warning: ' : ''}${where}${tag}${f.message}`);
   // a single difference is already the message; several are listed one per line
   const mismatches = f.mismatches ?? [];
   if (mismatches.length > 1) for (const m of mismatches) lines.push(`  ${m.path}: expected ${m.expected}, got ${m.actual}`);

@@ -34,6 +34,33 @@ export interface FlowRunOptions {
   signer?: NotificationSigner;
   /** called for every transcript entry as it happens */
   onEntry?: (entry: TranscriptEntry) => void;
+  /** checks that watch the exchange (call-state rules, schema validation, ...) */
+  observers?: readonly RunObserver[];
+}
+
+/**
+ * A check that watches a run: it sees every transcript entry as it is recorded (notifications,
+ * acks, the bot's requests, the harness's responses) and reports findings. Errors fail the flow;
+ * warnings are reported only.
+ */
+export interface RunObserver {
+  /** a short id, e.g. "call-state" */
+  readonly id: string;
+  onEntry(entry: TranscriptEntry, ctx: ObserverContext): void;
+  /** after the last step (not called when the run failed earlier) */
+  onEnd?(ctx: ObserverContext): void;
+}
+
+export interface ObserverContext {
+  readonly flow: CompiledFlow;
+  /** 1-based number of the step the run stands at */
+  currentStep(): number;
+  report(finding: Finding): void;
+  /** a value for messages, known ids by name */
+  describe(value: unknown): string;
+  describePath(path: string): string;
+  /** the value of a minted id, value or capture */
+  valueOf(name: string): unknown;
 }
 
 export interface StepOutcome {
@@ -48,6 +75,8 @@ export interface FlowOutcome {
   flow: string;
   status: 'passed' | 'failed';
   findings: Finding[];
+  /** findings with severity 'warning': reported, not failing */
+  warnings: Finding[];
   transcript: Transcript;
 }
 
@@ -56,6 +85,7 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 export class FlowRun {
   readonly flow: CompiledFlow;
   readonly findings: Finding[] = [];
+  readonly warnings: Finding[] = [];
   readonly transcript: Transcript;
   /** normalized form of every id minted for this run (the Router routes on these) */
   readonly mintedIds: string[] = [];
@@ -89,6 +119,14 @@ export class FlowRun {
     this.scope.set('botUrl', new URL(opts.webhookUrl).origin);
     this.scope.set('now', new Date().toISOString());
     this.transcript = { flow: opts.flow.name, startedAt: new Date().toISOString(), entries: [], idNames: Object.fromEntries(this.idNames) };
+    this.observerContext = {
+      flow: opts.flow,
+      currentStep: () => Math.min(this.firstUnreleased(), this.flow.steps.length - 1) + 1,
+      report: (f) => (f.severity === 'warning' ? this.warnings.push(f) : this.fail(f)),
+      describe: (v) => this.describe(v),
+      describePath: (p) => this.describePath(p),
+      valueOf: (name) => this.scope.get(name),
+    };
   }
 
   get steps(): readonly CompiledStep[] {
@@ -133,9 +171,14 @@ export class FlowRun {
       this.state = 'quiet';
       await this.sleep(this.flow.quietMs);
     }
+    if (!this.failed) for (const o of this.opts.observers ?? []) o.onEnd?.(this.observerContext);
     this.state = 'ended';
     this.dispose();
-    return { flow: this.flow.name, status: this.failed ? 'failed' : 'passed', findings: this.findings, transcript: this.transcript };
+    return this.outcome();
+  }
+
+  private outcome(): FlowOutcome {
+    return { flow: this.flow.name, status: this.failed ? 'failed' : 'passed', findings: this.findings, warnings: this.warnings, transcript: this.transcript };
   }
 
   /** Runs every step, then finish(). */
@@ -466,7 +509,7 @@ export class FlowRun {
     if (!this.failed) await this.sleep(Math.max(this.flow.quietMs, 200)); // time for a bot that acts anyway
     this.state = 'ended';
     this.dispose();
-    return { flow: this.flow.name, status: this.failed ? 'failed' : 'passed', findings: this.findings, transcript: this.transcript };
+    return this.outcome();
   }
 
   private async notificationHeaders(step: CompiledNotify, variant?: AuthVariant): Promise<Record<string, string>> {
@@ -613,6 +656,9 @@ export class FlowRun {
     });
   }
 
+  /** what observers get: built once per run */
+  private readonly observerContext: ObserverContext;
+
   private fail(finding: Finding): void {
     if (this.findings.length > 0) return; // the first finding is the cause; later ones are consequences
     this.findings.push(finding);
@@ -638,6 +684,7 @@ export class FlowRun {
     if (entry.latencyMs !== undefined) entry.latencyMs = round(entry.latencyMs);
     this.transcript.entries.push(entry);
     this.opts.onEntry?.(entry);
+    if (this.opts.observers && this.state !== 'probing') for (const o of this.opts.observers) o.onEntry(entry, this.observerContext);
     return entry;
   }
 

@@ -6,7 +6,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NotificationAuthority, OPENID_CONFIG_PATH } from '../auth/notification-authority.js';
-import { FlowRun } from '../engine/flow-run.js';
+import { FlowRun, type RunObserver } from '../engine/flow-run.js';
 import type { FlowOutcome } from '../engine/flow-run.js';
 import type { CompiledFlow } from '../engine/plan.js';
 import type { AuthVariant } from '../engine/ports.js';
@@ -53,6 +53,8 @@ export interface HarnessOptions {
   /** folder of the CA for the HTTPS ways in */
   caDir?: string;
   botAppId?: string;
+  /** checks to attach to every run (a factory: observers keep per-run state) */
+  observers?: () => RunObserver[];
 }
 
 interface Endpoints {
@@ -77,6 +79,7 @@ export class Harness {
     readonly botAppId: string,
     private readonly endpoints: Endpoints,
     private readonly closers: Array<() => Promise<void> | void>,
+    private readonly observers: () => RunObserver[] = () => [],
   ) {}
 
   /** The Graph base URL as the bot sees it (${graph} in flows). */
@@ -101,7 +104,7 @@ export class Harness {
         closers.push(() => adapter.dispose());
         loginBase = adapter.loginBaseUrl;
         const endpoints = { graphBaseUrl: adapter.graphBaseUrl, loginBaseUrl: adapter.loginBaseUrl, preload: false };
-        return new Harness(router, signer, new BotHttpClient(), 'nock', appId, endpoints, closers);
+        return new Harness(router, signer, new BotHttpClient(), 'nock', appId, endpoints, closers, opts.observers);
       }
       const ways = new Set(opts.intercept ?? ['gateway']);
       const ports = opts.ports ?? {};
@@ -133,7 +136,7 @@ export class Harness {
         endpoints.proxyUrl = proxy.url;
       }
       loginBase = endpoints.loginBaseUrl;
-      return new Harness(router, signer, new BotHttpClient(), 'gateway', appId, endpoints, closers);
+      return new Harness(router, signer, new BotHttpClient(), 'gateway', appId, endpoints, closers, opts.observers);
     } catch (e) {
       for (const close of closers.reverse()) await close();
       throw e;
@@ -178,7 +181,7 @@ export class Harness {
 
   /** A run of `flow` against the bot at `webhookUrl`, registered with the router. */
   createRun(flow: CompiledFlow, webhookUrl: string, onEntry?: (e: TranscriptEntry) => void): FlowRun {
-    const run = new FlowRun({ flow, http: this.http, webhookUrl, graphBaseUrl: this.graphBaseUrl, botAppId: this.botAppId, signer: this.signer, onEntry });
+    const run = new FlowRun({ flow, http: this.http, webhookUrl, graphBaseUrl: this.graphBaseUrl, botAppId: this.botAppId, signer: this.signer, onEntry, observers: this.observers() });
     this.router.add(run);
     return run;
   }
