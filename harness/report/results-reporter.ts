@@ -28,6 +28,8 @@ export interface FlowFailure {
   step?: number;
   stepName?: string;
   kind: Finding['kind'];
+  /** the rule or check that raised it, if any */
+  rule?: string;
   message: string;
   /** formatFinding output */
   text: string;
@@ -42,6 +44,8 @@ export interface FlowResult {
   durationMs: number;
   retry: number;
   failures: FlowFailure[];
+  /** findings with severity 'warning' (reported, not failing) */
+  warnings: FlowFailure[];
   /** test errors (ANSI stripped), only when there are no findings */
   errors: string[];
   /** the last 4000 characters of the bot-output.txt attachment (ANSI codes removed), if any */
@@ -84,8 +88,8 @@ function annotation(test: TestCase, result: TestResult | undefined, type: string
 }
 
 function toFailure(f: Finding): FlowFailure {
-  // key order as documented; undefined step / stepName are left out of the JSON
-  return { step: f.step, stepName: f.stepName, kind: f.kind, message: f.message, text: formatFinding(f) };
+  // key order as documented; undefined step / stepName / rule are left out of the JSON
+  return { step: f.step, stepName: f.stepName, kind: f.kind, rule: f.rule, message: f.message, text: formatFinding(f) };
 }
 
 export function flowResult(test: TestCase, result: TestResult | undefined): FlowResult {
@@ -100,18 +104,20 @@ export function flowResult(test: TestCase, result: TestResult | undefined): Flow
       durationMs: 0,
       retry: 0,
       failures: [],
+      warnings: [],
       errors: ['the test did not run'],
     };
   }
   const errors: string[] = [];
   const failures: FlowFailure[] = [];
+  const warnings: FlowFailure[] = [];
   let botOutput: string | undefined;
   for (const a of result.attachments) {
     if (a.name === 'findings.json') {
       try {
         const parsed: unknown = JSON.parse(attachmentText(a));
         if (!Array.isArray(parsed)) throw new Error('not an array');
-        for (const f of parsed as Finding[]) failures.push(toFailure(f));
+        for (const f of parsed as Finding[]) (f.severity === 'warning' ? warnings : failures).push(toFailure(f));
       } catch (err) {
         errors.push(`could not read the findings.json attachment: ${(err as Error).message}`);
       }
@@ -139,6 +145,7 @@ export function flowResult(test: TestCase, result: TestResult | undefined): Flow
     durationMs: Math.round(result.duration),
     retry: result.retry,
     failures,
+    warnings,
     errors,
   };
   if (botOutput !== undefined) flow.botOutput = botOutput;

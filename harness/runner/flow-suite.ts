@@ -170,7 +170,7 @@ const BOT_OUTPUT_LINES = 15;
 
 /** Attaches the exchange as files (the HTML report copies them into its data/ folder). */
 async function attachExchange(run: FlowRun, testInfo: TestInfo, botOutput: string | undefined): Promise<void> {
-  const findings: Finding[] = run.findings;
+  const findings: Finding[] = [...run.findings, ...run.warnings];
   await attachText(testInfo, 'sequence.html', renderSequenceDiagram(run.transcript, { findings }), 'text/html');
   await attachJson(testInfo, 'findings.json', findings);
   await attachJson(testInfo, 'transcript.json', run.transcript);
