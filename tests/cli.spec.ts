@@ -167,8 +167,12 @@ test('bad flow files and bad usage exit 2 with a message naming the file, pointe
 test('list and --help', async () => {
   const list = await callreplay(['list']);
   expect(list.status).toBe(0);
-  expect(list.stdout).toMatch(/^p2p-to-meeting-transfer\s+Answer a P2P call/m);
-  expect(list.stdout.trim().split('\n')).toHaveLength(5);
+  expect(list.stdout).toMatch(/^transfer:\n( {2}\S+ +.*\n){0,1} {2}p2p-to-meeting-transfer\s+Answer a P2P call/m);
+  expect(list.stdout).toMatch(/^answer:\n  answer-incoming-call\s/m);
+  expect(list.stdout.trim().split('\n')).toHaveLength(8);
+  const badSuite = await callreplay(['run', '--suite', 'nope']);
+  expect(badSuite.status).toBe(2);
+  expect(badSuite.stderr).toContain('no flow is in suite "nope"; suites: answer, meetings, transfer');
   for (const cmd of [[], ['run'], ['list'], ['validate']]) {
     const h = await callreplay([...cmd, '--help']);
     expect(h.status, cmd.join(' ')).toBe(0);

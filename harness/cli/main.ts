@@ -8,9 +8,11 @@ import { envCommand } from './env-command.js';
 import { INTERCEPT_WAYS, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
 
 async function listCommand(flows: string[]): Promise<number> {
-  for (const file of resolveFlowArgs(flows)) {
-    const flow = await loadFlowFile(file);
-    console.log(`${flow.name.padEnd(32)} ${flow.description}`);
+  const loaded = await Promise.all(resolveFlowArgs(flows).map((file) => loadFlowFile(file)));
+  const suites = [...new Set(loaded.map((f) => f.suite))].sort();
+  for (const suite of suites) {
+    console.log(`${suite}:`);
+    for (const flow of loaded.filter((f) => f.suite === suite)) console.log(`  ${flow.name.padEnd(32)} ${flow.description}`);
   }
   return EXIT.passed;
 }
@@ -83,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
           .option('webhook-path', { type: 'string', default: '/api/calls', describe: 'webhook path on a bot started with --bot-command' })
           .option('ready-timeout', { type: 'number', default: 15000, describe: 'ms to wait for a started bot to answer' })
           .option('report-dir', { type: 'string', default: 'reports', describe: 'where reports go (html/, junit.xml, results.json)' })
+          .option('suite', { type: 'string', describe: 'run only the flows of this suite (see callreplay list)' })
           .option('auth-check', { type: 'boolean', default: true, describe: 'check that the bot refuses notifications with broken tokens (--no-auth-check skips it)' })
           .check((a) => {
             if (a['ready-timeout'] <= 0 || !Number.isFinite(a['ready-timeout'])) throw new Error('--ready-timeout must be a positive number of milliseconds');
@@ -100,6 +103,7 @@ async function main(argv: string[]): Promise<number> {
           ports: portsFrom(a),
           caDir: a['ca-dir'],
           authCheck: a['auth-check'],
+          suite: a.suite,
           appId: a['app-id'],
         });
       },

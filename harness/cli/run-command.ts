@@ -23,6 +23,8 @@ export interface RunArgs {
   ports: HarnessPorts;
   caDir?: string;
   authCheck: boolean;
+  /** run only the flows of this suite */
+  suite?: string;
   appId?: string;
 }
 
@@ -45,14 +47,20 @@ export function resolvePorts(handStarted: boolean, given: HarnessPorts): Require
 export const EXIT = { passed: 0, botFailed: 1, usage: 2, internal: 3 } as const;
 
 export async function runCommand(args: RunArgs): Promise<number> {
-  const files = resolveFlowArgs(args.flows);
   const names = new Map<string, string>();
-  for (const file of files) {
+  const loaded = [];
+  for (const file of resolveFlowArgs(args.flows)) {
     const flow = await loadFlowFile(file); // throws FlowFileError -> exit 2
     const clash = names.get(flow.name);
     if (clash) throw new UsageError(`two flows are named "${flow.name}": ${clash} and ${file}`);
     names.set(flow.name, file);
+    loaded.push(flow);
   }
+  const chosen = args.suite === undefined ? loaded : loaded.filter((f) => f.suite === args.suite);
+  if (chosen.length === 0) {
+    throw new UsageError(`no flow is in suite "${args.suite}"; suites: ${[...new Set(loaded.map((f) => f.suite))].sort().join(', ')}`);
+  }
+  const files = chosen.map((f) => f.file);
   if (args.botUrl) checkBotUrl(args.botUrl);
 
   const handStarted = Boolean(args.botUrl && !args.botCommand);

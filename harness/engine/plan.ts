@@ -59,6 +59,8 @@ export interface CompiledFlow {
   name: string;
   description: string;
   file: string;
+  /** the suite it belongs to ('default' when the file names none) */
+  suite: string;
   api?: 'v1.0' | 'beta';
   unmatched: 'fail' | 'ignore';
   quietMs: number;

@@ -60,6 +60,7 @@ export function compileFlow(doc: CallreplayFlow, file: string): CompiledFlow {
     name: doc.name,
     description: doc.description,
     file,
+    suite: doc.suite ?? 'default',
     api: doc.api,
     unmatched: doc.unmatched ?? 'fail',
     quietMs: doc.quiet ?? DEFAULT_QUIET_MS,

@@ -41,6 +41,10 @@ export interface CallreplayFlow {
    */
   source?: string;
   /**
+   * The suite the flow belongs to (`callreplay list` groups by it; `callreplay run --suite NAME` runs one).
+   */
+  suite?: string;
+  /**
    * Graph API version the flow's paths use.
    */
   api?: 'v1.0' | 'beta';
