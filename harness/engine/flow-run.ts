@@ -36,6 +36,11 @@ export interface FlowRunOptions {
   onEntry?: (entry: TranscriptEntry) => void;
   /** checks that watch the exchange (call-state rules, schema validation, ...) */
   observers?: readonly RunObserver[];
+  /**
+   * What Graph would answer to a request, for expect steps without `respond` and for requests an
+   * `unmatched: ignore` flow does not list (the harness plugs in its fake Graph).
+   */
+  defaultAnswer?: (req: InboundRequest) => OutboundResponse | undefined;
 }
 
 /**
@@ -238,7 +243,7 @@ export class FlowRun {
     }
     const k = this.firstUnreleased();
     if (this.state !== 'running' || k >= this.flow.steps.length) {
-      if (this.flow.unmatched === 'ignore') return respond(defaultGraphAnswer(req.method, canonical, this.opts.graphBaseUrl, req.path));
+      if (this.flow.unmatched === 'ignore') return respond(this.ignoredAnswer(req, canonical));
       const last = this.flow.steps.length;
       this.fail({
         kind: 'unexpected',
@@ -293,7 +298,7 @@ export class FlowRun {
       }
     }
     // 4. not in the flow at all
-    if (this.flow.unmatched === 'ignore') return respond(defaultGraphAnswer(req.method, canonical, this.opts.graphBaseUrl, req.path));
+    if (this.flow.unmatched === 'ignore') return respond(this.ignoredAnswer(req, canonical));
     this.fail({
       kind: 'unexpected',
       step: k + 1 <= this.flow.steps.length ? k + 1 : undefined,
@@ -341,11 +346,13 @@ export class FlowRun {
       });
       return respond(graphError(400, 'callreplay.requestMismatch', `request does not match step ${exp.index + 1} (${exp.name})`), exp.index, true);
     }
-    const res: OutboundResponse = {
-      status: exp.respond.status,
-      headers: exp.respond.headers ? (exp.respond.headers(this.scope) as Record<string, string>) : {},
-      body: exp.respond.body ? exp.respond.body(this.scope) : undefined,
-    };
+    const res: OutboundResponse = exp.respond
+      ? {
+          status: exp.respond.status,
+          headers: exp.respond.headers ? (exp.respond.headers(this.scope) as Record<string, string>) : {},
+          body: exp.respond.body ? exp.respond.body(this.scope) : undefined,
+        }
+      : (this.opts.defaultAnswer?.(req) ?? { status: 202, headers: {} });
     this.registerCallback(body, canonical, res);
     this.matched.add(exp);
     const step = this.flow.steps[exp.index]!;
@@ -518,6 +525,11 @@ export class FlowRun {
     const authorization = this.opts.signer ? await this.opts.signer.authorization(typeof tenant === 'string' ? tenant : undefined, variant) : undefined;
     if (authorization !== undefined) headers['authorization'] = authorization;
     return { ...headers, ...(step.headers ? (step.headers(this.scope) as Record<string, string>) : {}) };
+  }
+
+  /** The answer to a request an `unmatched: ignore` flow does not list: Graph's, if known. */
+  private ignoredAnswer(req: InboundRequest, canonical: string): OutboundResponse {
+    return this.opts.defaultAnswer?.(req) ?? defaultGraphAnswer(req.method, canonical, this.opts.graphBaseUrl, req.path);
   }
 
   /** True when the step the run is at now waits for exactly this request (used to route creates). */
@@ -738,7 +750,7 @@ export function graphError(status: number, code: string, message: string): Outbo
   return { status, headers: { 'content-type': 'application/json' }, body: { error: { code, message } } };
 }
 
-/** What Graph would plausibly answer to a request a flow ignores (the full fake Graph is issue #4). */
+/** A minimal stand-in for Graph's answer when the run has no default answerer (library use without the Harness). */
 function defaultGraphAnswer(method: string, canonical: string, graphBase: string, rawPath: string): OutboundResponse {
   if (method === 'POST' && /^\/[^/]+\/communications\/calls$/.test(canonical)) {
     const id = randomUUID();

@@ -27,7 +27,8 @@ export interface CompiledExpect extends StepBase {
   headers: ReadonlyArray<readonly [string, Matcher]>;
   /** `optional`: a missing value binds the name to nothing instead of failing the step */
   captures: ReadonlyArray<{ name: string; source: string; optional: boolean; segments: ReadonlyArray<string | number> }>;
-  respond: { status: number; headers?: Render; body?: Render };
+  /** the flow's answer; undefined: answer as Graph does (the run's default answer) */
+  respond?: { status: number; headers?: Render; body?: Render };
 }
 
 export interface CompiledNotify extends StepBase {

@@ -72,7 +72,9 @@ export class Router {
       this.strays.push({ request: req, reason });
       return graphError(404, '8522', `Call not found (callreplay: ${reason})`);
     }
-    return run.handleRequest(req, this.tokens.problemWith(req.headers['authorization']));
+    // a recording download carries the operation's recordingAccessToken, not a Graph token: the flow checks it
+    const recording = req.method === 'GET' && canonical.includes('/recordings/');
+    return run.handleRequest(req, recording ? undefined : this.tokens.problemWith(req.headers['authorization']));
   }
 
   /**

@@ -133,7 +133,7 @@ function compileExpect(s: ExpectStep, index: number, p: string, defaultTimeout: 
     const path = optional ? source.slice(0, -1) : source;
     return { name, source: path, optional, segments: parseCapturePath(path, `${p}/capture/${escapePointer(name)}`) };
   });
-  const r = s.respond ?? {};
+  const r = s.respond;
   return {
     kind: 'expect',
     index,
@@ -146,7 +146,7 @@ function compileExpect(s: ExpectStep, index: number, p: string, defaultTimeout: 
     body,
     headers,
     captures,
-    respond: {
+    respond: r && {
       status: r.status ?? 202,
       headers: r.headers ? compileValue(r.headers, `${p}/respond/headers`, check) : undefined,
       body: r.body === undefined ? undefined : compileValue(r.body, `${p}/respond/body`, check),

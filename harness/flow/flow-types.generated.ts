@@ -150,7 +150,7 @@ export interface ExpectStep {
   timeout?: StepTimeout;
 }
 /**
- * What the harness answers, as Graph would (templates allowed). Default: 202 with no body.
+ * What the harness answers (templates allowed). Without it, the harness answers as Graph does for that action (its fake Graph: e.g. 202 for answer, 201 + Location + the call for a create, 200 + Location + a running operation for playPrompt). A given respond is used as written (status default 202).
  *
  * This interface was referenced by `CallreplayFlow`'s JSON-Schema
  * via the `definition` "response".

@@ -3,13 +3,15 @@
  * in-process; for bots in other processes the HTTP gateway, the HTTPS gateway, the CONNECT proxy
  * and the Node preload), the HTTP client towards the bot, and flow runs.
  */
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NotificationAuthority, OPENID_CONFIG_PATH } from '../auth/notification-authority.js';
 import { FlowRun, type RunObserver } from '../engine/flow-run.js';
 import type { FlowOutcome } from '../engine/flow-run.js';
 import type { CompiledFlow } from '../engine/plan.js';
-import type { AuthVariant } from '../engine/ports.js';
+import type { AuthVariant, InboundRequest } from '../engine/ports.js';
+import { answerAsGraph } from '../graph/fake-graph.js';
 import { REFUSED_PATH, Router } from '../engine/router.js';
 import { TokenIssuer } from '../engine/token-issuer.js';
 import type { TranscriptEntry } from '../engine/transcript.js';
@@ -181,7 +183,10 @@ export class Harness {
 
   /** A run of `flow` against the bot at `webhookUrl`, registered with the router. */
   createRun(flow: CompiledFlow, webhookUrl: string, onEntry?: (e: TranscriptEntry) => void): FlowRun {
-    const run = new FlowRun({ flow, http: this.http, webhookUrl, graphBaseUrl: this.graphBaseUrl, botAppId: this.botAppId, signer: this.signer, onEntry, observers: this.observers() });
+    const graphBaseUrl = this.graphBaseUrl;
+    const botAppId = this.botAppId;
+    const defaultAnswer = (req: InboundRequest) => answerAsGraph(req.method, req.path, req.body, { graphBaseUrl, botAppId, newId: randomUUID })?.response;
+    const run = new FlowRun({ flow, http: this.http, webhookUrl, graphBaseUrl, botAppId, signer: this.signer, onEntry, observers: this.observers(), defaultAnswer });
     this.router.add(run);
     return run;
   }

@@ -1,0 +1,657 @@
+/**
+ * A fake Microsoft Graph for the v1.0 calling API: given a request a bot sent to Graph, the
+ * synchronous answer Graph documents for it (status, Location, operation body) and the
+ * notifications Graph sends afterwards (commsNotifications bodies, in order, each with a suggested
+ * delay). Pure: no I/O, no timers; the caller sends the follow-ups.
+ *
+ * Paths are recognised on their canonical form (canonicalPath: `/answer` = `/microsoft.graph.answer`,
+ * `/beta/app/calls` = `/beta/communications/calls`, ids in any spelling), while Location headers and
+ * notification resourceUrls keep what the bot used: its version, its path family (`/communications`
+ * or, on beta, `/app`) and its spelling of the call id.
+ *
+ * Sources: the Graph v1.0 API pages for each action (call-answer, call-transfer, participant-invite,
+ * call-playprompt, call-record, call-delete with its end-reason table, ...), linked in
+ * FAKE_GRAPH_ACTIONS.
+ */
+import { randomUUID } from 'node:crypto';
+import { canonicalPath } from '../engine/canonical.js';
+import { sameId } from '../engine/ids.js';
+import type { OutboundResponse } from '../engine/ports.js';
+import {
+  RESULT,
+  audioStream,
+  callData,
+  identitySet,
+  notification,
+  notifications,
+  operationData,
+  participantData,
+  screenSharingStream,
+  spellId,
+  tinyWav,
+  type CommsNotification,
+  type NotificationIdStyle,
+  type PathFamily,
+  type ResultInfo,
+} from './fake-graph-notifications.js';
+
+export type { CommsNotification, CommsNotificationsBody, NotificationIdStyle, PathFamily, ResultInfo } from './fake-graph-notifications.js';
+export { RESULT, tinyWav } from './fake-graph-notifications.js';
+
+export type Outcome = 'success' | 'failure';
+
+/** A media operation still running on the call (so cancelMediaProcessing can fail it). */
+export interface RunningOperation {
+  id: string;
+  /** the action that started it: 'playPrompt' or 'recordResponse' (others are ignored by cancelMediaProcessing) */
+  action: string;
+  clientContext?: string | null;
+}
+
+export interface FakeGraphContext {
+  /** the Graph base URL as the bot sees it, for Location headers, e.g. https://graph.microsoft.com */
+  graphBaseUrl: string;
+  /** mints ids (GUIDs) for created calls and operations */
+  newId(): string;
+  /** what the call is like, when known (for realistic follow-ups); used only when its id is the call in the path */
+  call?: {
+    id: string;
+    /** e.g. 'established'; 'terminated' makes every request about the call a 404 (8522 Call not found) */
+    state?: string;
+    /** a group call or meeting: answer and mute send roster updates */
+    group?: boolean;
+    /** the bot's participant id in the call */
+    myParticipantId?: string;
+    /** media operations still running (cancelMediaProcessing fails them) */
+    runningOperations?: readonly RunningOperation[];
+  };
+  /** default success */
+  outcome?: Outcome;
+  now?: () => Date;
+  /** the bot's app id, for its identity in rosters (default: the source of a created call, else a placeholder) */
+  botAppId?: string;
+  /** how ids are spelled in notification resourceUrls (default 'as-sent') */
+  notificationIds?: NotificationIdStyle;
+  /** the request's client-request-id header, echoed in error bodies */
+  clientRequestId?: string;
+}
+
+export interface FollowUp {
+  /** suggested wait before sending this one, after the previous one (or after the answer, for the first) */
+  delayMs: number;
+  body: { value: unknown[] };
+}
+
+export interface FakeGraphAnswer {
+  /** the action, e.g. 'answer', 'playPrompt', 'participants/invite', 'create', 'delete-call', 'get-call' */
+  action: string;
+  response: OutboundResponse;
+  /** the notifications Graph sends after it (commsNotifications bodies, in order), with a suggested delay before each */
+  followUps: FollowUp[];
+}
+
+export interface FakeGraphAction {
+  action: string;
+  method: string;
+  /** the v1.0 path; `{id}` is the call id. Also accepted: /beta/communications, /beta/app, /microsoft.graph.{action} */
+  path: string;
+  /** the documented synchronous status */
+  status: number;
+  /** the Graph documentation page */
+  doc: string;
+  /** the answer carries a Location header (the created call, or the operation) */
+  location: boolean;
+  /** the operation type in the answer body, e.g. 'playPromptOperation' */
+  operation?: string;
+  /** the operation's status in the answer body, as documented */
+  operationStatus?: 'running' | 'Running' | 'completed';
+  /** the notifications that follow a success */
+  followUps: string;
+  /** what outcome 'failure' changes ('' when the docs describe no failure: the answer is the success) */
+  failure: string;
+}
+
+const DOC = 'https://learn.microsoft.com/graph/api';
+const v1 = (page: string) => `${DOC}/${page}?view=graph-rest-1.0`;
+
+/** Every action the fake Graph answers (a table for docs; answerAsGraph follows it). */
+export const FAKE_GRAPH_ACTIONS: readonly FakeGraphAction[] = [
+  { action: 'create', method: 'POST', path: '/v1.0/communications/calls', status: 201, doc: v1('application-post-calls'), location: true, followUps: 'call establishing, established; a meeting or group call: roster', failure: 'call establishing, then deleted terminated 480/10076 (callee could not be reached)' },
+  { action: 'get-call', method: 'GET', path: '/v1.0/communications/calls/{id}', status: 200, doc: v1('call-get'), location: false, followUps: '', failure: '' },
+  { action: 'delete-call', method: 'DELETE', path: '/v1.0/communications/calls/{id}', status: 204, doc: v1('call-delete'), location: false, followUps: 'call terminating, deleted terminated 200/5001', failure: '' },
+  { action: 'answer', method: 'POST', path: '/v1.0/communications/calls/{id}/answer', status: 202, doc: v1('call-answer'), location: false, followUps: 'call establishing, established (media active); a group call: roster', failure: 'deleted terminated 408/1106 (answer too late)' },
+  { action: 'reject', method: 'POST', path: '/v1.0/communications/calls/{id}/reject', status: 202, doc: v1('call-reject'), location: false, followUps: 'call deleted (@odata.id only)', failure: '' },
+  { action: 'redirect', method: 'POST', path: '/v1.0/communications/calls/{id}/redirect', status: 202, doc: v1('call-redirect'), location: false, followUps: 'call deleted terminated (to the new callbackUri)', failure: '' },
+  { action: 'transfer', method: 'POST', path: '/v1.0/communications/calls/{id}/transfer', status: 202, doc: v1('call-transfer'), location: false, followUps: 'transferring, transferAccepted, deleted terminated 0/7015 GracefulTransferCompleted; consultative (replacesCallId): terminationReason AppTransferred, then the replaced call deleted', failure: 'transferring, then updated established 500/7000 (blind) or 500/7700 + replacesContext (consultative)' },
+  { action: 'participants/invite', method: 'POST', path: '/v1.0/communications/calls/{id}/participants/invite', status: 200, doc: v1('participant-invite'), location: true, operation: 'inviteParticipantsOperation', operationStatus: 'Running', followUps: 'operation deleted completed, roster with the invitees; with replacesCallId: the replaced call deleted terminated', failure: 'operation deleted failed 500/9999' },
+  { action: 'playPrompt', method: 'POST', path: '/v1.0/communications/calls/{id}/playPrompt', status: 200, doc: v1('call-playprompt'), location: true, operation: 'playPromptOperation', operationStatus: 'running', followUps: 'operation deleted completed 200/0', failure: 'operation deleted failed 500/9999' },
+  { action: 'recordResponse', method: 'POST', path: '/v1.0/communications/calls/{id}/recordResponse', status: 200, doc: v1('call-record'), location: true, operation: 'recordOperation', operationStatus: 'running', followUps: 'operation deleted completed 200/8515 with recordingLocation and recordingAccessToken', failure: 'operation deleted failed 500/9999, no recording' },
+  { action: 'get-recording', method: 'GET', path: '/v1.0/communications/calls/{id}/recordings/{recordingId}', status: 200, doc: v1('call-record'), location: false, followUps: '', failure: '' },
+  { action: 'subscribeToTone', method: 'POST', path: '/v1.0/communications/calls/{id}/subscribeToTone', status: 200, doc: v1('call-subscribetotone'), location: true, operation: 'subscribeToToneOperation', operationStatus: 'completed', followUps: '(none: tones arrive as call updates with toneInfo)', failure: '' },
+  { action: 'sendDtmfTones', method: 'POST', path: '/v1.0/communications/calls/{id}/sendDtmfTones', status: 200, doc: v1('call-senddtmftones'), location: true, operation: 'sendDtmfTonesOperation', operationStatus: 'running', followUps: 'operation deleted completed, completionReason completedSuccessfully', failure: 'operation deleted completed, completionReason unknown' },
+  { action: 'cancelMediaProcessing', method: 'POST', path: '/v1.0/communications/calls/{id}/cancelMediaProcessing', status: 200, doc: v1('call-cancelmediaprocessing'), location: true, operation: 'cancelMediaProcessingOperation', operationStatus: 'completed', followUps: 'each running playPrompt/recordResponse the context names: operation deleted failed 400/8508 operationCanceled', failure: '' },
+  { action: 'keepAlive', method: 'POST', path: '/v1.0/communications/calls/{id}/keepAlive', status: 200, doc: v1('call-keepalive'), location: false, followUps: '', failure: '' },
+  { action: 'mute', method: 'POST', path: '/v1.0/communications/calls/{id}/mute', status: 200, doc: v1('call-mute'), location: true, operation: 'muteParticipantOperation', operationStatus: 'completed', followUps: 'roster: the bot muted', failure: '' },
+  { action: 'unmute', method: 'POST', path: '/v1.0/communications/calls/{id}/unmute', status: 200, doc: v1('call-unmute'), location: true, operation: 'unmuteParticipantOperation', operationStatus: 'completed', followUps: 'roster: the bot unmuted', failure: '' },
+  { action: 'participants/mute', method: 'POST', path: '/v1.0/communications/calls/{id}/participants/{participantId}/mute', status: 200, doc: v1('participant-mute'), location: true, operation: 'muteParticipantOperation', operationStatus: 'completed', followUps: 'roster: the participant muted', failure: '' },
+  { action: 'participants/startHoldMusic', method: 'POST', path: '/v1.0/communications/calls/{id}/participants/{participantId}/startHoldMusic', status: 202, doc: v1('participant-startholdmusic'), location: true, operation: 'startHoldMusicOperation', operationStatus: 'running', followUps: 'operation deleted completed', failure: 'operation deleted failed 500/9999' },
+  { action: 'participants/stopHoldMusic', method: 'POST', path: '/v1.0/communications/calls/{id}/participants/{participantId}/stopHoldMusic', status: 202, doc: v1('participant-stopholdmusic'), location: true, operation: 'stopHoldMusicOperation', operationStatus: 'running', followUps: 'operation deleted completed', failure: 'operation deleted failed 500/9999' },
+  { action: 'updateRecordingStatus', method: 'POST', path: '/v1.0/communications/calls/{id}/updateRecordingStatus', status: 200, doc: v1('call-updaterecordingstatus'), location: true, operation: 'updateRecordingStatusOperation', operationStatus: 'completed', followUps: '', failure: '' },
+  { action: 'changeScreenSharingRole', method: 'POST', path: '/v1.0/communications/calls/{id}/changeScreenSharingRole', status: 202, doc: v1('call-changescreensharingrole'), location: false, followUps: 'roster: the bot with a videoBasedScreenSharing stream (sendOnly for sharer, receiveOnly for viewer)', failure: '' },
+  { action: 'addLargeGalleryView', method: 'POST', path: '/v1.0/communications/calls/{id}/addLargeGalleryView', status: 202, doc: v1('call-addlargegalleryview'), location: true, operation: 'addLargeGalleryViewOperation', operationStatus: 'running', followUps: 'operation deleted completed', failure: 'operation deleted failed 500/9999' },
+  { action: 'logTeleconferenceDeviceQuality', method: 'POST', path: '/v1.0/communications/calls/logTeleconferenceDeviceQuality', status: 200, doc: v1('call-logteleconferencedevicequality'), location: false, followUps: '', failure: '' },
+  { action: 'list-participants', method: 'GET', path: '/v1.0/communications/calls/{id}/participants', status: 200, doc: v1('call-list-participants'), location: false, followUps: '', failure: '' },
+  { action: 'get-participant', method: 'GET', path: '/v1.0/communications/calls/{id}/participants/{participantId}', status: 200, doc: v1('participant-get'), location: false, followUps: '', failure: '' },
+  { action: 'delete-participant', method: 'DELETE', path: '/v1.0/communications/calls/{id}/participants/{participantId}', status: 204, doc: v1('participant-delete'), location: false, followUps: 'roster without the participant', failure: '' },
+  { action: 'get-operation', method: 'GET', path: '/v1.0/communications/calls/{id}/operations/{operationId}', status: 200, doc: `${DOC}/resources/commsoperation?view=graph-rest-1.0`, location: false, followUps: '', failure: '' },
+];
+
+/** Suggested delays (ms) before follow-up notifications: short, so flows stay fast. */
+const DELAY = { state: 20, roster: 10, operation: 30, end: 20 } as const;
+
+const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+
+/** Routes: the table's path segments after `/calls`, lower-cased; `{x}` captures a segment. */
+const ROUTES = FAKE_GRAPH_ACTIONS.map((entry) => ({ entry, pattern: entry.path.split('/').filter(Boolean).slice(3) }));
+
+/** Actions whose call must be alive (every action but these answers 404/8522 on a terminated call). */
+const CALL_LESS = new Set(['create', 'logTeleconferenceDeviceQuality', 'get-recording']);
+
+/** The operation type each operation-starting action reports (for get-operation and cancelMediaProcessing). */
+const OPERATION_OF: Record<string, string> = Object.fromEntries(FAKE_GRAPH_ACTIONS.filter((e) => e.operation).map((e) => [e.action, e.operation!]));
+
+/**
+ * Graph's answer to a calling request, and the notifications that follow it; undefined when
+ * `path` is not a calling action (another Graph resource, another version, `/app` on v1.0, or a
+ * method the action does not take).
+ */
+export function answerAsGraph(method: string, path: string, body: unknown, ctx: FakeGraphContext): FakeGraphAnswer | undefined {
+  const m = method.toUpperCase();
+  const local = path.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, ''); // a full URL (e.g. a recordingLocation) counts by its path
+  const raw = rawSegments(local);
+  const canonical = canonicalPath(local).split('/').filter(Boolean);
+  if (raw.length !== canonical.length || canonical.length < 3) return undefined;
+  const version = canonical[0]!;
+  if ((version !== 'v1.0' && version !== 'beta') || canonical[1] !== 'communications' || canonical[2] !== 'calls') return undefined;
+  const family: PathFamily = raw[1]!.toLowerCase() === 'app' ? 'app' : 'communications';
+  const rest = canonical.slice(3);
+  const rawRest = raw.slice(3);
+
+  for (const { entry, pattern } of ROUTES) {
+    if (entry.method !== m || pattern.length !== rest.length) continue;
+    const params: Record<string, string> = {};
+    let ok = true;
+    for (let i = 0; i < pattern.length && ok; i++) {
+      const p = pattern[i]!;
+      if (p.startsWith('{')) params[p.slice(1, -1)] = rawRest[i]!;
+      else ok = p.toLowerCase() === rest[i];
+    }
+    if (!ok) continue;
+    const req = new GraphRequest(entry, ctx, raw[0]!, family, params, body);
+    if (!CALL_LESS.has(entry.action) && req.knownCall?.state?.toLowerCase() === 'terminated') {
+      return { action: entry.action, response: req.error(404, '8522', 'Call not found.'), followUps: [] };
+    }
+    return { action: entry.action, response: HANDLERS[entry.action]!(req), followUps: req.followUps };
+  }
+  return undefined;
+}
+
+/** Graph's error body: `{ error: { code, message, innerError: { date, request-id, client-request-id } } }`. */
+export function graphErrorBody(
+  status: number,
+  code: string,
+  message: string,
+  opts: { now?: Date; requestId?: string; clientRequestId?: string } = {},
+): { error: { code: string; message: string; innerError: { date: string; 'request-id': string; 'client-request-id': string } } } {
+  const requestId = opts.requestId ?? randomUUID();
+  return {
+    error: {
+      code: code || defaultErrorCode(status),
+      message,
+      innerError: {
+        date: (opts.now ?? new Date()).toISOString().slice(0, 19),
+        'request-id': requestId,
+        'client-request-id': opts.clientRequestId ?? requestId,
+      },
+    },
+  };
+}
+
+/** A whole error response in Graph's shape. */
+export function graphErrorResponse(status: number, code: string, message: string, opts: { now?: Date; requestId?: string; clientRequestId?: string } = {}): OutboundResponse {
+  return { status, headers: { ...JSON_HEADERS }, body: graphErrorBody(status, code, message, opts) };
+}
+
+function defaultErrorCode(status: number): string {
+  switch (status) {
+    case 400: return 'BadRequest';
+    case 401: return 'InvalidAuthenticationToken';
+    case 403: return 'Forbidden';
+    case 404: return 'NotFound';
+    case 405: return 'MethodNotAllowed';
+    case 409: return 'Conflict';
+    case 429: return 'TooManyRequests';
+    case 503: return 'ServiceUnavailable';
+    default: return status >= 500 ? 'InternalServerError' : 'BadRequest';
+  }
+}
+
+// ------------------------------------------------------------------ one request
+
+class GraphRequest {
+  readonly followUps: FollowUp[] = [];
+  readonly base: string;
+  readonly body: Record<string, unknown>;
+  readonly callId: string;
+  readonly knownCall: FakeGraphContext['call'];
+  readonly failure: boolean;
+  readonly style: NotificationIdStyle;
+  readonly clientContext: string | null;
+
+  constructor(
+    readonly entry: FakeGraphAction,
+    readonly ctx: FakeGraphContext,
+    readonly version: string,
+    readonly family: PathFamily,
+    readonly params: Record<string, string>,
+    body: unknown,
+  ) {
+    this.base = ctx.graphBaseUrl.replace(/\/+$/, '');
+    this.body = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+    this.callId = params['id'] ?? '';
+    this.knownCall = ctx.call && this.callId && sameId(ctx.call.id, this.callId) ? ctx.call : undefined;
+    this.failure = ctx.outcome === 'failure';
+    this.style = ctx.notificationIds ?? 'as-sent';
+    const cc = this.body['clientContext'];
+    this.clientContext = typeof cc === 'string' ? cc : null;
+  }
+
+  /** `{base}/{version}/{family}/calls/{id}{sub}`: where the bot finds the call (ids as it spelled them). */
+  location(sub = '', callId = this.callId): string {
+    return `${this.base}/${this.version}/${this.family}/calls/${callId}${sub}`;
+  }
+
+  /** `/{family}/calls/{id}`: a notification's resourceUrl for the call. */
+  callUrl(callId = this.callId): string {
+    return `/${this.family}/calls/${spellId(callId, this.style)}`;
+  }
+
+  operationUrl(opId: string, callId = this.callId): string {
+    return `${this.callUrl(callId)}/operations/${spellId(opId, this.style)}`;
+  }
+
+  /** Queues a follow-up notification body. */
+  send(delayMs: number, ...items: CommsNotification[]): void {
+    this.followUps.push({ delayMs, body: notifications(...items) });
+  }
+
+  note(changeType: CommsNotification['changeType'], resourceUrl: string, data: CommsNotification['resourceData'], callbackUri?: string): CommsNotification {
+    return notification(changeType, resourceUrl, data, { family: this.family, callbackUri });
+  }
+
+  /** A call notification (`updated` or `deleted`) for this call or another one. */
+  callUpdate(delayMs: number, changeType: 'updated' | 'deleted', fields: Record<string, unknown>, opts: { callId?: string; callbackUri?: string } = {}): void {
+    const url = this.callUrl(opts.callId);
+    this.send(delayMs, this.note(changeType, url, callData(url, fields), opts.callbackUri));
+  }
+
+  /** The `deleted` notification that ends an operation. */
+  operationEnd(opId: string, type: string, fields: { status: string; resultInfo?: ResultInfo | null; clientContext?: string | null } & Record<string, unknown>): void {
+    const url = this.operationUrl(opId);
+    const { clientContext = this.clientContext, ...rest } = fields;
+    this.send(DELAY.operation, this.note('deleted', url, operationData(type, { resourceUrl: url, id: opId, clientContext, ...rest })));
+  }
+
+  roster(delayMs: number, participants: Array<Record<string, unknown>>, callId = this.callId): void {
+    const url = `${this.callUrl(callId)}/participants`;
+    this.send(delayMs, this.note('updated', url, participants));
+  }
+
+  /** 200/202 + Location + the operation this action starts (type and status from the table). */
+  operationResponse(opId: string, extra: Record<string, unknown> = {}): OutboundResponse {
+    const type = this.entry.operation!;
+    return {
+      status: this.entry.status,
+      headers: { ...JSON_HEADERS, location: this.location(`/operations/${opId}`) },
+      body: operationData(type, { id: opId, status: this.entry.operationStatus!, clientContext: this.clientContext, ...extra }),
+    };
+  }
+
+  empty(status = this.entry.status): OutboundResponse {
+    return { status, headers: {} };
+  }
+
+  error(status: number, code: string, message: string): OutboundResponse {
+    return graphErrorResponse(status, code, message, { now: this.ctx.now?.(), requestId: this.ctx.newId(), clientRequestId: this.ctx.clientRequestId });
+  }
+
+  /** The bot's identity in rosters. */
+  botIdentity(source?: unknown): unknown {
+    const identity = (source as { identity?: unknown } | undefined)?.identity;
+    if (identity && typeof identity === 'object') return identity;
+    return identitySet('application', this.ctx.botAppId ?? '00000000-0000-0000-0000-000000000000', 'Bot');
+  }
+
+  botParticipant(opts: Parameters<typeof participantData>[2] = {}, participantId?: string): Record<string, unknown> {
+    const id = participantId ?? this.knownCall?.myParticipantId ?? this.ctx.newId();
+    return participantData(id, this.botIdentity(), { callResourceUrl: this.callUrl(), ...opts });
+  }
+
+  /** Someone else in the call (identity unknown to the fake: a placeholder user). */
+  otherParticipant(id: string, opts: Parameters<typeof participantData>[2] = {}): Record<string, unknown> {
+    return participantData(id, identitySet('user', this.ctx.newId(), 'Participant'), { callResourceUrl: this.callUrl(), ...opts });
+  }
+}
+
+// ------------------------------------------------------------------ the actions
+
+type Handler = (r: GraphRequest) => OutboundResponse;
+
+const mediaActive = { '@odata.type': '#microsoft.graph.callMediaState', audio: 'active' };
+
+const HANDLERS: Record<string, Handler> = {
+  create(r) {
+    const b = r.body;
+    const id = r.ctx.newId();
+    const callChainId = r.ctx.newId();
+    const myParticipantId = r.ctx.newId();
+    const callbackUri = typeof b['callbackUri'] === 'string' ? b['callbackUri'] : undefined;
+    const targets = Array.isArray(b['targets']) ? (b['targets'] as unknown[]) : [];
+    const meeting = b['meetingInfo'] != null || b['chatInfo'] != null;
+    const group = meeting || targets.length > 1;
+    const source = b['source'] ?? { '@odata.type': '#microsoft.graph.participantInfo', identity: r.botIdentity() };
+    const meetingFields = meeting ? { chatInfo: b['chatInfo'] ?? null, meetingInfo: b['meetingInfo'] ?? null } : {};
+
+    const opts = { callId: id, callbackUri };
+    r.callUpdate(DELAY.state, 'updated', { state: 'establishing', id, ...meetingFields }, opts);
+    if (r.failure) {
+      r.callUpdate(DELAY.end, 'deleted', { state: 'terminated', id, direction: 'outgoing', resultInfo: RESULT.calleeUnreachable(), callChainId }, opts);
+    } else {
+      r.callUpdate(DELAY.state, 'updated', { state: 'established', id, direction: 'outgoing', mediaState: mediaActive, ...meetingFields }, opts);
+      if (group) {
+        const callUrl = r.callUrl(id);
+        const people: Array<Record<string, unknown>> = [participantData(myParticipantId, r.botIdentity(source), { callResourceUrl: callUrl })];
+        const organizer = (b['meetingInfo'] as { organizer?: unknown } | undefined)?.organizer;
+        if (meeting && organizer) people.push(participantData(r.ctx.newId(), organizer, { callResourceUrl: callUrl }));
+        if (!meeting) for (const t of targets) people.push(participantData(r.ctx.newId(), (t as { identity?: unknown }).identity ?? null, { callResourceUrl: callUrl }));
+        const url = `${callUrl}/participants`;
+        r.send(DELAY.roster, notification('updated', url, people, { family: r.family, callbackUri }));
+      }
+    }
+    return {
+      status: 201,
+      headers: { ...JSON_HEADERS, location: r.location('', id) },
+      body: {
+        '@odata.context': `${r.base}/${r.version}/$metadata#${r.family}/calls/$entity`,
+        '@odata.type': '#microsoft.graph.call',
+        id,
+        state: 'establishing',
+        direction: 'outgoing',
+        callbackUri: callbackUri ?? null,
+        callChainId,
+        source,
+        targets,
+        requestedModalities: b['requestedModalities'] ?? ['audio'],
+        mediaConfig: b['mediaConfig'] ?? null,
+        chatInfo: b['chatInfo'] ?? null,
+        meetingInfo: b['meetingInfo'] ?? null,
+        tenantId: b['tenantId'] ?? null,
+        subject: b['subject'] ?? null,
+        myParticipantId,
+        mediaState: null,
+        resultInfo: null,
+        answeredBy: null,
+        toneInfo: null,
+      },
+    };
+  },
+
+  'get-call'(r) {
+    const state = r.knownCall?.state ?? 'established';
+    return {
+      status: 200,
+      headers: { ...JSON_HEADERS },
+      body: {
+        '@odata.context': `${r.base}/${r.version}/$metadata#${r.family}/calls/$entity`,
+        '@odata.type': '#microsoft.graph.call',
+        id: r.callId,
+        state,
+        myParticipantId: r.knownCall?.myParticipantId ?? null,
+        mediaState: state === 'established' ? mediaActive : null,
+        requestedModalities: ['audio'],
+        resultInfo: null,
+        toneInfo: null,
+      },
+    };
+  },
+
+  'delete-call'(r) {
+    r.callUpdate(DELAY.end, 'updated', { state: 'terminating' });
+    r.callUpdate(DELAY.end, 'deleted', { state: 'terminated', resultInfo: RESULT.conversationEnded() });
+    return r.empty();
+  },
+
+  answer(r) {
+    if (r.failure) {
+      r.callUpdate(DELAY.end, 'deleted', { state: 'terminated', resultInfo: RESULT.lateAnswer() });
+      return r.empty();
+    }
+    r.callUpdate(DELAY.state, 'updated', { state: 'establishing' });
+    r.callUpdate(DELAY.state, 'updated', { state: 'established', mediaState: mediaActive });
+    if (r.knownCall?.group) r.roster(DELAY.roster, [r.botParticipant()]);
+    return r.empty();
+  },
+
+  reject(r) {
+    const url = r.callUrl();
+    r.send(DELAY.end, r.note('deleted', url, callData(url)));
+    return r.empty();
+  },
+
+  redirect(r) {
+    const callbackUri = typeof r.body['callbackUri'] === 'string' ? r.body['callbackUri'] : undefined;
+    r.callUpdate(DELAY.end, 'deleted', { state: 'terminated', direction: 'incoming', ...(callbackUri ? { callbackUri } : {}) }, { callbackUri });
+    return r.empty();
+  },
+
+  transfer(r) {
+    const target = (r.body['transferTarget'] ?? {}) as { replacesCallId?: unknown };
+    const replaces = typeof target.replacesCallId === 'string' && target.replacesCallId !== '' ? target.replacesCallId : undefined;
+    r.callUpdate(DELAY.state, 'updated', { state: 'transferring' });
+    if (r.failure) {
+      const resultInfo = replaces ? RESULT.consultativeTransferFailed() : RESULT.transferFailed();
+      r.callUpdate(DELAY.state, 'updated', { state: 'established', resultInfo, ...(replaces ? { replacesContext: replaces } : {}) });
+      return r.empty();
+    }
+    r.callUpdate(DELAY.state, 'updated', { state: 'transferAccepted' });
+    if (replaces) {
+      r.callUpdate(DELAY.end, 'deleted', { state: 'terminated', terminationReason: 'AppTransferred' });
+      r.callUpdate(DELAY.end, 'deleted', { state: 'terminated', terminationReason: 'AppTransferred' }, { callId: replaces });
+    } else {
+      r.callUpdate(DELAY.end, 'deleted', { state: 'terminated', resultInfo: RESULT.transferCompleted() });
+    }
+    return r.empty();
+  },
+
+  'participants/invite'(r) {
+    const opId = r.ctx.newId();
+    const all = Array.isArray(r.body['participants']) ? (r.body['participants'] as Array<Record<string, unknown>>) : [];
+    const first = all[0];
+    const replaces = typeof first?.['replacesCallId'] === 'string' && first['replacesCallId'] !== '' ? (first['replacesCallId'] as string) : undefined;
+    // with replacesCallId only the first participant is read (participant-invite, example 3)
+    const invited = replaces ? all.slice(0, 1) : all;
+    const type = r.entry.operation!;
+    if (r.failure) {
+      r.operationEnd(opId, type, { status: 'failed', resultInfo: RESULT.operationFailed('addParticipants'), participants: invited });
+    } else {
+      r.operationEnd(opId, type, { status: 'completed', resultInfo: null, participants: invited });
+      r.roster(
+        DELAY.roster,
+        invited.map((p) => participantData(r.ctx.newId(), p['identity'] ?? null, { callResourceUrl: r.callUrl(), replacesCallId: replaces })),
+      );
+      if (replaces) r.callUpdate(DELAY.end, 'deleted', { state: 'terminated' }, { callId: replaces });
+    }
+    return r.operationResponse(opId, { participants: invited });
+  },
+
+  playPrompt(r) {
+    const opId = r.ctx.newId();
+    const type = r.entry.operation!;
+    if (r.failure) r.operationEnd(opId, type, { status: 'failed', resultInfo: RESULT.operationFailed('playPrompt') });
+    else r.operationEnd(opId, type, { status: 'completed', resultInfo: RESULT.actionCompleted() });
+    return r.operationResponse(opId);
+  },
+
+  recordResponse(r) {
+    const opId = r.ctx.newId();
+    const type = r.entry.operation!;
+    if (r.failure) {
+      r.operationEnd(opId, type, { status: 'failed', resultInfo: RESULT.operationFailed('recordResponse'), recordingLocation: '', recordingAccessToken: '' });
+    } else {
+      const recordingLocation = r.location(`/recordings/${r.ctx.newId()}`);
+      const recordingAccessToken = `callreplay-recording-${r.ctx.newId()}`;
+      r.operationEnd(opId, type, { status: 'completed', resultInfo: RESULT.maxRecordDuration(), recordingLocation, recordingAccessToken });
+    }
+    return r.operationResponse(opId, { recordingLocation: null });
+  },
+
+  'get-recording'() {
+    // ASCII-only bytes: a string body survives every transport unchanged
+    return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: tinyWav().toString('latin1') };
+  },
+
+  subscribeToTone(r) {
+    return r.operationResponse(r.ctx.newId());
+  },
+
+  sendDtmfTones(r) {
+    const opId = r.ctx.newId();
+    r.operationEnd(opId, r.entry.operation!, { status: 'completed', completionReason: r.failure ? 'unknown' : 'completedSuccessfully' });
+    return r.operationResponse(opId);
+  },
+
+  cancelMediaProcessing(r) {
+    for (const op of r.knownCall?.runningOperations ?? []) {
+      if (op.action !== 'playPrompt' && op.action !== 'recordResponse') continue;
+      const extra = op.action === 'recordResponse' ? { recordingLocation: '', recordingAccessToken: '' } : {};
+      r.operationEnd(op.id, OPERATION_OF[op.action]!, {
+        status: 'failed',
+        resultInfo: RESULT.operationCancelled(),
+        clientContext: op.clientContext ?? null,
+        completionReason: 'operationCanceled',
+        ...extra,
+      });
+    }
+    return r.operationResponse(r.ctx.newId());
+  },
+
+  keepAlive(r) {
+    return r.empty();
+  },
+
+  mute(r) {
+    r.roster(DELAY.roster, [r.botParticipant({ isMuted: true })]);
+    return r.operationResponse(r.ctx.newId());
+  },
+
+  unmute(r) {
+    r.roster(DELAY.roster, [r.botParticipant({ isMuted: false })]);
+    return r.operationResponse(r.ctx.newId());
+  },
+
+  'participants/mute'(r) {
+    r.roster(DELAY.roster, [r.otherParticipant(r.params['participantId']!, { isMuted: true, mediaStreams: [{ ...audioStream('sendReceive'), serverMuted: true }] })]);
+    return r.operationResponse(r.ctx.newId());
+  },
+
+  'participants/startHoldMusic'(r) {
+    return holdMusic(r);
+  },
+
+  'participants/stopHoldMusic'(r) {
+    return holdMusic(r);
+  },
+
+  updateRecordingStatus(r) {
+    return r.operationResponse(r.ctx.newId());
+  },
+
+  changeScreenSharingRole(r) {
+    const direction = r.body['role'] === 'sharer' ? 'sendOnly' : 'receiveOnly';
+    r.roster(DELAY.roster, [r.botParticipant({ mediaStreams: [audioStream('sendReceive'), screenSharingStream(direction)] })]);
+    return r.empty();
+  },
+
+  addLargeGalleryView(r) {
+    const opId = r.ctx.newId();
+    const type = r.entry.operation!;
+    if (r.failure) r.operationEnd(opId, type, { status: 'failed', resultInfo: RESULT.operationFailed('addLargeGalleryView') });
+    else r.operationEnd(opId, type, { status: 'completed' });
+    return r.operationResponse(opId);
+  },
+
+  logTeleconferenceDeviceQuality(r) {
+    return r.empty();
+  },
+
+  'list-participants'(r) {
+    return {
+      status: 200,
+      headers: { ...JSON_HEADERS },
+      body: {
+        '@odata.context': `${r.base}/${r.version}/$metadata#${r.family}/calls('${r.callId}')/participants`,
+        value: [r.botParticipant(), r.otherParticipant(r.ctx.newId())],
+      },
+    };
+  },
+
+  'get-participant'(r) {
+    const pid = r.params['participantId']!;
+    const isBot = r.knownCall?.myParticipantId !== undefined && sameId(r.knownCall.myParticipantId, pid);
+    return { status: 200, headers: { ...JSON_HEADERS }, body: isBot ? r.botParticipant({}, pid) : r.otherParticipant(pid) };
+  },
+
+  'delete-participant'(r) {
+    r.roster(DELAY.roster, [r.botParticipant()]);
+    return r.empty();
+  },
+
+  'get-operation'(r) {
+    const opId = r.params['operationId']!;
+    const running = r.knownCall?.runningOperations?.find((o) => sameId(o.id, opId));
+    const type = (running && OPERATION_OF[running.action]) || 'commsOperation';
+    return {
+      status: 200,
+      headers: { ...JSON_HEADERS },
+      body: operationData(type, { id: opId, status: running ? 'running' : 'completed', clientContext: running?.clientContext ?? null }),
+    };
+  },
+};
+
+function holdMusic(r: GraphRequest): OutboundResponse {
+  const opId = r.ctx.newId();
+  const type = r.entry.operation!;
+  if (r.failure) r.operationEnd(opId, type, { status: 'failed', resultInfo: RESULT.operationFailed(r.entry.action.split('/')[1]) });
+  else r.operationEnd(opId, type, { status: 'completed' });
+  return r.operationResponse(opId);
+}
+
+// every table row has a handler (checked once, at load)
+for (const e of FAKE_GRAPH_ACTIONS) if (!HANDLERS[e.action]) throw new Error(`fake Graph: no handler for ${e.action}`);
+
+/** Path segments as sent (query dropped, percent-decoding applied), aligned with canonicalPath's. */
+function rawSegments(pathWithQuery: string): string[] {
+  let path = pathWithQuery;
+  const q = path.search(/[?#]/);
+  if (q >= 0) path = path.slice(0, q);
+  return path
+    .split('/')
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    });
+}

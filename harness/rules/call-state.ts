@@ -1,0 +1,391 @@
+/**
+ * A per-run model of the calls a flow run is about, built only from the transcript: the
+ * notifications the harness sent (call state), the bot's Graph requests (its actions) and the
+ * harness's answers (which calls the bot created, whether an action was accepted).
+ *
+ * Feed it every transcript entry in order (observe()). It never reports anything itself: the rules
+ * (rules.ts) read it. Ids are kept in normalized form (ids.ts: lower-case hex without hyphens), so
+ * `/app/calls/57DAB8B1894C...` in a notification and `/communications/calls/57dab8b1-894c-...` in
+ * a request are the same call.
+ */
+import { canonicalPath } from '../engine/canonical.js';
+import { normalizeId } from '../engine/ids.js';
+import type { TranscriptEntry } from '../engine/transcript.js';
+
+/** Graph's callState values (camelCase as documented), plus `deleted` (gone) and `unknown`. */
+export const CALL_STATES = [
+  'incoming',
+  'establishing',
+  'ringing',
+  'established',
+  'hold',
+  'transferring',
+  'transferAccepted',
+  'redirecting',
+  'terminating',
+  'terminated',
+  'deleted',
+  'unknown',
+] as const;
+export type KnownCallState = (typeof CALL_STATES)[number];
+/** A known state, or an unrecognized one lower-cased as received. */
+export type CallState = KnownCallState | (string & {});
+
+export type CallDirection = 'incoming' | 'outgoing' | 'unknown';
+
+/**
+ * What a Graph request does, from its canonical path and method. Mid-call actions carry Graph's
+ * action name; `invite` is `participants/invite`; `participantMute`, `startHoldMusic`,
+ * `stopHoldMusic` act on `participants/{id}`; `hangUp` is `DELETE calls/{id}`;
+ * `removeParticipant` is `DELETE participants/{id}`; `create` is `POST calls`.
+ */
+export type CallAction =
+  | 'create'
+  | 'answer'
+  | 'reject'
+  | 'redirect'
+  | 'transfer'
+  | 'invite'
+  | 'playPrompt'
+  | 'recordResponse'
+  | 'subscribeToTone'
+  | 'sendDtmfTones'
+  | 'cancelMediaProcessing'
+  | 'keepAlive'
+  | 'mute'
+  | 'unmute'
+  | 'updateRecordingStatus'
+  | 'changeScreenSharingRole'
+  | 'addLargeGalleryView'
+  | 'participantMute'
+  | 'startHoldMusic'
+  | 'stopHoldMusic'
+  | 'muteAll'
+  | 'configureMixer'
+  | 'hangUp'
+  | 'removeParticipant'
+  | 'logTeleconferenceDeviceQuality'
+  | 'get'
+  | 'other';
+
+/** Actions bound to a call, by the (lower-cased) last path segment after `calls/{id}/`. */
+const CALL_ACTIONS: Readonly<Record<string, CallAction>> = {
+  answer: 'answer',
+  reject: 'reject',
+  redirect: 'redirect',
+  transfer: 'transfer',
+  playprompt: 'playPrompt',
+  recordresponse: 'recordResponse',
+  record: 'recordResponse', // the 2019 beta name
+  subscribetotone: 'subscribeToTone',
+  senddtmftones: 'sendDtmfTones',
+  cancelmediaprocessing: 'cancelMediaProcessing',
+  keepalive: 'keepAlive',
+  mute: 'mute',
+  unmute: 'unmute',
+  updaterecordingstatus: 'updateRecordingStatus',
+  changescreensharingrole: 'changeScreenSharingRole',
+  addlargegalleryview: 'addLargeGalleryView',
+};
+
+/** Actions bound to one participant, by the segment after `participants/{id}/`. */
+const PARTICIPANT_ACTIONS: Readonly<Record<string, CallAction>> = {
+  mute: 'participantMute',
+  startholdmusic: 'startHoldMusic',
+  stopholdmusic: 'stopHoldMusic',
+};
+
+export interface ClassifiedRequest {
+  action: CallAction;
+  /** normalized id of the call in the path, if any */
+  callId?: string;
+  /** normalized participant id for participant actions */
+  participantId?: string;
+  canonical: string;
+}
+
+/**
+ * The action of a Graph request (`undefined` when it is not about `/communications/calls` or
+ * `/app/calls`, e.g. a recording download or a token request).
+ */
+export function classifyRequest(method: string, url: string): ClassifiedRequest | undefined {
+  let canonical: string;
+  try {
+    canonical = canonicalPath(pathOf(url));
+  } catch {
+    return undefined;
+  }
+  const segs = canonical.split('/').filter((s) => s.length > 0);
+  const ci = segs.findIndex((s, i) => s === 'calls' && (segs[i - 1] === 'communications' || segs[i - 1] === 'app'));
+  if (ci < 0) return undefined;
+  const m = method.toUpperCase();
+  const rest = segs.slice(ci + 1);
+  if (rest.length === 0) return { action: m === 'POST' ? 'create' : m === 'GET' ? 'get' : 'other', canonical };
+  if (rest[0] === 'logteleconferencedevicequality') return { action: 'logTeleconferenceDeviceQuality', canonical };
+  const callId = normalizeId(rest[0]!);
+  const tail = rest.slice(1);
+  const base = { callId, canonical };
+  if (m === 'GET') return { ...base, action: 'get' };
+  if (tail.length === 0) return { ...base, action: m === 'DELETE' ? 'hangUp' : 'other' };
+  if (tail[0] === 'participants') {
+    if (tail.length === 2 && m === 'POST' && tail[1] === 'invite') return { ...base, action: 'invite' };
+    if (tail.length === 2 && m === 'POST' && tail[1] === 'muteall') return { ...base, action: 'muteAll' };
+    if (tail.length === 2 && m === 'DELETE') return { ...base, action: 'removeParticipant', participantId: normalizeId(tail[1]!) };
+    if (tail.length === 3 && m === 'POST') {
+      const action = tail[2] === 'configuremixer' ? 'configureMixer' : PARTICIPANT_ACTIONS[tail[2]!];
+      if (action) return { ...base, action, participantId: normalizeId(tail[1]!) };
+    }
+    return { ...base, action: 'other' };
+  }
+  if (tail.length === 1 && m === 'POST') return { ...base, action: CALL_ACTIONS[tail[0]!] ?? 'other' };
+  return { ...base, action: 'other' };
+}
+
+/** One request the bot sent about a call. */
+export interface ActionRecord {
+  action: CallAction;
+  method: string;
+  url: string;
+  body: unknown;
+  /** transcript position and time (ms since the run started) of the request */
+  seq: number;
+  at: number;
+  /** 1-based flow step the run stood at when the request came, if the caller said */
+  step?: number;
+  /** Graph's (the harness's) answer; undefined until it is recorded */
+  status?: number;
+}
+
+export interface StateChange {
+  state: CallState;
+  at: number;
+  /** 1-based step of the notification that reported it */
+  step?: number;
+}
+
+/** What the run knows about one call. */
+export interface TrackedCall {
+  /** normalized id (lower-case hex without hyphens) */
+  id: string;
+  /** the id as first seen (notification path, create response, request path) */
+  rawId: string;
+  direction: CallDirection;
+  state: CallState;
+  /** entry.at of the last state change */
+  since: number;
+  history: StateChange[];
+  /** a POST .../calls of the bot was answered 2xx with this call's id */
+  createdByBot: boolean;
+  /** when the harness sent the `created` notification with state incoming */
+  incomingAt?: number;
+  /** first time the harness reported the call established */
+  establishedAt?: number;
+  /** request time of the last keepAlive Graph answered 2xx */
+  lastKeepAliveAt?: number;
+  /**
+   * The other party of a P2P call: `source.identity` of an incoming call, or the single target of a
+   * call the bot placed (unknown for meetings and group calls).
+   */
+  remoteParty?: Record<string, unknown>;
+  /** every request the bot sent about this call, in order */
+  actions: ActionRecord[];
+}
+
+/** Calls that are gone: Graph answers 404 / 8522 for them. */
+export const ENDED_STATES: ReadonlySet<CallState> = new Set(['terminated', 'deleted']);
+
+const STATE_BY_LOWER = new Map<string, KnownCallState>(CALL_STATES.map((s) => [s.toLowerCase(), s]));
+
+/** `Established`, `ESTABLISHED` -> `established`; `transferaccepted` -> `transferAccepted`. */
+export function normalizeState(value: unknown): CallState | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const lower = value.toLowerCase();
+  return STATE_BY_LOWER.get(lower) ?? lower;
+}
+
+export class CallStateTracker {
+  /** normalized id -> call */
+  readonly calls = new Map<string, TrackedCall>();
+  /** entry.at of the latest entry seen */
+  latestAt = 0;
+  /** the request whose answer has not been recorded yet (requests are answered synchronously) */
+  private pending?: { entry: TranscriptEntry; request: ClassifiedRequest; record?: ActionRecord };
+
+  /** The call with this id, in any spelling (GUID, hex, `/app/calls/{id}` path). */
+  get(id: string): TrackedCall | undefined {
+    return this.calls.get(normalizeId(id));
+  }
+
+  /** Calls in the order they became known. */
+  list(): TrackedCall[] {
+    return [...this.calls.values()];
+  }
+
+  /** True when the bot answered this call and Graph (the harness) accepted the answer. */
+  static answered(call: TrackedCall): boolean {
+    return call.actions.some((a) => a.action === 'answer' && a.status !== undefined && a.status >= 200 && a.status < 300);
+  }
+
+  /**
+   * Feeds one transcript entry. `step` (1-based) is stored with actions and state changes so that
+   * messages can say when something happened.
+   */
+  observe(entry: TranscriptEntry, step?: number): void {
+    this.latestAt = Math.max(this.latestAt, entry.at);
+    switch (entry.kind) {
+      case 'notification':
+        this.onNotification(entry, step);
+        break;
+      case 'request':
+        this.onRequest(entry, step);
+        break;
+      case 'response':
+        this.onResponse(entry);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onNotification(entry: TranscriptEntry, step?: number): void {
+    const values = isObject(entry.body) && Array.isArray(entry.body['value']) ? entry.body['value'] : [];
+    for (const item of values) {
+      if (!isObject(item)) continue;
+      const resource = asString(item['resourceUrl']) ?? asString(item['resource']);
+      if (resource === undefined) continue;
+      const ref = callResource(resource);
+      if (!ref || ref.child) continue; // rosters, operations, content sharing: no call state
+      const changeType = asString(item['changeType'])?.toLowerCase();
+      const data = item['resourceData'];
+      const entities = (Array.isArray(data) ? data : [data]).filter(isObject);
+      const call = this.ensure(ref.callId, ref.rawId, entry.at);
+      for (const entity of entities) {
+        const state = normalizeState(entity['state']);
+        if (changeType === 'created' && state === 'incoming') {
+          call.incomingAt ??= entry.at;
+          const direction = asString(entity['direction'])?.toLowerCase();
+          call.direction = direction === 'outgoing' ? 'outgoing' : 'incoming';
+          const source = entity['source'];
+          if (isObject(source) && isObject(source['identity'])) call.remoteParty = source['identity'];
+        } else if (call.direction === 'unknown') {
+          const direction = asString(entity['direction'])?.toLowerCase();
+          if (direction === 'incoming' || direction === 'outgoing') call.direction = direction;
+        }
+        if (state !== undefined) this.setState(call, state, entry.at, step);
+      }
+      if (changeType === 'deleted') this.setState(call, 'deleted', entry.at, step);
+    }
+  }
+
+  private onRequest(entry: TranscriptEntry, step?: number): void {
+    this.pending = undefined;
+    if (!entry.method || !entry.url) return;
+    const request = classifyRequest(entry.method, entry.url);
+    if (!request) return;
+    const record: ActionRecord = { action: request.action, method: entry.method.toUpperCase(), url: entry.url, body: entry.body, seq: entry.seq, at: entry.at, step };
+    if (request.callId) this.ensure(request.callId, request.callId, entry.at).actions.push(record);
+    this.pending = { entry, request, record };
+  }
+
+  private onResponse(entry: TranscriptEntry): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    if (!pending || entry.status === undefined) return;
+    if (pending.record) pending.record.status = entry.status;
+    const ok = entry.status >= 200 && entry.status < 300;
+    const { request } = pending;
+    if (request.action === 'keepAlive' && ok && request.callId) {
+      const call = this.calls.get(request.callId);
+      if (call) call.lastKeepAliveAt = pending.entry.at;
+    }
+    if (request.action === 'create' && ok) {
+      const rawId = createdCallId(entry);
+      if (!rawId) return;
+      const call = this.ensure(normalizeId(rawId), rawId, entry.at);
+      call.createdByBot = true;
+      call.direction = 'outgoing';
+      if (pending.record) call.actions.unshift(pending.record);
+      if (call.state === 'unknown') {
+        const body = isObject(entry.body) ? entry.body : undefined;
+        this.setState(call, normalizeState(body?.['state']) ?? 'establishing', entry.at, pending.record?.step);
+      }
+      const party = singleTargetIdentity(pending.entry.body);
+      if (party) call.remoteParty ??= party;
+    }
+  }
+
+  private ensure(id: string, rawId: string, at: number): TrackedCall {
+    let call = this.calls.get(id);
+    if (!call) {
+      call = { id, rawId, direction: 'unknown', state: 'unknown', since: at, history: [], createdByBot: false, actions: [] };
+      this.calls.set(id, call);
+    }
+    return call;
+  }
+
+  private setState(call: TrackedCall, state: CallState, at: number, step?: number): void {
+    if (call.state === 'deleted') return; // gone is gone
+    if (state === 'established') call.establishedAt ??= at;
+    if (call.state === state) return; // a repeated `established` (Graph sends it twice) is no change
+    call.state = state;
+    call.since = at;
+    call.history.push({ state, at, step });
+  }
+}
+
+// ------------------------------------------------------------------ helpers
+
+/** `/communications/calls/{id}[/child...]` in any spelling (full URL, no leading slash, `/app`). */
+function callResource(resource: string): { callId: string; rawId: string; child?: string } | undefined {
+  const raw = /(?:^|\/)(?:app|communications)\/calls\/([^/?#]+)(?:\/([^?#]*))?/i.exec(resource);
+  if (!raw) return undefined;
+  const child = raw[2]?.replace(/\/+$/, '');
+  return { callId: normalizeId(safeDecode(raw[1]!)), rawId: safeDecode(raw[1]!), child: child ? child : undefined };
+}
+
+/** The created call's id: the response body's `id`, else the last segment of `Location`. */
+function createdCallId(entry: TranscriptEntry): string | undefined {
+  const body = isObject(entry.body) ? entry.body : undefined;
+  const id = asString(body?.['id']);
+  if (id) return id;
+  const headers = entry.headers ?? {};
+  const location = Object.entries(headers).find(([k]) => k.toLowerCase() === 'location')?.[1];
+  return location?.split(/[?#]/)[0]!.split('/').filter(Boolean).pop();
+}
+
+/** The identity of the only target of a P2P create (no meeting), if that is what the bot placed. */
+function singleTargetIdentity(body: unknown): Record<string, unknown> | undefined {
+  if (!isObject(body) || body['chatInfo'] !== undefined || body['meetingInfo'] !== undefined) return undefined;
+  const targets = body['targets'];
+  if (!Array.isArray(targets) || targets.length !== 1) return undefined;
+  const target = targets[0];
+  return isObject(target) && isObject(target['identity']) ? target['identity'] : undefined;
+}
+
+function pathOf(url: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    try {
+      const u = new URL(url);
+      return u.pathname + u.search;
+    } catch {
+      return url;
+    }
+  }
+  return url;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function asString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
