@@ -1,0 +1,445 @@
+// The fake Graph on its own (pure functions, no sockets): every documented calling action is
+// answered with its documented status, Location and operation body, in every path spelling a bot
+// may use, and the notifications that follow are well-formed and name the right ids.
+import { expect, test } from '@playwright/test';
+import { randomUUID } from 'node:crypto';
+import { FAKE_GRAPH_ACTIONS, answerAsGraph, graphErrorBody, type FakeGraphAnswer, type FakeGraphContext } from '../harness/graph/fake-graph.js';
+
+const GRAPH = 'http://127.0.0.1:5870';
+
+type Notification = {
+  '@odata.type': string;
+  changeType: string;
+  resourceUrl: string;
+  resource?: string;
+  resourceData: Record<string, unknown> | Array<Record<string, unknown>>;
+};
+
+function context(over: Partial<FakeGraphContext> = {}): FakeGraphContext & { minted: string[] } {
+  const minted: string[] = [];
+  return { graphBaseUrl: GRAPH, newId: () => (minted.push(randomUUID()), minted[minted.length - 1]!), minted, ...over };
+}
+
+interface Spelling {
+  name: string;
+  version: string;
+  family: 'communications' | 'app';
+  /** namespace-qualified action segments (/microsoft.graph.answer) */
+  qualified: boolean;
+  /** how the bot spells the call id */
+  spell: (id: string) => string;
+}
+
+const SPELLINGS: Spelling[] = [
+  { name: 'v1.0', version: 'v1.0', family: 'communications', qualified: false, spell: (id) => id },
+  { name: 'v1.0 microsoft.graph.{action}, upper-case hex ids', version: 'v1.0', family: 'communications', qualified: true, spell: (id) => id.replace(/-/g, '').toUpperCase() },
+  { name: 'beta /app', version: 'beta', family: 'app', qualified: false, spell: (id) => id },
+  { name: 'beta /communications microsoft.graph.{action}', version: 'beta', family: 'communications', qualified: true, spell: (id) => id.toUpperCase() },
+];
+
+const ids = { id: randomUUID(), participantId: randomUUID(), operationId: randomUUID(), recordingId: randomUUID() };
+
+/** The request path for a table row, in a spelling. */
+function pathFor(template: string, s: Spelling): string {
+  const segs = template.split('/').filter(Boolean);
+  segs[0] = s.version;
+  segs[1] = s.family;
+  const last = segs.length - 1;
+  return (
+    '/' +
+    segs
+      .map((seg, i) => {
+        const m = /^\{(\w+)\}$/.exec(seg);
+        if (m) return s.spell(ids[m[1] as keyof typeof ids]);
+        if (s.qualified && i === last && i > 3 && !/^(participants|operations|recordings)$/.test(seg)) return `microsoft.graph.${seg}`;
+        return seg;
+      })
+      .join('/')
+  );
+}
+
+const BODIES: Record<string, unknown> = {
+  create: {
+    '@odata.type': '#microsoft.graph.call',
+    callbackUri: 'https://bot.contoso.com/callback',
+    targets: [{ '@odata.type': '#microsoft.graph.invitationParticipantInfo', identity: { user: { id: randomUUID(), displayName: 'John' } } }],
+    requestedModalities: ['audio'],
+    mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
+  },
+  answer: { callbackUri: 'https://bot.contoso.com/api/calls', acceptedModalities: ['audio'], mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' } },
+  reject: { reason: 'busy' },
+  redirect: { targets: [{ identity: { user: { id: randomUUID() } } }], callbackUri: 'https://bot.contoso.com/api/calls/redirected' },
+  transfer: { transferTarget: { endpointType: 'default', identity: { user: { id: randomUUID() } } } },
+  'participants/invite': { participants: [{ '@odata.type': '#microsoft.graph.invitationParticipantInfo', identity: { user: { id: randomUUID() } } }] },
+  playPrompt: { prompts: [{ '@odata.type': '#microsoft.graph.mediaPrompt', mediaInfo: { uri: 'https://cdn.contoso.com/beep.wav' } }] },
+  sendDtmfTones: { tones: ['tone1', 'pound'] },
+  updateRecordingStatus: { status: 'recording' },
+  changeScreenSharingRole: { role: 'sharer' },
+};
+
+function bodyFor(action: string, clientContext: string): unknown {
+  const base = (BODIES[action] ?? {}) as Record<string, unknown>;
+  return action === 'create' || action.startsWith('get') || action.startsWith('delete') || action.startsWith('list') ? base : { ...base, clientContext };
+}
+
+/** Every follow-up is a commsNotifications body whose notifications are well-formed. */
+function notificationsOf(answer: FakeGraphAnswer): Notification[] {
+  const out: Notification[] = [];
+  for (const f of answer.followUps) {
+    expect(f.delayMs).toBeGreaterThanOrEqual(0);
+    const body = f.body as { '@odata.type'?: string; value: Notification[] };
+    expect(body['@odata.type']).toBe('#microsoft.graph.commsNotifications');
+    expect(Array.isArray(body.value) && body.value.length > 0).toBe(true);
+    for (const n of body.value) {
+      expect(n['@odata.type']).toBe('#microsoft.graph.commsNotification');
+      expect(['created', 'updated', 'deleted']).toContain(n.changeType);
+      expect(n.resourceUrl).toMatch(/^\/(communications|app)\/calls\/[^/]+/);
+      const items = Array.isArray(n.resourceData) ? n.resourceData : [n.resourceData];
+      for (const d of items) {
+        expect(String(d['@odata.type'])).toMatch(/^#microsoft\.graph\.\w+$/);
+        if (!Array.isArray(n.resourceData)) expect(d['@odata.id']).toBe(n.resourceUrl);
+      }
+      out.push(n);
+    }
+  }
+  return out;
+}
+
+for (const s of SPELLINGS) {
+  test.describe(`every action, ${s.name}`, () => {
+    for (const entry of FAKE_GRAPH_ACTIONS) {
+      test(`${entry.method} ${entry.action}`, () => {
+        const ctx = context();
+        const clientContext = `cc-${randomUUID()}`;
+        const path = pathFor(entry.path, s);
+        const answer = answerAsGraph(entry.method, path, bodyFor(entry.action, clientContext), ctx);
+        expect(answer, `${entry.method} ${path} is recognised`).toBeDefined();
+        const { response } = answer!;
+        expect(answer!.action).toBe(entry.action);
+        expect(response.status).toBe(entry.status);
+
+        const callAsSent = entry.action === 'create' ? undefined : s.spell(ids.id);
+        const callPrefix = `${GRAPH}/${s.version}/${s.family}/calls/`;
+        const location = response.headers['location'];
+        if (entry.location) {
+          expect(location, 'Location header').toBeDefined();
+          expect(location!.startsWith(callPrefix)).toBe(true);
+          if (callAsSent) expect(location!.startsWith(`${callPrefix}${callAsSent}/operations/`)).toBe(true);
+        } else {
+          expect(location).toBeUndefined();
+        }
+
+        const body = response.body as Record<string, unknown> | undefined;
+        if (entry.operation) {
+          expect(body!['@odata.type']).toBe(`#microsoft.graph.${entry.operation}`);
+          expect(body!['status']).toBe(entry.operationStatus);
+          expect(body!['clientContext']).toBe(clientContext);
+          expect(location).toBe(`${callPrefix}${callAsSent}/operations/${body!['id']}`);
+        }
+        if (entry.status === 202 || entry.status === 204) {
+          if (!entry.operation) expect(body).toBeUndefined();
+        }
+
+        const notes = notificationsOf(answer!);
+        if (entry.followUps && !entry.followUps.startsWith('(none') && !(entry.action === 'cancelMediaProcessing')) expect(notes.length).toBeGreaterThan(0);
+        if (!entry.followUps) expect(notes).toEqual([]);
+        const callUrl = entry.action === 'create' ? `/${s.family}/calls/${(body as { id: string }).id}` : `/${s.family}/calls/${callAsSent}`;
+        for (const n of notes) {
+          expect(n.resourceUrl.startsWith(callUrl)).toBe(true);
+          if (s.family === 'app') expect(n.resource).toBe(n.resourceUrl);
+        }
+        // the operation ends with `deleted` on .../operations/{its id}, carrying its clientContext
+        if (entry.operation && entry.operationStatus !== 'completed') {
+          const end = notes.find((n) => n.resourceUrl.includes('/operations/'))!;
+          expect(end.changeType).toBe('deleted');
+          expect(end.resourceUrl).toBe(`${callUrl}/operations/${body!['id']}`);
+          const data = end.resourceData as Record<string, unknown>;
+          expect(data['@odata.type']).toBe(`#microsoft.graph.${entry.operation}`);
+          expect(data['id']).toBe(body!['id']);
+          expect(data['clientContext']).toBe(clientContext);
+          expect(data['status']).toBe('completed');
+        }
+      });
+    }
+  });
+}
+
+test('a created call: 201, Location and body with the minted ids; establishing, established', () => {
+  const ctx = context();
+  const a = answerAsGraph('POST', '/v1.0/communications/calls', BODIES['create'], ctx)!;
+  const call = a.response.body as Record<string, unknown>;
+  expect(a.response.status).toBe(201);
+  expect(call).toMatchObject({ '@odata.type': '#microsoft.graph.call', state: 'establishing', direction: 'outgoing', callbackUri: 'https://bot.contoso.com/callback' });
+  for (const k of ['id', 'myParticipantId', 'callChainId']) expect(ctx.minted).toContain(call[k]);
+  expect(a.response.headers['location']).toBe(`${GRAPH}/v1.0/communications/calls/${call['id']}`);
+  const notes = notificationsOf(a);
+  expect(notes.map((n) => (n.resourceData as { state: string }).state)).toEqual(['establishing', 'established']);
+  expect(notes.every((n) => n.resourceUrl === `/communications/calls/${call['id']}`)).toBe(true);
+});
+
+test('joining a meeting adds a roster update with the bot and the organizer', () => {
+  const organizer = { user: { id: randomUUID(), displayName: 'Bob' } };
+  const body = { ...(BODIES['create'] as object), targets: undefined, chatInfo: { threadId: '19:meeting_x@thread.v2', messageId: '0' }, meetingInfo: { '@odata.type': '#microsoft.graph.organizerMeetingInfo', organizer } };
+  const a = answerAsGraph('POST', '/beta/app/calls', body, context())!;
+  const call = a.response.body as Record<string, unknown>;
+  expect(a.response.headers['location']).toBe(`${GRAPH}/beta/app/calls/${call['id']}`);
+  const notes = notificationsOf(a);
+  expect(notes.map((n) => n.changeType)).toEqual(['updated', 'updated', 'updated']);
+  const roster = notes[2]!;
+  expect(roster.resourceUrl).toBe(`/app/calls/${call['id']}/participants`);
+  const people = roster.resourceData as Array<Record<string, unknown>>;
+  expect(people.map((p) => p['id'])).toContain(call['myParticipantId']);
+  expect(people.some((p) => JSON.stringify(p['info']).includes(organizer.user.id))).toBe(true);
+  expect((notes[1]!.resourceData as Record<string, unknown>)['meetingInfo']).toEqual(body.meetingInfo);
+});
+
+test.describe('failure outcomes give the documented resultInfo', () => {
+  const callId = randomUUID();
+  const failing = () => context({ outcome: 'failure' });
+  const last = (a: FakeGraphAnswer) => notificationsOf(a).at(-1)!;
+  const data = (n: Notification) => n.resourceData as Record<string, unknown>;
+
+  test('create: establishing, then deleted terminated 480/10076', () => {
+    const a = answerAsGraph('POST', '/v1.0/communications/calls', BODIES['create'], failing())!;
+    expect(a.response.status).toBe(201);
+    const n = last(a);
+    expect(n.changeType).toBe('deleted');
+    expect(data(n)).toMatchObject({ state: 'terminated', resultInfo: { code: 480, subcode: 10076 } });
+  });
+
+  test('answer: deleted terminated 408/1106', () => {
+    const a = answerAsGraph('POST', `/v1.0/communications/calls/${callId}/answer`, BODIES['answer'], failing())!;
+    expect(a.response.status).toBe(202);
+    expect(data(last(a))).toMatchObject({ state: 'terminated', resultInfo: { code: 408, subcode: 1106 } });
+  });
+
+  test('blind transfer: back to established with 500/7000', () => {
+    const a = answerAsGraph('POST', `/v1.0/communications/calls/${callId}/transfer`, BODIES['transfer'], failing())!;
+    const notes = notificationsOf(a);
+    expect(notes.map((n) => data(n)['state'])).toEqual(['transferring', 'established']);
+    expect(notes[1]!.changeType).toBe('updated');
+    expect(data(notes[1]!)['resultInfo']).toMatchObject({ code: 500, subcode: 7000 });
+  });
+
+  test('consultative transfer: back to established with 500/7700 and replacesContext', () => {
+    const replaces = randomUUID();
+    const body = { transferTarget: { endpointType: 'default', identity: { user: { id: randomUUID() } }, replacesCallId: replaces } };
+    const n = last(answerAsGraph('POST', `/v1.0/communications/calls/${callId}/transfer`, body, failing())!);
+    expect(n.resourceUrl).toBe(`/communications/calls/${callId}`);
+    expect(data(n)).toMatchObject({ state: 'established', resultInfo: { code: 500, subcode: 7700 } });
+    expect(data(n)['replacesContext']).toBeTruthy();
+  });
+
+  test('invite: the operation fails with a 500 resultInfo and nobody joins', () => {
+    const a = answerAsGraph('POST', `/v1.0/communications/calls/${callId}/participants/invite`, { ...(BODIES['participants/invite'] as object), clientContext: 'ctx' }, failing())!;
+    expect(a.response.status).toBe(200);
+    const notes = notificationsOf(a);
+    expect(notes).toHaveLength(1);
+    expect(data(notes[0]!)).toMatchObject({ '@odata.type': '#microsoft.graph.inviteParticipantsOperation', status: 'failed', clientContext: 'ctx', resultInfo: { code: 500 } });
+  });
+
+  test('playPrompt: the operation fails', () => {
+    const n = last(answerAsGraph('POST', `/v1.0/communications/calls/${callId}/playPrompt`, BODIES['playPrompt'], failing())!);
+    expect(data(n)).toMatchObject({ status: 'failed', resultInfo: { code: 500 } });
+  });
+
+  test('sendDtmfTones: completed with completionReason unknown', () => {
+    const n = last(answerAsGraph('POST', `/v1.0/communications/calls/${callId}/sendDtmfTones`, BODIES['sendDtmfTones'], failing())!);
+    expect(data(n)).toMatchObject({ status: 'completed', completionReason: 'unknown' });
+  });
+});
+
+test('a successful blind transfer ends with 0/7015 GracefulTransferCompleted', () => {
+  const callId = randomUUID();
+  const notes = notificationsOf(answerAsGraph('POST', `/v1.0/communications/calls/${callId}/transfer`, BODIES['transfer'], context())!);
+  expect(notes.map((n) => [n.changeType, (n.resourceData as { state: string }).state])).toEqual([
+    ['updated', 'transferring'],
+    ['updated', 'transferAccepted'],
+    ['deleted', 'terminated'],
+  ]);
+  expect((notes[2]!.resourceData as Record<string, unknown>)['resultInfo']).toMatchObject({ code: 0, subcode: 7015, message: 'GracefulTransferCompleted' });
+});
+
+test('a consultative transfer ends with AppTransferred, and the replaced call ends too', () => {
+  const callId = randomUUID();
+  const replaces = randomUUID().toUpperCase();
+  const body = { transferTarget: { identity: { user: { id: randomUUID() } }, replacesCallId: replaces } };
+  const notes = notificationsOf(answerAsGraph('POST', `/v1.0/communications/calls/${callId}/transfer`, body, context())!);
+  const ends = notes.filter((n) => n.changeType === 'deleted');
+  expect(ends.map((n) => n.resourceUrl)).toEqual([`/communications/calls/${callId}`, `/communications/calls/${replaces}`]);
+  expect((ends[0]!.resourceData as Record<string, unknown>)['terminationReason']).toBe('AppTransferred');
+});
+
+test('an invite with replacesCallId: operation completed, roster, then the replaced call deleted', () => {
+  const meeting = randomUUID();
+  const p2p = randomUUID();
+  const user = randomUUID();
+  const body = {
+    participants: [
+      { '@odata.type': '#microsoft.graph.invitationParticipantInfo', replacesCallId: p2p, identity: { user: { id: user } } },
+      { '@odata.type': '#microsoft.graph.invitationParticipantInfo', identity: { user: { id: randomUUID() } } },
+    ],
+    clientContext: 'move',
+  };
+  const a = answerAsGraph('POST', `/beta/app/calls/${meeting}/participants/microsoft.graph.invite`, body, context())!;
+  const op = a.response.body as Record<string, unknown>;
+  expect(op).toMatchObject({ '@odata.type': '#microsoft.graph.inviteParticipantsOperation', status: 'Running', clientContext: 'move', resultInfo: null });
+  expect(a.response.headers['location']).toBe(`${GRAPH}/beta/app/calls/${meeting}/operations/${op['id']}`);
+  const notes = notificationsOf(a);
+  expect(notes.map((n) => `${n.changeType} ${n.resourceUrl}`)).toEqual([
+    `deleted /app/calls/${meeting}/operations/${op['id']}`,
+    `updated /app/calls/${meeting}/participants`,
+    `deleted /app/calls/${p2p}`,
+  ]);
+  expect(notes[0]!.resourceData).toMatchObject({ status: 'completed', clientContext: 'move' });
+  const roster = notes[1]!.resourceData as Array<Record<string, unknown>>;
+  expect(roster).toHaveLength(1); // only the first participant is read when replacing a call
+  expect(JSON.stringify(roster[0])).toContain(user);
+  expect(notes[2]!.resourceData).toMatchObject({ state: 'terminated' });
+});
+
+test('recordResponse: completion 200/8515 with a recording under the Graph base that downloads as a WAV', () => {
+  const callId = randomUUID();
+  const a = answerAsGraph('POST', `/v1.0/communications/calls/${callId}/recordResponse`, { clientContext: 'rec', maxRecordDurationInSeconds: 5 }, context())!;
+  expect(a.response.body).toMatchObject({ '@odata.type': '#microsoft.graph.recordOperation', status: 'running', recordingLocation: null, clientContext: 'rec' });
+  const done = notificationsOf(a)[0]!.resourceData as Record<string, unknown>;
+  expect(done).toMatchObject({ status: 'completed', clientContext: 'rec', resultInfo: { code: 200, subcode: 8515 } });
+  const location = String(done['recordingLocation']);
+  expect(location.startsWith(`${GRAPH}/v1.0/communications/calls/${callId}/`)).toBe(true);
+  expect(String(done['recordingAccessToken']).length).toBeGreaterThan(10);
+
+  const get = answerAsGraph('GET', new URL(location).pathname, undefined, context({ call: { id: callId, state: 'terminated' } }))!;
+  expect(get.action).toBe('get-recording');
+  expect(get.response.status).toBe(200);
+  expect(get.response.headers['content-type']).toBe('application/octet-stream');
+  const text = get.response.body as string;
+  expect(Buffer.from(text, 'utf8').equals(Buffer.from(text, 'latin1'))).toBe(true); // ASCII: survives a UTF-8 string transport
+  const wav = Buffer.from(text, 'latin1');
+  expect(wav.toString('ascii', 0, 4)).toBe('RIFF');
+  expect(wav.readUInt32LE(4)).toBe(wav.length - 8);
+  expect(wav.toString('ascii', 8, 16)).toBe('WAVEfmt ');
+  expect(wav.readUInt16LE(20)).toBe(1); // PCM
+  expect(wav.toString('ascii', 36, 40)).toBe('data');
+  expect(wav.readUInt32LE(40)).toBe(wav.length - 44);
+  // the full URL works too
+  expect(answerAsGraph('GET', location, undefined, context())?.response.status).toBe(200);
+});
+
+test('subscribeToTone: completed at once, no notification', () => {
+  const a = answerAsGraph('POST', `/v1.0/communications/calls/${randomUUID()}/subscribeToTone`, { clientContext: 't' }, context())!;
+  expect(a.response.body).toMatchObject({ '@odata.type': '#microsoft.graph.subscribeToToneOperation', status: 'completed', clientContext: 't' });
+  expect(a.followUps).toEqual([]);
+});
+
+test('playPrompt: completion 200/0, and notification ids in Graph style on request', () => {
+  const callId = randomUUID();
+  const a = answerAsGraph('POST', `/v1.0/communications/calls/${callId}/playPrompt`, BODIES['playPrompt'], context({ notificationIds: 'graph' }))!;
+  const op = a.response.body as Record<string, unknown>;
+  expect(op['clientContext']).toBeNull();
+  const n = notificationsOf(a)[0]!;
+  const hex = (id: string) => id.replace(/-/g, '').toUpperCase();
+  expect(n.resourceUrl).toBe(`/communications/calls/${hex(callId)}/operations/${hex(String(op['id']))}`);
+  expect(n.resourceData).toMatchObject({ id: op['id'], status: 'completed', resultInfo: { code: 200, subcode: 0 } });
+});
+
+test('cancelMediaProcessing fails the running media operations the context knows of', () => {
+  const callId = randomUUID();
+  const play = { id: randomUUID(), action: 'playPrompt', clientContext: 'p' };
+  const record = { id: randomUUID(), action: 'recordResponse', clientContext: 'r' };
+  const tone = { id: randomUUID(), action: 'subscribeToTone' };
+  const a = answerAsGraph('POST', `/v1.0/communications/calls/${callId}/cancelMediaProcessing`, { clientContext: 'c' }, context({ call: { id: callId, runningOperations: [play, record, tone] } }))!;
+  expect(a.response.body).toMatchObject({ '@odata.type': '#microsoft.graph.cancelMediaProcessingOperation', status: 'completed', clientContext: 'c' });
+  const notes = notificationsOf(a);
+  expect(notes.map((n) => n.resourceUrl)).toEqual([`/communications/calls/${callId}/operations/${play.id}`, `/communications/calls/${callId}/operations/${record.id}`]);
+  expect(notes[0]!.resourceData).toMatchObject({ '@odata.type': '#microsoft.graph.playPromptOperation', status: 'failed', clientContext: 'p', completionReason: 'operationCanceled', resultInfo: { code: 400, subcode: 8508 } });
+  expect(notes[1]!.resourceData).toMatchObject({ '@odata.type': '#microsoft.graph.recordOperation', status: 'failed', clientContext: 'r' });
+});
+
+test('DELETE call: 204, terminating, deleted terminated 200/5001', () => {
+  const callId = randomUUID();
+  const a = answerAsGraph('DELETE', `/v1.0/communications/calls/${callId}`, undefined, context())!;
+  expect(a.response).toEqual({ status: 204, headers: {} });
+  const notes = notificationsOf(a);
+  expect(notes.map((n) => `${n.changeType} ${(n.resourceData as { state: string }).state}`)).toEqual(['updated terminating', 'deleted terminated']);
+  expect((notes[1]!.resourceData as Record<string, unknown>)['resultInfo']).toMatchObject({ code: 200, subcode: 5001 });
+});
+
+test('keepAlive: 200 without a body; on a terminated call 404 with error 8522 in Graph\'s error shape', () => {
+  const callId = randomUUID();
+  expect(answerAsGraph('POST', `/v1.0/communications/calls/${callId}/keepAlive`, undefined, context({ call: { id: callId, state: 'established' } }))).toEqual({
+    action: 'keepAlive',
+    response: { status: 200, headers: {} },
+    followUps: [],
+  });
+  const now = new Date('2025-01-02T03:04:05.678Z');
+  const dead = answerAsGraph('POST', `/v1.0/communications/calls/${callId.replace(/-/g, '')}/microsoft.graph.keepAlive`, undefined, context({ call: { id: callId, state: 'terminated' }, now: () => now, clientRequestId: 'crid' }))!;
+  expect(dead.response.status).toBe(404);
+  expect(dead.followUps).toEqual([]);
+  const error = (dead.response.body as { error: Record<string, unknown> }).error;
+  expect(error).toMatchObject({ code: '8522', innerError: { date: '2025-01-02T03:04:05', 'client-request-id': 'crid' } });
+  expect(String((error['innerError'] as Record<string, unknown>)['request-id'])).toMatch(/^[0-9a-f-]{36}$/);
+  // another call's state does not matter
+  expect(answerAsGraph('POST', `/v1.0/communications/calls/${randomUUID()}/keepAlive`, undefined, context({ call: { id: callId, state: 'terminated' } }))!.response.status).toBe(200);
+});
+
+test('GET call, participants, participant and operation answer with plausible bodies', () => {
+  const callId = randomUUID();
+  const me = randomUUID();
+  const running = { id: randomUUID(), action: 'playPrompt', clientContext: 'x' };
+  const ctx = context({ call: { id: callId, state: 'established', myParticipantId: me, runningOperations: [running] } });
+  expect(answerAsGraph('GET', `/v1.0/communications/calls/${callId}`, undefined, ctx)!.response.body).toMatchObject({ '@odata.type': '#microsoft.graph.call', id: callId, state: 'established', myParticipantId: me });
+  const list = answerAsGraph('GET', `/v1.0/communications/calls/${callId}/participants`, undefined, ctx)!.response.body as { value: Array<Record<string, unknown>> };
+  expect(list.value.map((p) => p['@odata.type'])).toEqual(['#microsoft.graph.participant', '#microsoft.graph.participant']);
+  expect(list.value[0]!['id']).toBe(me);
+  expect(answerAsGraph('GET', `/v1.0/communications/calls/${callId}/participants/${me}`, undefined, ctx)!.response.body).toMatchObject({ id: me, isMuted: false });
+  expect(answerAsGraph('GET', `/v1.0/communications/calls/${callId}/operations/${running.id}`, undefined, ctx)!.response.body).toMatchObject({ '@odata.type': '#microsoft.graph.playPromptOperation', id: running.id, status: 'running', clientContext: 'x' });
+  expect(answerAsGraph('GET', `/v1.0/communications/calls/${callId}/operations/${randomUUID()}`, undefined, ctx)!.response.body).toMatchObject({ '@odata.type': '#microsoft.graph.commsOperation', status: 'completed' });
+});
+
+test('paths that are not calling actions give undefined', () => {
+  const ctx = context();
+  const id = randomUUID();
+  for (const [method, path] of [
+    ['GET', '/v1.0/me'],
+    ['POST', '/v1.0/communications/onlineMeetings'],
+    ['POST', `/${id}/oauth2/v2.0/token`],
+    ['POST', '/v2.0/communications/calls'],
+    ['POST', `/v1.0/app/calls/${id}/answer`], // /app is beta only
+    ['GET', `/v1.0/communications/calls/${id}/answer`], // wrong method
+    ['PATCH', `/v1.0/communications/calls/${id}`],
+    ['POST', `/v1.0/communications/calls/${id}/frobnicate`],
+    ['POST', `/v1.0/communications/calls/${id}/participants/${id}/unmute`], // there is no participant unmute
+    ['GET', '/__callreplay/refused'],
+  ] as const) {
+    expect(answerAsGraph(method, path, {}, ctx), `${method} ${path}`).toBeUndefined();
+  }
+});
+
+test('queries, trailing slashes and lower-case methods are tolerated', () => {
+  const id = randomUUID();
+  expect(answerAsGraph('post', `/v1.0/communications/calls/${id}/answer/?x=1`, BODIES['answer'], context())?.action).toBe('answer');
+  const shouting = answerAsGraph('POST', `/BETA/APP/CALLS/${id}/PLAYPROMPT`, BODIES['playPrompt'], context())!;
+  expect(shouting.response.headers['location']).toBe(`${GRAPH}/BETA/app/calls/${id}/operations/${(shouting.response.body as { id: string }).id}`);
+  expect(answerAsGraph('GET', `/v1.0/communications/calls/${id}`, undefined, context({ graphBaseUrl: `${GRAPH}/` }))).toBeDefined();
+  const created = answerAsGraph('POST', '/v1.0/communications/calls', BODIES['create'], context({ graphBaseUrl: `${GRAPH}//` }))!;
+  expect(created.response.headers['location']).toMatch(new RegExp(`^${GRAPH}/v1\\.0/communications/calls/[0-9a-f-]{36}$`));
+});
+
+test('graphErrorBody has Graph\'s error shape', () => {
+  const e = graphErrorBody(404, '8522', 'Call not found.', { now: new Date('2024-05-06T07:08:09Z'), requestId: 'r', clientRequestId: 'c' });
+  expect(e).toEqual({ error: { code: '8522', message: 'Call not found.', innerError: { date: '2024-05-06T07:08:09', 'request-id': 'r', 'client-request-id': 'c' } } });
+  const d = graphErrorBody(401, '', 'no token');
+  expect(d.error.code).toBe('InvalidAuthenticationToken');
+  expect(d.error.innerError['request-id']).toMatch(/^[0-9a-f-]{36}$/);
+});
+
+test('the action table covers the documented v1.0 calling surface', () => {
+  const actions = FAKE_GRAPH_ACTIONS.map((a) => a.action);
+  for (const a of [
+    'create', 'answer', 'reject', 'redirect', 'transfer', 'participants/invite', 'playPrompt', 'recordResponse', 'get-recording', 'subscribeToTone', 'sendDtmfTones',
+    'cancelMediaProcessing', 'keepAlive', 'mute', 'unmute', 'participants/mute', 'participants/startHoldMusic', 'participants/stopHoldMusic', 'updateRecordingStatus',
+    'changeScreenSharingRole', 'addLargeGalleryView', 'delete-call', 'delete-participant', 'get-call', 'list-participants', 'get-participant', 'get-operation',
+  ]) expect(actions).toContain(a);
+  expect(new Set(actions).size).toBe(actions.length);
+  for (const a of FAKE_GRAPH_ACTIONS) expect(a.doc).toMatch(/^https:\/\/learn\.microsoft\.com\/graph\/api\//);
+});
