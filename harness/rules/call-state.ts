@@ -12,11 +12,13 @@ import { canonicalPath } from '../engine/canonical.js';
 import { normalizeId } from '../engine/ids.js';
 import type { TranscriptEntry } from '../engine/transcript.js';
 
-/** Graph's callState values (camelCase as documented), plus `deleted` (gone) and `unknown`. */
+/**
+ * Graph's callState values (v1.0 CSDL, camelCase), plus `deleted` (the call's `deleted` notification:
+ * gone) and `unknown` (known only from a request, no state reported yet).
+ */
 export const CALL_STATES = [
   'incoming',
   'establishing',
-  'ringing',
   'established',
   'hold',
   'transferring',
@@ -37,7 +39,8 @@ export type CallDirection = 'incoming' | 'outgoing' | 'unknown';
  * What a Graph request does, from its canonical path and method. Mid-call actions carry Graph's
  * action name; `invite` is `participants/invite`; `participantMute`, `startHoldMusic`,
  * `stopHoldMusic` act on `participants/{id}`; `hangUp` is `DELETE calls/{id}`;
- * `removeParticipant` is `DELETE participants/{id}`; `create` is `POST calls`.
+ * `removeParticipant` is `DELETE participants/{id}`; `create` is `POST calls`; `downloadRecording` is a
+ * request under `calls/{id}/recordings` (where the harness serves a recordOperation's recordingLocation).
  */
 export type CallAction =
   | 'create'
@@ -66,6 +69,7 @@ export type CallAction =
   | 'removeParticipant'
   | 'logTeleconferenceDeviceQuality'
   | 'get'
+  | 'downloadRecording'
   | 'other';
 
 /** Actions bound to a call, by the (lower-cased) last path segment after `calls/{id}/`. */
@@ -125,6 +129,8 @@ export function classifyRequest(method: string, url: string): ClassifiedRequest 
   const callId = normalizeId(rest[0]!);
   const tail = rest.slice(1);
   const base = { callId, canonical };
+  // the recordingLocation of a recordOperation (the harness serves it under the call): not a call action
+  if (tail[0] === 'recordings') return { ...base, action: 'downloadRecording' };
   if (m === 'GET') return { ...base, action: 'get' };
   if (tail.length === 0) return { ...base, action: m === 'DELETE' ? 'hangUp' : 'other' };
   if (tail[0] === 'participants') {

@@ -32,13 +32,13 @@ const RULE_TABLE = [
     id: 'state/answer-while-incoming',
     severity: 'error',
     doc: 'answer, reject and redirect are sent only while the call is incoming, and only one of them, once, per call',
-    why: 'Graph call-answer / call-reject / call-redirect act on an incoming call; redirect is "only allowed before answer"; an answered or established call cannot be answered again',
+    why: 'call-answer: "The bot is expected to answer, reject, or redirect the call before the call times out"; call-redirect: "Redirect an incoming call that hasn\'t been answered or rejected yet"; a second answer, or an answer after establishment, has no incoming call to act on',
   },
   {
     id: 'state/established-only',
     severity: 'error',
     doc: 'transfer, invite, playPrompt, recordResponse, subscribeToTone, sendDtmfTones, cancelMediaProcessing, mute/unmute, participant actions, changeScreenSharingRole, addLargeGalleryView and keepAlive are sent only on a call the harness reported established (an incoming call: answered and established)',
-    why: 'Graph accepts mid-call and media actions only on an established call; an invite before the meeting call is established fails (comms-samples #16); establishing/established notifications may arrive late, so a bot must wait for established, not for the 2xx of answer or create',
+    why: 'Graph acts on a call only once it is established; an invite before the meeting call is established fails (comms-samples #16); the 2xx of answer or create means accepted, not established, and "establishing/established notifications may arrive out of order" (microsoft-graph-docs #20006), so a bot waits for the established notification',
   },
   {
     id: 'state/after-terminated',
@@ -62,13 +62,13 @@ const RULE_TABLE = [
     id: 'invite/replaces-call-id',
     severity: 'error',
     doc: 'an invite with replacesCallId invites exactly one participant, and replacesCallId names another established call of this run (not the call the invite is posted on)',
-    why: 'invitationParticipantInfo.replacesCallId is "the call which the target identity is currently a part of"; Graph reads only the first participant of such an invite and moves the invitee out of the replaced call, which must be live',
+    why: 'participant-invite example 3: "The invite API supports only one participant when replacesCallId is provided"; invitationParticipantInfo.replacesCallId is "The call which the target identity is currently a part of. This call will be dropped once the participant is added", so it must be a live call other than the one invited into',
   },
   {
     id: 'invite/replaces-remote-party',
     severity: 'warning',
     doc: 'the identity invited with replacesCallId is the remote party of the replaced call (the caller of an incoming call, the single target of a call the bot placed)',
-    why: 'participant-invite example "Invite participants in existing P2P meeting": the invitee is the other party of the P2P call being replaced; inviting somebody else leaves that party behind when Graph drops the call',
+    why: 'participant-invite example 3 ("replacing an existing Peer-to-Peer call"): the invitee is the other party of the P2P call being replaced; a bot that invites somebody else cuts the caller off when Graph drops the replaced call (a warning: the identity may be spelled differently, e.g. a phone vs a user)',
   },
   {
     id: 'limits/play-prompt-prompts',
@@ -182,7 +182,7 @@ const ESTABLISHED_ONLY: ReadonlySet<CallAction> = new Set([
 ]);
 /** States in which a call that was established takes mid-call actions. */
 const ACTIVE_STATES: ReadonlySet<string> = new Set(['established', 'hold']);
-/** States in which an established call still needs keepAlive (and may get one). */
+/** States in which a call needs no more keepAlive (it is ending or gone). */
 const ENDING_STATES: ReadonlySet<string> = new Set(['terminating', 'terminated', 'deleted']);
 
 const CLIENT_CONTEXT_MAX = 256;
@@ -235,7 +235,8 @@ class CallStateRulesObserver implements CallStateRules {
     const what = `${entry.method!.toUpperCase()} ${ctx.describePath(entry.url!)}`;
     const v = new Violations(this, entry, ctx);
 
-    if (call && ENDED_STATES.has(call.state)) {
+    // a recording may be fetched after the call ended (Graph discards it "shortly after the call ends")
+    if (call && ENDED_STATES.has(call.state) && req.action !== 'downloadRecording') {
       const ended = [...call.history].reverse().find((h) => h.state === call.state);
       v.add(
         'state/after-terminated',
