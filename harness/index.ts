@@ -13,3 +13,7 @@ export { BotProcess, BotStartError } from './bot/bot-process.js';
 export { startGateway } from './transports/gateway.js';
 export { installNockAdapter } from './transports/nock-adapter.js';
 export { renderSequenceDiagram } from './report/sequence-diagram.js';
+export { callStateRules, RULES, type RuleInfo, type RuleOptions } from './rules/index.js';
+export { graphSchemaObserver, validateGraphRequest } from './graph/validate-requests.js';
+export { answerAsGraph, FAKE_GRAPH_ACTIONS } from './graph/fake-graph.js';
+export type { RunObserver, ObserverContext } from './engine/flow-run.js';

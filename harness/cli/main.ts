@@ -5,6 +5,8 @@ import { FlowFileError, loadFlowFile } from '../flow/load-flow.js';
 import { resolveFlowArgs, UsageError } from './resolve-flows.js';
 import { EXIT, runCommand } from './run-command.js';
 import { envCommand } from './env-command.js';
+import type { CheckConfig } from '../runner/run-config.js';
+import { callStateRules, type RuleOptions } from '../rules/index.js';
 import { INTERCEPT_WAYS, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
 
 async function listCommand(flows: string[]): Promise<number> {
@@ -63,6 +65,12 @@ function parseIntercept(text: string | undefined): InterceptWay[] | undefined {
   return ways as InterceptWay[];
 }
 
+function checksFrom(a: { rules: boolean; 'disable-rule': string[]; 'answer-deadline'?: number; 'keepalive-interval'?: number; 'schema-check': boolean }): CheckConfig {
+  const rules: RuleOptions = { disabled: a['disable-rule'], answerDeadlineMs: a['answer-deadline'], keepAliveIntervalMs: a['keepalive-interval'] };
+  callStateRules(rules); // refuses unknown rule ids and bad durations, naming them
+  return { rules: a.rules ? rules : undefined, schema: a['schema-check'] };
+}
+
 function portsFrom(a: WayArgs): HarnessPorts {
   return { graph: a['graph-port'], login: a['login-port'], httpsGraph: a['https-graph-port'], httpsLogin: a['https-login-port'], proxy: a['proxy-port'] };
 }
@@ -86,6 +94,11 @@ async function main(argv: string[]): Promise<number> {
           .option('ready-timeout', { type: 'number', default: 15000, describe: 'ms to wait for a started bot to answer' })
           .option('report-dir', { type: 'string', default: 'reports', describe: 'where reports go (html/, junit.xml, results.json)' })
           .option('suite', { type: 'string', describe: 'run only the flows of this suite (see callreplay list)' })
+          .option('rules', { type: 'boolean', default: true, describe: 'check the call-state rules on every flow (docs/rules.md; --no-rules skips them)' })
+          .option('disable-rule', { type: 'string', array: true, default: [], describe: 'a rule id (or prefix/*) not to check; repeatable' })
+          .option('answer-deadline', { type: 'number', describe: 'ms within which the bot must answer an incoming call (rule timing/answer-deadline; default 15000)' })
+          .option('keepalive-interval', { type: 'number', describe: 'ms a call may go without keepAlive (rule timing/keepalive; default 45 minutes)' })
+          .option('schema-check', { type: 'boolean', default: true, describe: 'validate every Graph request body against the calling schemas (--no-schema-check skips it)' })
           .option('auth-check', { type: 'boolean', default: true, describe: 'check that the bot refuses notifications with broken tokens (--no-auth-check skips it)' })
           .check((a) => {
             if (a['ready-timeout'] <= 0 || !Number.isFinite(a['ready-timeout'])) throw new Error('--ready-timeout must be a positive number of milliseconds');
@@ -104,6 +117,7 @@ async function main(argv: string[]): Promise<number> {
           caDir: a['ca-dir'],
           authCheck: a['auth-check'],
           suite: a.suite,
+          checks: checksFrom(a),
           appId: a['app-id'],
         });
       },

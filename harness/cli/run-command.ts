@@ -9,7 +9,7 @@ import { join, relative, resolve } from 'node:path';
 import { packageRoot, referenceBotMain } from '../paths.js';
 import { loadFlowFile } from '../flow/load-flow.js';
 import { DEFAULT_BOT_APP_ID, DEFAULT_CA_DIR, INTERCEPT_WAYS, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
-import { RUN_CONFIG_ENV, type RunConfig } from '../runner/run-config.js';
+import { RUN_CONFIG_ENV, type CheckConfig, type RunConfig } from '../runner/run-config.js';
 import { resolveFlowArgs, UsageError } from './resolve-flows.js';
 
 export interface RunArgs {
@@ -25,6 +25,8 @@ export interface RunArgs {
   authCheck: boolean;
   /** run only the flows of this suite */
   suite?: string;
+  /** the checks on every flow */
+  checks: CheckConfig;
   appId?: string;
 }
 
@@ -74,6 +76,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
     ports: resolvePorts(handStarted, args.ports),
     caDir: resolve(args.caDir ?? DEFAULT_CA_DIR),
     authCheck: args.authCheck,
+    checks: args.checks,
     appId: args.appId ?? DEFAULT_BOT_APP_ID,
     reportDir,
   };

@@ -38,7 +38,12 @@ export interface FlowFailure {
 export interface FlowResult {
   flow: string;
   file?: string;
+  suite?: string;
   mode?: string;
+  /** the robustness variant this test ran, if any */
+  variant?: string;
+  /** the checks that watched the run (rule ids, 'schema') */
+  checks?: string[];
   title: string;
   status: FlowStatus;
   durationMs: number;
@@ -139,7 +144,10 @@ export function flowResult(test: TestCase, result: TestResult | undefined): Flow
   const flow: FlowResult = {
     flow: annotation(test, result, 'flow') ?? test.title,
     file: annotation(test, result, 'flow-file'),
+    suite: annotation(test, result, 'suite'),
     mode: annotation(test, result, 'mode'),
+    variant: annotation(test, result, 'variant'),
+    checks: annotation(test, result, 'checks')?.split(', ').filter((c) => c && c !== 'none'),
     title: test.title,
     status: result.status,
     durationMs: Math.round(result.duration),

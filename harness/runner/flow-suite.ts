@@ -14,7 +14,7 @@ import { parseFlow } from '../flow/load-flow.js';
 import { BotProcess } from '../bot/bot-process.js';
 import { renderSequenceDiagram } from '../report/sequence-diagram.js';
 import { Harness } from './harness.js';
-import { readRunConfig, type RunConfig } from './run-config.js';
+import { checkIds, observersFor, readRunConfig, type RunConfig } from './run-config.js';
 import { freePort } from './free-port.js';
 
 interface BotUnderTest {
@@ -39,7 +39,14 @@ const test = base.extend<object, WorkerFixtures>({
   callreplay: [
     async ({}, use) => {
       const config = readRunConfig();
-      const harness = await Harness.start({ transport: 'gateway', intercept: config.intercept, ports: config.ports, caDir: config.caDir, botAppId: config.appId });
+      const harness = await Harness.start({
+        transport: 'gateway',
+        intercept: config.intercept,
+        ports: config.ports,
+        caDir: config.caDir,
+        botAppId: config.appId,
+        observers: observersFor(config.checks),
+      });
       let bot: BotUnderTest | undefined;
       try {
         bot = await startBot(config, harness);
@@ -74,8 +81,10 @@ export function defineFlowTests(): void {
     const annotation = (mode: string) => [
       { type: 'flow', description: flow.name },
       { type: 'flow-file', description: file },
+      { type: 'suite', description: flow.suite },
       { type: 'mode', description: mode },
       { type: 'bot', description: config.bot.label },
+      { type: 'checks', description: checkIds(config.checks).join(', ') || 'none' },
     ];
     test(`${flow.name}: ${flow.description}`, { annotation: annotation(config.intercept.join('+')) }, async ({ callreplay }, testInfo) => {
       test.setTimeout(flowBudgetMs(flow));

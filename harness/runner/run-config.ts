@@ -2,6 +2,9 @@
  * What `callreplay run` hands to the Playwright suite (through the CALLREPLAY_RUN environment
  * variable, as JSON): which flows, which bot, which transport, where reports go.
  */
+import type { RunObserver } from '../engine/flow-run.js';
+import { graphSchemaObserver } from '../graph/validate-requests.js';
+import { callStateRules, RULES, type RuleOptions } from '../rules/index.js';
 import type { HarnessPorts, InterceptWay } from './harness.js';
 
 export const RUN_CONFIG_ENV = 'CALLREPLAY_RUN';
@@ -30,8 +33,28 @@ export interface RunConfig {
   caDir: string;
   /** run the notification-auth conformance check for every flow that starts with a notification */
   authCheck: boolean;
+  /** the checks that watch every flow */
+  checks: CheckConfig;
   appId: string;
   reportDir: string;
+}
+
+export interface CheckConfig {
+  /** call-state rules (docs/rules.md); undefined: off */
+  rules?: RuleOptions;
+  /** validate every Graph request body against the calling schemas */
+  schema: boolean;
+}
+
+/** The observers a run gets for these checks (one set per run: rules keep per-run state). */
+export function observersFor(checks: CheckConfig): () => RunObserver[] {
+  return () => [...(checks.rules ? [callStateRules(checks.rules)] : []), ...(checks.schema ? [graphSchemaObserver()] : [])];
+}
+
+/** The ids of the checks that run, for reports. */
+export function checkIds(checks: CheckConfig): string[] {
+  const rules = checks.rules ? RULES.filter((r) => !(checks.rules!.disabled ?? []).some((d) => d === r.id || (d.endsWith('/*') && r.id.startsWith(d.slice(0, -1))))).map((r) => r.id) : [];
+  return [...rules, ...(checks.schema ? ['schema'] : [])];
 }
 
 export function readRunConfig(env: NodeJS.ProcessEnv = process.env): RunConfig {
