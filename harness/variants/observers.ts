@@ -71,7 +71,7 @@ export function duplicateActionObserver(options: DuplicateActionOptions = {}): R
         step: step !== undefined ? step + 1 : ctx.currentStep(),
         stepName: ctx.flow.steps[step ?? ctx.currentStep() - 1]?.name,
         message:
-          `the bot sent POST ${ctx.describePath(entry.url)} (${actionName(canonical)}) ${times(previous.count)}: ` +
+          `the bot sent POST ${ctx.describePath(entry.url)} (${actionName(entry.url)}) ${times(previous.count)}: ` +
           `first after ${previous.after ?? 'no notification'}, again after ${after ?? 'no notification'}; ` +
           'an action must be done once, even when Graph delivers a notification twice or out of order',
         received: { method: 'POST', url: entry.url, body: entry.body },
@@ -152,13 +152,17 @@ function listedTimes(ctx: ObserverContext, method: string, canonical: string): n
   return Math.max(n, 1);
 }
 
-/** `participants/invite`, `answer`, `create call`, `call` */
-function actionName(canonical: string): string {
-  const segs = canonical.split('/');
-  const i = segs.indexOf('calls');
-  if (i < 0) return canonical;
+/** `participants/invite`, `answer`, `create call`, `call`, as the bot spelled it (namespace dropped) */
+function actionName(url: string): string {
+  const path = url.split(/[?#]/)[0]!;
+  const segs = path.split('/').filter(Boolean);
+  const i = segs.findIndex((s) => s.toLowerCase() === 'calls');
+  if (i < 0) return path;
   if (segs.length === i + 1) return 'create call';
-  const rest = segs.slice(i + 2).filter((s) => !/^[0-9a-f]{32}$/.test(s));
+  const rest = segs
+    .slice(i + 2)
+    .filter((s) => !/^\{?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\}?$/.test(s))
+    .map((s) => s.replace(/^microsoft\.graph\./i, ''));
   return rest.join('/') || 'call';
 }
 

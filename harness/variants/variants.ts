@@ -65,7 +65,7 @@ const VARIANT_TABLE = [
   },
   {
     kind: 'upper-case-ids',
-    doc: 'every GUID in notification bodies (resource paths, ids, tenant, clientContext, ...) is written upper-case without hyphens',
+    doc: 'every GUID in notification bodies (resource paths, ids, tenant, clientContext, ...) is written upper-case without hyphens; opaque tokens (`recordingAccessToken`) keep their spelling',
     appliesTo: 'flows whose notifications hold a GUID not already written that way',
   },
   {
@@ -75,12 +75,12 @@ const VARIANT_TABLE = [
   },
   {
     kind: 'legacy-resource-only',
-    doc: 'each notification item carries only the legacy `resource` (`/app/calls/...`), converted from `resourceUrl` where the flow has that',
+    doc: 'each notification item carries its path only in the legacy `resource` property (moved from `resourceUrl` where the flow has that; the path itself, and so the API family, is kept)',
     appliesTo: 'flows with a notification item that has `resourceUrl`',
   },
   {
     kind: 'resource-url-only',
-    doc: 'each notification item carries only `resourceUrl` (`/communications/calls/...`), converted from the legacy `resource` where the flow has that',
+    doc: 'each notification item carries its path only in `resourceUrl` (moved from the legacy `resource` where the flow has that; the path itself is kept)',
     appliesTo: 'flows with a notification item that has `resource`',
   },
   {
@@ -171,7 +171,7 @@ function variantSteps(flow: CompiledFlow, kind: VariantKind): CompiledStep[] | u
     case 'batched':
       return batched(flow.steps, new ProbeScope(flow));
     case 'upper-case-ids':
-      return mapBodies(flow, upperCaseIds);
+      return mapBodies(flow, (body) => upperCaseIds(body));
     case 'pascal-case-enums':
       return mapBodies(flow, (body) => pascalEnums(body, undefined));
     case 'legacy-resource-only':
@@ -334,8 +334,14 @@ function mapStrings(v: unknown, fn: (s: string) => string): unknown {
 
 const GUID_IN_TEXT = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}(?![0-9A-Fa-f])/g;
 
-function upperCaseIds(body: unknown): unknown {
-  return mapStrings(body, (s) => s.replace(GUID_IN_TEXT, (m) => m.replace(/-/g, '').toUpperCase()));
+/** Opaque secrets that merely look like GUIDs (`recordingAccessToken`): their spelling is their value. */
+const OPAQUE_KEY = /token/i;
+
+function upperCaseIds(v: unknown, key?: string): unknown {
+  if (typeof v === 'string') return key !== undefined && OPAQUE_KEY.test(key) ? v : v.replace(GUID_IN_TEXT, (m) => m.replace(/-/g, '').toUpperCase());
+  if (Array.isArray(v)) return v.map((x) => upperCaseIds(x, key));
+  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, upperCaseIds(x, k)]));
+  return v;
 }
 
 /** Properties whose string values (or arrays of strings) are enum members. */
@@ -365,15 +371,15 @@ function pascalEnums(v: unknown, key: string | undefined): unknown {
   return v;
 }
 
-const TO_LEGACY = /(^|\/)communications\/calls(?=\/|$|\?)/i;
-const TO_V1 = /(^|\/)app\/calls(?=\/|$|\?)/i;
-
-/** The item with only `keep` (resource or resourceUrl), its path converted to that property's family. */
+/**
+ * The item with its path only in `keep` (resource or resourceUrl). The path is kept as the flow has
+ * it: which API family a call belongs to is the flow's contract (its expected request paths), so
+ * the variant tests which property a bot reads, not a change of family.
+ */
 function onlyResource(item: Json, keep: 'resource' | 'resourceUrl'): Json {
   const other = keep === 'resource' ? 'resourceUrl' : 'resource';
-  const source = typeof item[keep] === 'string' ? (item[keep] as string) : typeof item[other] === 'string' ? (item[other] as string) : undefined;
-  if (source === undefined) return item;
-  const path = keep === 'resource' ? source.replace(TO_LEGACY, '$1app/calls') : source.replace(TO_V1, '$1communications/calls');
+  const path = typeof item[keep] === 'string' ? (item[keep] as string) : typeof item[other] === 'string' ? (item[other] as string) : undefined;
+  if (path === undefined) return item;
   const out: Json = {};
   let placed = false;
   for (const [k, v] of Object.entries(item)) {
