@@ -1,7 +1,7 @@
 // The command line, end to end: real child processes, real bots, real report files.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { callreplay, repoRoot, tempDir } from './fixtures/cli.js';
@@ -10,7 +10,7 @@ import { freePort } from '../harness/runner/free-port.js';
 interface Results {
   status: string;
   summary: { flows: number; passed: number; failed: number };
-  flows: Array<{ flow: string; status: string; mode: string; failures: Array<{ step: number; kind: string; message: string; text: string }>; errors: string[]; botOutput?: string }>;
+  flows: Array<{ flow: string; status: string; mode: string; variant?: string; checks?: string[]; failures: Array<{ step: number; kind: string; message: string; text: string }>; errors: string[]; botOutput?: string }>;
 }
 const readResults = (dir: string) => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
 
@@ -21,22 +21,31 @@ function processesMatching(marker: string): string[] {
 }
 
 test('callreplay run, no arguments: every shipped flow passes against the reference bot and the reports are written', async () => {
+  test.setTimeout(360_000); // every shipped flow, each with its variants and the auth check
   const { dir, cleanup } = tempDir();
   try {
-    const r = await callreplay(['run', '--report-dir', dir]);
-    expect(r.stdout).toContain('callreplay: 5 of 5 flow(s) passed; notification auth: 3 of 3 check(s) passed');
+    const r = await callreplay(['run', '--report-dir', dir], { timeoutMs: 300_000 });
+    const summary = /callreplay: (\d+) of \1 flow\(s\) passed; variants: (\d+) of \2 passed; notification auth: (\d+) of \3 check\(s\) passed/.exec(r.stdout);
+    expect(summary, r.stdout.slice(-3000)).not.toBeNull();
     expect(r.status).toBe(0);
+    const [flowCount, variantCount, authCount] = summary!.slice(1).map(Number) as [number, number, number];
     expect(existsSync(join(dir, 'html', 'index.html'))).toBe(true);
     const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
-    expect(junit).toMatch(/<testsuites [^>]*tests="8" failures="0"/);
+    expect(junit).toMatch(new RegExp(`<testsuites [^>]*tests="${flowCount + variantCount + authCount}" failures="0"`));
     const results = readResults(dir);
-    expect(results.summary).toMatchObject({ flows: 8, passed: 8, failed: 0 });
-    const flowRuns = results.flows.filter((f) => f.mode !== 'notification-auth');
-    expect(flowRuns.map((f) => f.flow).sort()).toEqual(['answer-incoming-call', 'invite-participants', 'join-meeting-without-media', 'p2p-to-meeting-transfer', 'p2p-to-meeting-transfer-v1']);
+    expect(results.summary).toMatchObject({ failed: 0 });
+    const flowRuns = results.flows.filter((f) => f.mode !== 'notification-auth' && f.mode !== 'variant');
+    const shipped = readdirSync(join(repoRoot, 'recordings')).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''));
+    expect(flowRuns.map((f) => f.flow).sort()).toEqual(shipped.sort());
+    expect(flowCount).toBe(shipped.length);
+    // robustness variants ran as tests of their own, e.g. duplicate delivery of the transfer flow
+    expect(results.flows.some((f) => f.mode === 'variant' && f.flow === 'p2p-to-meeting-transfer' && f.variant === 'duplicate-delivery' && f.status === 'passed')).toBe(true);
+    // the checks that watched each run are named
+    expect(flowRuns[0]!.checks).toEqual(expect.arrayContaining(['state/established-only', 'schema', 'variant/duplicate-action']));
     // every way in was open for the started bot
     expect(flowRuns[0]!.mode).toBe('gateway+https+proxy+preload');
     // the auth check ran for the flows that start with a notification
-    expect(results.flows.filter((f) => f.mode === 'notification-auth').map((f) => f.flow).sort()).toEqual(['answer-incoming-call', 'p2p-to-meeting-transfer', 'p2p-to-meeting-transfer-v1']);
+    expect(results.flows.filter((f) => f.mode === 'notification-auth').map((f) => f.flow)).toEqual(expect.arrayContaining(['answer-incoming-call', 'p2p-to-meeting-transfer', 'p2p-to-meeting-transfer-v1']));
     // the reference bot ran as a separate process: its output is in the report
     expect(results.flows.find((f) => f.flow === 'p2p-to-meeting-transfer')!.botOutput).toContain('invited the caller');
   } finally {
@@ -48,9 +57,9 @@ test('a defective bot started with --bot-command fails with exit 1, the step and
   const { dir, cleanup } = tempDir();
   try {
     const command = `"${process.execPath}" --import tsx tests/fixtures/defective-bot-main.ts wrong-replaces-call-id`;
-    const r = await callreplay(['run', 'p2p-to-meeting-transfer', 'answer-incoming-call', '--bot-command', command, '--report-dir', dir]);
+    const r = await callreplay(['run', 'p2p-to-meeting-transfer', 'answer-incoming-call', '--bot-command', command, '--variants', 'none', '--report-dir', dir]);
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain('callreplay: 1 of 2 flow(s) passed; notification auth: 2 of 2 check(s) passed');
+    expect(r.stdout).toContain('callreplay: 1 of 2 flow(s) passed; variants not run (--variants none); notification auth: 2 of 2 check(s) passed');
     expect(r.stdout).toMatch(/step 8 \(invite the caller into the meeting\): body\.participants\[0\]\.replacesCallId: expected p2pCall \([0-9a-f-]+\), got meetingCall/);
     const transfer = readResults(dir).flows.find((f) => f.flow === 'p2p-to-meeting-transfer' && f.mode !== 'notification-auth')!;
     expect(transfer.status).toBe('failed');
@@ -77,8 +86,8 @@ test('a bot started by hand (--bot-url) gets its environment from `callreplay en
   const { dir, cleanup } = tempDir();
   try {
     await new Promise<void>((resolve) => bot.stdout.on('data', (d) => String(d).includes('listening') && resolve()));
-    const r = await callreplay(['run', 'p2p-to-meeting-transfer-v1', '--bot-url', `http://127.0.0.1:${botPort}/api/calls`, ...portFlags, '--report-dir', dir]);
-    expect(r.stdout).toContain('callreplay: 1 of 1 flow(s) passed; notification auth: 1 of 1 check(s) passed');
+    const r = await callreplay(['run', 'p2p-to-meeting-transfer-v1', '--bot-url', `http://127.0.0.1:${botPort}/api/calls`, ...portFlags, '--variants', 'duplicate-delivery,batched', '--report-dir', dir]);
+    expect(r.stdout).toContain('callreplay: 1 of 1 flow(s) passed; variants: 2 of 2 passed; notification auth: 1 of 1 check(s) passed');
     expect(r.status).toBe(0);
   } finally {
     bot.kill();
@@ -89,7 +98,7 @@ test('a bot started by hand (--bot-url) gets its environment from `callreplay en
 test('a bot that exits at start is reported as such, not as a hang', async () => {
   const { dir, cleanup } = tempDir();
   try {
-    const r = await callreplay(['run', 'answer-incoming-call', '--bot-command', `"${process.execPath}" -e "console.log('boom: missing config'); process.exit(3)"`, '--report-dir', dir]);
+    const r = await callreplay(['run', 'answer-incoming-call', '--bot-command', `"${process.execPath}" -e "console.log('boom: missing config'); process.exit(3)"`, '--variants', 'none', '--report-dir', dir]);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/exited with code 3 before answering at http:\/\/127\.0\.0\.1:\d+\/api\/calls/);
     expect(r.stdout).toContain('boom: missing config');
@@ -105,7 +114,7 @@ test('a bot that never listens times out at start, and no process is left behind
   try {
     // a shell that starts a grandchild: the whole group must be stopped
     const command = `"${process.execPath}" -e "setInterval(() => {}, 1000)" ${marker} & "${process.execPath}" -e "setInterval(() => {}, 1000)" ${marker}`;
-    const r = await callreplay(['run', 'answer-incoming-call', '--bot-command', command, '--ready-timeout', '1500', '--report-dir', dir]);
+    const r = await callreplay(['run', 'answer-incoming-call', '--bot-command', command, '--ready-timeout', '1500', '--variants', 'none', '--report-dir', dir]);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/did not answer at http:\/\/127\.0\.0\.1:\d+\/api\/calls within 1500 ms/);
     expect(processesMatching(marker)).toEqual([]);
@@ -118,7 +127,7 @@ test('a bot URL where nothing listens fails the first step with "connection refu
   const { dir, cleanup } = tempDir();
   try {
     const port = await freePort();
-    const r = await callreplay(['run', 'answer-incoming-call', '--bot-url', `http://127.0.0.1:${port}/api/calls`, '--graph-port', '0', '--login-port', '0', '--report-dir', dir]);
+    const r = await callreplay(['run', 'answer-incoming-call', '--bot-url', `http://127.0.0.1:${port}/api/calls`, '--graph-port', '0', '--login-port', '0', '--variants', 'none', '--report-dir', dir]);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/step 1 \(incoming call\): could not deliver the notification "incoming call" to http:\/\/127\.0\.0\.1:\d+\/api\/calls: connection refused/);
   } finally {
@@ -186,17 +195,17 @@ test('a bot that does not check notification tokens fails the auth check, varian
   const { dir, cleanup } = tempDir();
   try {
     const command = `"${process.execPath}" --import tsx tests/fixtures/no-auth-check-bot-main.ts`;
-    const r = await callreplay(['run', 'answer-incoming-call', '--bot-command', command, '--report-dir', dir]);
+    const r = await callreplay(['run', 'answer-incoming-call', '--bot-command', command, '--variants', 'none', '--report-dir', dir]);
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain('callreplay: 1 of 1 flow(s) passed; notification auth: 0 of 1 check(s) passed');
+    expect(r.stdout).toContain('callreplay: 1 of 1 flow(s) passed; variants not run (--variants none); notification auth: 0 of 1 check(s) passed');
     expect(r.stdout).toContain('the bot accepted 8 of 8 notifications it must refuse: no Authorization header; a garbage bearer token; an expired token;');
     expect(r.stdout).toMatch(/\[wrong-audience\] step 1 \(incoming call\): the bot answered a notification with a token for another audience \(not the bot's app id\) with HTTP 202: it must refuse it with 401 or 403/);
     const auth = readResults(dir).flows.find((f) => f.mode === 'notification-auth')!;
     expect(auth.status).toBe('failed');
 
-    const skipped = await callreplay(['run', 'answer-incoming-call', '--bot-command', command, '--no-auth-check', '--report-dir', dir]);
+    const skipped = await callreplay(['run', 'answer-incoming-call', '--bot-command', command, '--no-auth-check', '--variants', 'none', '--report-dir', dir]);
     expect(skipped.status).toBe(0);
-    expect(skipped.stdout).toContain('callreplay: 1 of 1 flow(s) passed; auth not checked (--no-auth-check)');
+    expect(skipped.stdout).toContain('callreplay: 1 of 1 flow(s) passed; variants not run (--variants none); auth not checked (--no-auth-check)');
   } finally {
     cleanup();
   }

@@ -1,12 +1,17 @@
 /**
  * The reference calling bot: a small Teams calling bot on the Microsoft Graph cloud-communications
- * API that moves every caller from a 1:1 (P2P) call into a meeting.
+ * API. A call to its plain application identity is moved from the 1:1 (P2P) call into a meeting:
  *
  *   Graph: incoming call  -> bot answers it                        (onIncomingCall)
  *   Graph: P2P established -> bot joins the meeting without media   (onP2PEstablished, onMeetingCreated)
  *   Graph: meeting call established -> bot invites the caller into
  *          the meeting with replacesCallId = the P2P call           (onMeetingEstablished, inviteBody)
  *   Graph: invite operation completed, roster, P2P call ended       (onOperationCompleted, logs)
+ *
+ * A call to one of its lines (resource accounts: `targets[0].identity.applicationInstance.id` is a
+ * `*_LINE_ID`) gets that line's behaviour instead (onLineCall, onLineEstablished): reject, redirect,
+ * an IVR (menu prompt, tones: 1 = blind transfer, 0 = hang up), a blind transfer, a consultative
+ * transfer, a voicemail (recordResponse + download) or a parked call kept up with keepAlive.
  *
  * Every notification must carry `Authorization: Bearer <JWT>` signed by Graph's notification
  * authority (authorizeNotification, verifyNotificationToken); others get 401 and are not read.
@@ -18,7 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { GRAPH_APIS, type BotConfig, type GraphApi } from './config.js';
+import { GRAPH_APIS, type BotConfig, type GraphApi, type LineConfig, type RejectReason } from './config.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types at the boundaries
@@ -55,7 +60,11 @@ export type CallKind =
   /** the meeting call the bot joined to move the caller of an incoming call into */
   | 'transfer-meeting'
   /** a meeting call joined through `POST /api/join-meeting` */
-  | 'api-meeting';
+  | 'api-meeting'
+  /** an incoming call to one of the bot's lines (`*_LINE_ID`): handled as that line says */
+  | 'line'
+  /** the call the bot placed to TRANSFER_TARGET_ID to consult before a consultative transfer */
+  | 'consultation';
 
 /** A call the bot takes part in. */
 export interface TrackedCall {
@@ -76,14 +85,37 @@ export interface TrackedCall {
   meetingCallId?: string;
   /** transfer-meeting: the incoming P2P call whose caller it is for */
   p2pCallId?: string;
+  /** line: the line (resource account) the caller called */
+  line?: LineConfig;
+  /** a transfer the bot asked for and Graph has not finished */
+  transfer?: { state: 'requested' | 'transferring' | 'transferAccepted'; replacesCallId?: string };
+  /** line (IVR): the bot subscribed to the caller's tones */
+  tonesSubscribed?: boolean;
+  /** line (IVR): the highest toneInfo.sequenceId acted on (Graph can replay tones) */
+  lastToneSequenceId?: number;
+  /** the bot hung up (DELETE); it only waits for the call to end */
+  hangingUp?: boolean;
+  /** consult line: the consultation call placed to the transfer target */
+  consultationCallId?: string;
+  /** consultation: the line call whose caller is transferred to the consulted party */
+  consultFor?: string;
 }
 
-/** The meeting to join (chatInfo + organizerMeetingInfo). */
+/**
+ * The meeting to join: chatInfo + organizerMeetingInfo by default; with `joinMeetingId` a
+ * joinMeetingIdMeetingInfo (and `passcode`); with `token` a tokenMeetingInfo.
+ */
 export interface MeetingRef {
   threadId: string;
   messageId: string;
   organizerId: string;
   tenantId: string;
+  /** the meeting's join id (as on the invitation, e.g. "1234567"): join with joinMeetingIdMeetingInfo */
+  joinMeetingId?: string;
+  /** the passcode that goes with joinMeetingId */
+  passcode?: string;
+  /** a meeting token (tokenMeetingInfo), e.g. from an earlier incoming call's meetingInfo */
+  token?: string;
 }
 
 /** `POST .../calls/{id}/answer` body. */
@@ -120,9 +152,78 @@ export interface InviteRequest {
   clientContext: string;
 }
 
+/** `POST .../calls` body that joins a meeting without media by its join id or a token. */
+export interface JoinMeetingByIdRequest {
+  callbackUri: string;
+  source: { identity: IdentitySet };
+  requestedModalities: string[];
+  tenantId: string;
+  meetingInfo:
+    | { '@odata.type': '#microsoft.graph.joinMeetingIdMeetingInfo'; joinMeetingId: string; passcode: string | null }
+    | { '@odata.type': '#microsoft.graph.tokenMeetingInfo'; token: string };
+}
+
+/** `POST .../calls/{id}/reject` body. */
+export interface RejectRequest {
+  reason: RejectReason;
+  callbackUri: string;
+}
+
+/** `POST .../calls/{id}/redirect` body. */
+export interface RedirectRequest {
+  targets: InvitationParticipantInfo[];
+  /** seconds the targets ring (15-90) */
+  timeout: number;
+  callbackUri: string;
+}
+
+/** `POST .../calls/{id}/transfer` body (blind; consultative with `replacesCallId`). */
+export interface TransferRequest {
+  transferTarget: InvitationParticipantInfo & { endpointType: 'default' };
+}
+
+/** A prompt of playPrompt / recordResponse: a WAV file (16 kHz mono 16-bit PCM) Graph fetches. */
+export interface MediaPrompt {
+  '@odata.type': '#microsoft.graph.mediaPrompt';
+  mediaInfo: { '@odata.type': '#microsoft.graph.mediaInfo'; uri: string; resourceId?: string };
+}
+
+/** `POST .../calls/{id}/playPrompt` body. */
+export interface PlayPromptRequest {
+  prompts: MediaPrompt[];
+  clientContext: string;
+}
+
+/** `POST .../calls/{id}/recordResponse` body. */
+export interface RecordResponseRequest {
+  prompts: MediaPrompt[];
+  bargeInAllowed: boolean;
+  initialSilenceTimeoutInSeconds: number;
+  maxSilenceTimeoutInSeconds: number;
+  maxRecordDurationInSeconds: number;
+  playBeep: boolean;
+  stopTones: string[];
+  clientContext: string;
+}
+
+/** `POST .../calls` body that places a P2P call to a user (the consultation call). */
+export interface CreateCallRequest {
+  callbackUri: string;
+  source: { identity: IdentitySet };
+  targets: InvitationParticipantInfo[];
+  requestedModalities: string[];
+  mediaConfig: { '@odata.type': string };
+  tenantId: string;
+}
+
+/** What a prompt is for: the IVR menu, the apology after a failed transfer, the voicemail greeting. */
+export type PromptPurpose = 'menu' | 'apology' | 'greeting';
+
 /** An operation the bot started and whose completion notification it waits for. */
 export interface PendingOperation {
-  action: 'invite';
+  action: 'invite' | 'playPrompt' | 'recordResponse';
+  /** playPrompt / recordResponse: what the prompt is for */
+  purpose?: PromptPurpose;
   clientContext: string;
   /** from the response body `id` or the Location header; unknown until Graph answered */
   operationId?: string;
@@ -138,6 +239,8 @@ export interface OperationOutcome {
   resultInfo?: JsonObject;
   /** the bot's own record of the operation, when it started it */
   started?: PendingOperation;
+  /** the operation as notified (e.g. a recordOperation's recordingLocation and recordingAccessToken) */
+  operation?: JsonObject;
 }
 
 export interface GraphResponse {
@@ -238,6 +341,8 @@ export class ReferenceBot {
   /** Notifications for not-yet-known calls, held while a create-call request is in flight. */
   private readonly held: CommsNotification[] = [];
   private pendingCreates = 0;
+  /** keepAlive timers of the calls the bot keeps up, keyed by normalizeId(call id) */
+  private readonly keepAliveTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(protected readonly config: BotConfig) {}
 
@@ -282,6 +387,8 @@ export class ReferenceBot {
     this.lifetime.abort(new Error('reference bot stopped'));
     this.queue.length = 0;
     this.held.length = 0;
+    for (const timer of this.keepAliveTimers.values()) clearTimeout(timer);
+    this.keepAliveTimers.clear();
     // Keep-alive connections would hold close() open until they time out: close them as soon as
     // they are idle, including the ones still answering a request.
     for (const res of this.responding) res.shouldKeepAlive = false;
@@ -344,7 +451,10 @@ export class ReferenceBot {
     this.enqueue(value.filter(isJsonObject));
   }
 
-  /** `POST /api/join-meeting {threadId?, messageId?, organizerId?, tenantId?, api?}` -> `{callId}`. */
+  /**
+   * `POST /api/join-meeting {threadId?, messageId?, organizerId?, tenantId?, api?}` -> `{callId}`;
+   * `{joinMeetingId, passcode?}` or `{token}` join by the meeting's join id or a meeting token instead.
+   */
   private async joinMeetingApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const text = await readBody(req);
     const request = text.trim() === '' ? {} : parseJsonObject(text, 'request body');
@@ -356,7 +466,16 @@ export class ReferenceBot {
       messageId: optionalString(request, 'messageId') ?? '0',
       organizerId: optionalString(request, 'organizerId') ?? defaults.organizerId,
       tenantId: optionalString(request, 'tenantId') ?? defaults.tenantId ?? this.config.tenantId ?? 'common',
+      joinMeetingId: optionalString(request, 'joinMeetingId'),
+      passcode: optionalString(request, 'passcode'),
+      token: optionalString(request, 'token'),
     };
+    if (meeting.joinMeetingId !== undefined && meeting.token !== undefined) {
+      throw new HttpError(400, 'give "joinMeetingId" or "token", not both');
+    }
+    if (meeting.passcode !== undefined && meeting.joinMeetingId === undefined) {
+      throw new HttpError(400, '"passcode" goes with "joinMeetingId"');
+    }
     try {
       const call = await this.joinMeeting(meeting, routeForApi(api), meeting.tenantId, 'api-meeting');
       send(res, 200, { callId: call.id });
@@ -450,7 +569,9 @@ export class ReferenceBot {
   private async handleCreatedCall(callId: string, route: GraphRoute, call: JsonObject): Promise<void> {
     if (lowerCase(call.state) !== 'incoming') return this.log(`ignored created call ${callId} (${call.state})`);
     if (this.calls.has(normalizeId(callId))) return this.log(`ignored a repeated incoming call ${callId}`);
-    await this.onIncomingCall(callId, route, call);
+    const line = this.lineOf(call);
+    if (line) await this.onLineCall(callId, route, call, line);
+    else await this.onIncomingCall(callId, route, call);
   }
 
   private async handleCallChange(
@@ -458,14 +579,46 @@ export class ReferenceBot {
     changeType: string | undefined,
     entities: JsonObject[],
   ): Promise<void> {
-    if (changeType === 'deleted') return this.endCall(call, 'deleted');
+    if (changeType === 'deleted') return this.endCall(call, 'deleted', resultInfoOf(entities));
     for (const entity of entities) {
       const state = lowerCase(entity.state);
+      const resultInfo = isJsonObject(entity.resultInfo) ? entity.resultInfo : undefined;
+      if (state === 'terminated') return this.endCall(call, 'terminated', resultInfo);
+      if (isJsonObject(entity.toneInfo)) await this.handleTone(call, entity.toneInfo);
       if (state === undefined) continue;
-      if (state === 'terminated') return this.endCall(call, 'terminated');
-      if (state === 'established') await this.handleEstablished(call);
-      else this.log(`call ${call.id} is ${state}`);
+      const isTone = isJsonObject(entity.toneInfo);
+      if (state === 'established' && call.transfer && !isTone && transferCameBack(call.transfer.state, resultInfo)) {
+        // A failed transfer returns the call to `established` (500/7000 blind, 500/7700 consultative).
+        call.transfer = undefined;
+        this.log(`transfer of call ${call.id} failed${resultInfo ? ` (${describeResultInfo(resultInfo)})` : ''}; the call is still up`);
+        await this.onTransferFailed(call, resultInfo);
+      } else if (state === 'established') {
+        await this.handleEstablished(call);
+      } else if (call.transfer && (state === 'transferring' || state === 'transferaccepted')) {
+        call.transfer.state = state === 'transferring' ? 'transferring' : 'transferAccepted';
+        this.log(`call ${call.id} is ${call.transfer.state}`);
+      } else {
+        this.log(`call ${call.id} is ${state}`);
+      }
     }
+  }
+
+  /** A `toneInfo` (the caller pressed a key): acted on once per sequenceId, in increasing order. */
+  private async handleTone(call: TrackedCall, toneInfo: JsonObject): Promise<void> {
+    const tone = lowerCase(toneInfo.tone);
+    const sequenceId = Number(toneInfo.sequenceId);
+    if (tone === undefined) return;
+    if (Number.isFinite(sequenceId)) {
+      if (call.lastToneSequenceId !== undefined && sequenceId <= call.lastToneSequenceId) {
+        return this.log(`ignored tone ${tone} (sequenceId ${sequenceId}) on call ${call.id}: already handled`);
+      }
+      call.lastToneSequenceId = sequenceId;
+    }
+    if (!call.tonesSubscribed || call.hangingUp || call.transfer) {
+      return this.log(`ignored tone ${tone} on call ${call.id}`);
+    }
+    this.log(`call ${call.id}: tone ${tone} (sequenceId ${toneInfo.sequenceId})`);
+    await this.onTone(call, tone);
   }
 
   private async handleEstablished(call: TrackedCall): Promise<void> {
@@ -474,6 +627,10 @@ export class ReferenceBot {
     this.log(`call ${call.id} established`);
     if (call.kind === 'incoming') {
       if (call.answered) await this.onP2PEstablished(call);
+    } else if (call.kind === 'line') {
+      if (call.answered) await this.onLineEstablished(call);
+    } else if (call.kind === 'consultation') {
+      await this.onConsultationEstablished(call);
     } else {
       await this.onMeetingEstablished(call);
     }
@@ -487,6 +644,7 @@ export class ReferenceBot {
       clientContext,
       resultInfo: isJsonObject(operation.resultInfo) ? operation.resultInfo : undefined,
       started: this.takeOperation(operationId, clientContext),
+      operation,
     };
     const what = outcome.started ? `${outcome.started.action} operation` : 'operation';
     const result = outcome.resultInfo ? ` ${describeResultInfo(outcome.resultInfo)}` : '';
@@ -519,10 +677,12 @@ export class ReferenceBot {
   }
 
   /** The call ended: forget it, so the bot sends nothing more for it. */
-  private endCall(call: TrackedCall, how: 'terminated' | 'deleted'): void {
+  private endCall(call: TrackedCall, how: 'terminated' | 'deleted' | 'gone', resultInfo?: JsonObject): void {
+    if (this.calls.get(normalizeId(call.id)) !== call) return; // already ended
     this.calls.delete(normalizeId(call.id));
     for (const [key, op] of this.operations) if (sameId(op.callId, call.id)) this.operations.delete(key);
-    this.log(`call ${call.id} ${how}`);
+    this.log(`call ${call.id} ${how}${resultInfo ? ` (${describeResultInfo(resultInfo)})` : ''}`);
+    this.onCallEnded(call, resultInfo);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -650,8 +810,300 @@ export class ReferenceBot {
     };
   }
 
-  /** An operation on `call` finished (already logged). Does nothing by default. */
-  protected onOperationCompleted(_call: TrackedCall, _outcome: OperationOutcome): void | Promise<void> {}
+  /**
+   * An operation on `call` finished (already logged). A prompt goes on to onPromptFinished, a
+   * recording to onRecordingFinished; an invite needs nothing more.
+   */
+  protected onOperationCompleted(call: TrackedCall, outcome: OperationOutcome): void | Promise<void> {
+    const started = outcome.started;
+    if (started?.action === 'playPrompt' && started.purpose) return this.onPromptFinished(call, started.purpose, outcome);
+    if (started?.action === 'recordResponse') return this.onRecordingFinished(call, outcome);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Lines: calls to the bot's resource accounts (application instances)
+  // -------------------------------------------------------------------------------------------
+
+  /** The line an incoming call was made to: `targets[0].identity.applicationInstance.id`, if it is a configured line. */
+  protected lineOf(call: JsonObject): LineConfig | undefined {
+    const target = Array.isArray(call.targets) ? call.targets[0] : undefined;
+    const identity = isJsonObject(target) && isJsonObject(target.identity) ? target.identity : undefined;
+    const instance = identity && isJsonObject(identity.applicationInstance) ? identity.applicationInstance : undefined;
+    const id = asString(instance?.id);
+    return id === undefined ? undefined : this.config.lines.find((line) => sameId(line.id, id));
+  }
+
+  /** An incoming call to a line: reject it, redirect it, or answer it (the rest happens once it is established). */
+  protected async onLineCall(callId: string, route: GraphRoute, call: JsonObject, line: LineConfig): Promise<void> {
+    const caller = isJsonObject(call.source) && isJsonObject(call.source.identity) ? call.source.identity : undefined;
+    const tracked = this.track({ id: callId, kind: 'line', route, tenant: this.tenantOf(call, caller), caller, line });
+    this.log(`incoming call ${callId} on the ${line.behaviour} line`);
+    if (line.behaviour === 'reject') return this.rejectCall(tracked);
+    if (line.behaviour === 'redirect') return this.redirectCall(tracked);
+    await this.graphRequest('POST', this.callUrl(route, callId, '/answer'), this.answerBody(tracked), tracked.tenant);
+    tracked.answered = true;
+    this.log(`answered call ${callId}`);
+  }
+
+  /** Rejects `call` (before answering it) with `rejectBody`. Graph then deletes the call. */
+  protected async rejectCall(call: TrackedCall): Promise<void> {
+    const body = this.rejectBody(call);
+    await this.graphRequest('POST', this.callUrl(call.route, call.id, '/reject'), body, call.tenant);
+    this.log(`rejected call ${call.id} (${body.reason})`);
+  }
+
+  /** Body of the reject request: REJECT_REASON, and the callback for the `deleted` notification. */
+  protected rejectBody(_call: TrackedCall): RejectRequest {
+    return { reason: this.config.rejectReason, callbackUri: this.callbackUri };
+  }
+
+  /** Redirects `call` (before answering it) with `redirectBody`. Graph then ends the call for the bot. */
+  protected async redirectCall(call: TrackedCall): Promise<void> {
+    await this.graphRequest('POST', this.callUrl(call.route, call.id, '/redirect'), this.redirectBody(call), call.tenant);
+    this.log(`redirected call ${call.id} to ${this.config.redirectTargetId}`);
+  }
+
+  /** Body of the redirect request: one target, REDIRECT_TARGET_ID, ringing REDIRECT_TIMEOUT_S seconds. */
+  protected redirectBody(_call: TrackedCall): RedirectRequest {
+    return {
+      targets: [{ '@odata.type': '#microsoft.graph.invitationParticipantInfo', identity: { user: { id: this.config.redirectTargetId } } }],
+      timeout: this.config.redirectTimeoutS,
+      callbackUri: this.callbackUri,
+    };
+  }
+
+  /** An answered line call is established: start what the line does. */
+  protected async onLineEstablished(call: TrackedCall): Promise<void> {
+    switch (call.line?.behaviour) {
+      case 'ivr':
+        return this.playPrompt(call, 'menu');
+      case 'transfer':
+        return this.transferCall(call);
+      case 'consult':
+        return this.startConsultation(call);
+      case 'voicemail':
+        return this.recordMessage(call);
+      case 'park':
+        return this.startKeepAlive(call);
+      default:
+        return this.log(`call ${call.id} established; the line does nothing more`);
+    }
+  }
+
+  /** The prompt the bot plays for `purpose`: `${PROMPT_BASE_URL}/{name}.wav`. */
+  protected prompt(purpose: PromptPurpose): MediaPrompt {
+    const names: Record<PromptPurpose, string> = { menu: 'ivr-menu', apology: 'transfer-failed', greeting: 'leave-a-message' };
+    return {
+      '@odata.type': '#microsoft.graph.mediaPrompt',
+      mediaInfo: { '@odata.type': '#microsoft.graph.mediaInfo', uri: `${this.config.promptBaseUrl}/${names[purpose]}.wav` },
+    };
+  }
+
+  /** Plays the prompt for `purpose` on `call`; its completion comes as an operation notification (onPromptFinished). */
+  protected async playPrompt(call: TrackedCall, purpose: PromptPurpose): Promise<void> {
+    const body: PlayPromptRequest = { prompts: [this.prompt(purpose)], clientContext: randomUUID() };
+    const operationId = await this.startOperation(call, { action: 'playPrompt', purpose, clientContext: body.clientContext, callId: call.id }, '/playPrompt', body);
+    this.log(`playing the ${purpose} prompt on call ${call.id} (operation ${operationId ?? 'unknown'}, clientContext ${body.clientContext})`);
+  }
+
+  /**
+   * A prompt finished. The menu: subscribe to tones (or, when it could not be played, onMenuFailed).
+   * The apology after a failed transfer: hang up.
+   */
+  protected async onPromptFinished(call: TrackedCall, purpose: PromptPurpose, outcome: OperationOutcome): Promise<void> {
+    if (call.hangingUp) return;
+    if (purpose === 'menu') {
+      if (operationFailed(outcome)) return this.onMenuFailed(call, outcome);
+      if (!call.tonesSubscribed) await this.subscribeToTones(call);
+    } else if (purpose === 'apology') {
+      await this.hangUp(call);
+    }
+  }
+
+  /**
+   * The IVR menu could not be played (the operation failed: the caller heard nothing, so waiting
+   * for a key press is pointless): put the caller through to a person (TRANSFER_TARGET_ID).
+   */
+  protected async onMenuFailed(call: TrackedCall, _outcome: OperationOutcome): Promise<void> {
+    this.log(`the menu could not be played on call ${call.id}; transferring the caller to the operator`);
+    await this.transferCall(call);
+  }
+
+  /** Asks Graph for the caller's key presses (`toneInfo` in call notifications). Completes at once. */
+  protected async subscribeToTones(call: TrackedCall): Promise<void> {
+    call.tonesSubscribed = true;
+    await this.graphRequest('POST', this.callUrl(call.route, call.id, '/subscribeToTone'), { clientContext: randomUUID() }, call.tenant);
+    this.log(`subscribed to the tones of call ${call.id}`);
+  }
+
+  /** The caller pressed a key on the IVR: 1 = blind transfer to the operator, 0 = hang up; others do nothing. */
+  protected async onTone(call: TrackedCall, tone: string): Promise<void> {
+    if (tone === 'tone1') return this.transferCall(call);
+    if (tone === 'tone0') return this.hangUp(call);
+    this.log(`no action for ${tone} on call ${call.id}`);
+  }
+
+  /**
+   * Transfers `call` to TRANSFER_TARGET_ID: blind, or consultative when `replacesCallId` names the
+   * bot's call with the target. Graph answers 202; the outcome comes as call notifications.
+   */
+  protected async transferCall(call: TrackedCall, replacesCallId?: string): Promise<void> {
+    call.transfer = { state: 'requested', replacesCallId };
+    try {
+      await this.graphRequest('POST', this.callUrl(call.route, call.id, '/transfer'), this.transferBody(call, replacesCallId), call.tenant);
+    } catch (err) {
+      call.transfer = undefined;
+      throw err;
+    }
+    this.log(`transferring call ${call.id} to ${this.config.transferTargetId}${replacesCallId ? `, replacing call ${replacesCallId}` : ''}`);
+  }
+
+  /** Body of the transfer request: the target user; `replacesCallId` for a consultative transfer. */
+  protected transferBody(_call: TrackedCall, replacesCallId?: string): TransferRequest {
+    return {
+      transferTarget: {
+        '@odata.type': '#microsoft.graph.invitationParticipantInfo',
+        endpointType: 'default',
+        identity: { user: { id: this.config.transferTargetId } },
+        ...(replacesCallId === undefined ? {} : { replacesCallId }),
+      },
+    };
+  }
+
+  /** Graph could not transfer the call and it is back to `established`: apologise (then hang up, onPromptFinished). */
+  protected async onTransferFailed(call: TrackedCall, _resultInfo: JsonObject | undefined): Promise<void> {
+    await this.playPrompt(call, 'apology');
+  }
+
+  /** Hangs up: `DELETE` the call. Graph answers 204, then notifies `terminating` and `deleted`. */
+  protected async hangUp(call: TrackedCall): Promise<void> {
+    if (call.hangingUp) return;
+    call.hangingUp = true;
+    await this.graphRequest('DELETE', this.callUrl(call.route, call.id), undefined, call.tenant);
+    this.log(`hung up call ${call.id}`);
+  }
+
+  /** Voicemail: records the caller's message after a greeting (recordResponse); see onRecordingFinished. */
+  protected async recordMessage(call: TrackedCall): Promise<void> {
+    const body = this.recordBody(call, randomUUID());
+    const pending: PendingOperation = { action: 'recordResponse', purpose: 'greeting', clientContext: body.clientContext, callId: call.id };
+    const operationId = await this.startOperation(call, pending, '/recordResponse', body);
+    this.log(`recording a message on call ${call.id} (operation ${operationId ?? 'unknown'}, clientContext ${body.clientContext})`);
+  }
+
+  /** Body of the recordResponse request: the greeting, a beep, up to 60 s, `#` ends the message. */
+  protected recordBody(_call: TrackedCall, clientContext: string): RecordResponseRequest {
+    return {
+      prompts: [this.prompt('greeting')],
+      bargeInAllowed: true,
+      initialSilenceTimeoutInSeconds: 5,
+      maxSilenceTimeoutInSeconds: 5,
+      maxRecordDurationInSeconds: 60,
+      playBeep: true,
+      stopTones: ['#'],
+      clientContext,
+    };
+  }
+
+  /** The recording finished: download it (when there is one), then hang up. */
+  protected async onRecordingFinished(call: TrackedCall, outcome: OperationOutcome): Promise<void> {
+    const location = asString(outcome.operation?.recordingLocation);
+    const token = asString(outcome.operation?.recordingAccessToken);
+    if (!operationFailed(outcome) && location !== undefined && token !== undefined) {
+      const recording = await this.downloadRecording(call, location, token);
+      this.log(`downloaded the message recorded on call ${call.id} (${recording.byteLength} bytes)`);
+    } else {
+      this.log(`no recording on call ${call.id}`);
+    }
+    await this.hangUp(call);
+  }
+
+  /** `GET {recordingLocation}` with `Authorization: recordingAuthorization(token)`; throws on a non-2xx answer. */
+  protected async downloadRecording(_call: TrackedCall, location: string, token: string): Promise<Uint8Array> {
+    const res = await fetch(location, { headers: { Authorization: await this.recordingAuthorization(token) }, signal: this.requestSignal() });
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (!res.ok) throw new GraphError(`GET ${location} failed: HTTP ${res.status}`, res.status, preview(new TextDecoder().decode(bytes)));
+    return bytes;
+  }
+
+  /** The Authorization header of a recording download: `Bearer <recordingAccessToken>` (not the Graph token). */
+  protected async recordingAuthorization(recordingAccessToken: string): Promise<string> {
+    return `Bearer ${recordingAccessToken}`;
+  }
+
+  /** Park line: keeps the call up with keepAlive, at once and then every KEEPALIVE_INTERVAL_MS, until it ends. */
+  protected async startKeepAlive(call: TrackedCall): Promise<void> {
+    await this.sendKeepAlive(call);
+    this.scheduleKeepAlive(call);
+  }
+
+  /** Sends one keepAlive (Graph answers 200; 404 when the call has already ended, which ends it here too). */
+  protected async sendKeepAlive(call: TrackedCall): Promise<void> {
+    try {
+      await this.graphRequest('POST', this.callUrl(call.route, call.id, '/keepAlive'), undefined, call.tenant);
+      this.log(`keepAlive sent for call ${call.id}`);
+    } catch (err) {
+      if (err instanceof GraphError && err.status === 404) return this.endCall(call, 'gone');
+      throw err;
+    }
+  }
+
+  /** Arms the call's keepAlive timer: every KEEPALIVE_INTERVAL_MS until stopKeepAlive. */
+  private scheduleKeepAlive(call: TrackedCall): void {
+    const key = normalizeId(call.id);
+    const timer = setTimeout(() => {
+      this.sendKeepAlive(call)
+        .catch((err: unknown) => {
+          if (!this.lifetime.signal.aborted) this.logError(`keepAlive for call ${call.id} failed`, err);
+        })
+        .finally(() => {
+          if (this.keepAliveTimers.get(key) === timer) this.scheduleKeepAlive(call); // not stopped meanwhile
+        });
+    }, this.config.keepAliveIntervalMs);
+    timer.unref();
+    clearTimeout(this.keepAliveTimers.get(key));
+    this.keepAliveTimers.set(key, timer);
+  }
+
+  /** Stops the call's keepAlive timer (the call ended). */
+  protected stopKeepAlive(call: TrackedCall): void {
+    const key = normalizeId(call.id);
+    clearTimeout(this.keepAliveTimers.get(key));
+    this.keepAliveTimers.delete(key);
+  }
+
+  /** The call ended (it is already forgotten): stop its keepAlive timer. */
+  protected onCallEnded(call: TrackedCall, _resultInfo: JsonObject | undefined): void {
+    this.stopKeepAlive(call);
+  }
+
+  /** Consult line: calls TRANSFER_TARGET_ID (the consultation call); the transfer waits until it is established. */
+  protected async startConsultation(call: TrackedCall): Promise<void> {
+    await this.createCall(this.consultationCallBody(call), call.route, call.tenant, (id) => {
+      call.consultationCallId = id;
+      this.log(`calling ${this.config.transferTargetId} (call ${id}) to consult before transferring call ${call.id}`);
+      return this.track({ id, kind: 'consultation', route: call.route, tenant: call.tenant, consultFor: call.id });
+    });
+  }
+
+  /** Body of the consultation call: a P2P audio call to TRANSFER_TARGET_ID with service-hosted media. */
+  protected consultationCallBody(call: TrackedCall): CreateCallRequest {
+    return {
+      callbackUri: this.callbackUri,
+      source: { identity: { application: { id: this.config.appId } } },
+      targets: [{ '@odata.type': '#microsoft.graph.invitationParticipantInfo', identity: { user: { id: this.config.transferTargetId } } }],
+      requestedModalities: ['audio'],
+      mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
+      tenantId: call.tenant,
+    };
+  }
+
+  /** The consulted party answered: transfer the caller to them, replacing the consultation call. */
+  protected async onConsultationEstablished(consultation: TrackedCall): Promise<void> {
+    const caller = consultation.consultFor === undefined ? undefined : this.calls.get(normalizeId(consultation.consultFor));
+    if (!caller) return this.log(`call ${consultation.consultFor ?? 'unknown'} already ended; nobody to transfer to ${consultation.id}`);
+    await this.transferCall(caller, consultation.id);
+  }
 
   /** The Authorization header for Graph requests about calls of `tenant`; undefined sends none. */
   protected async authorizationHeader(tenant: string): Promise<string | undefined> {
@@ -670,17 +1122,61 @@ export class ReferenceBot {
     kind: 'transfer-meeting' | 'api-meeting',
     p2pCallId?: string,
   ): Promise<TrackedCall> {
+    const byId = meeting.joinMeetingId !== undefined || meeting.token !== undefined;
+    const body = byId ? this.joinMeetingByIdBody(meeting) : this.joinMeetingBody(meeting);
+    return this.createCall(body, route, tenant, (id) => {
+      const what = meeting.joinMeetingId !== undefined ? `with join id ${meeting.joinMeetingId}` : meeting.token !== undefined ? 'with a token' : meeting.threadId;
+      this.log(`joined meeting ${what} as call ${id}`);
+      return this.track({ id, kind, route, tenant, p2pCallId });
+    });
+  }
+
+  /**
+   * Body of the create-call request that joins a meeting WITHOUT media by its join id
+   * (joinMeetingIdMeetingInfo with the passcode, null when none) or by a token (tokenMeetingInfo).
+   */
+  protected joinMeetingByIdBody(meeting: MeetingRef): JoinMeetingByIdRequest {
+    return {
+      callbackUri: this.callbackUri,
+      source: { identity: { application: { id: this.config.appId } } },
+      requestedModalities: [],
+      tenantId: meeting.tenantId,
+      meetingInfo:
+        meeting.token !== undefined
+          ? { '@odata.type': '#microsoft.graph.tokenMeetingInfo', token: meeting.token }
+          : { '@odata.type': '#microsoft.graph.joinMeetingIdMeetingInfo', joinMeetingId: meeting.joinMeetingId ?? '', passcode: meeting.passcode ?? null },
+    };
+  }
+
+  /**
+   * `POST {graph}/{version}{callsRoot}`; `track` tracks the new call under the id Graph gave it.
+   * Notifications for the new call that arrive before Graph's answer are held and replayed then.
+   */
+  protected async createCall(body: unknown, route: GraphRoute, tenant: string, track: (id: string) => TrackedCall): Promise<TrackedCall> {
     this.pendingCreates++;
     try {
-      const response = await this.graphRequest('POST', this.callUrl(route), this.joinMeetingBody(meeting), tenant);
+      const response = await this.graphRequest('POST', this.callUrl(route), body, tenant);
       const id = idFromResponse(response);
       if (id === undefined) throw new Error('create call: Graph answered with neither an id nor a Location header');
-      this.log(`joined meeting ${meeting.threadId} as call ${id}`);
-      return this.track({ id, kind, route, tenant, p2pCallId });
+      return track(id);
     } finally {
       this.pendingCreates--;
       // Replay what arrived for the new call before its id was known (the call is tracked by now).
       this.enqueue(this.held.splice(0), true);
+    }
+  }
+
+  /** Posts a media operation (`suffix`, e.g. `/playPrompt`) and remembers it until its completion notification. */
+  protected async startOperation(call: TrackedCall, pending: PendingOperation, suffix: string, body: unknown): Promise<string | undefined> {
+    // Registered before sending: the completion notification can overtake the HTTP answer.
+    this.operations.set(normalizeId(pending.clientContext), pending);
+    try {
+      const response = await this.graphRequest('POST', this.callUrl(call.route, call.id, suffix), body, call.tenant);
+      pending.operationId = idFromResponse(response);
+      return pending.operationId;
+    } catch (err) {
+      this.operations.delete(normalizeId(pending.clientContext));
+      throw err;
     }
   }
 
@@ -898,6 +1394,33 @@ function idFromResponse(response: GraphResponse): string | undefined {
 function describeResultInfo(resultInfo: JsonObject): string {
   const subcode = resultInfo.subcode ?? resultInfo.subCode;
   return `${String(resultInfo.code)}/${String(subcode)} "${String(resultInfo.message ?? '')}"`;
+}
+
+/** The resultInfo of the first entity that has one. */
+function resultInfoOf(entities: JsonObject[]): JsonObject | undefined {
+  const withResult = entities.find((e) => isJsonObject(e.resultInfo));
+  return withResult && isJsonObject(withResult.resultInfo) ? withResult.resultInfo : undefined;
+}
+
+/** `code` of a resultInfo as a number (docs also send it as a string). */
+function resultCode(resultInfo: JsonObject | undefined): number | undefined {
+  const code = Number(resultInfo?.code);
+  return resultInfo === undefined || resultInfo.code === undefined || !Number.isFinite(code) ? undefined : code;
+}
+
+/**
+ * An `established` call notification after the bot asked for a transfer means the transfer failed
+ * when it carries an error resultInfo, or when the transfer had already started.
+ */
+function transferCameBack(state: 'requested' | 'transferring' | 'transferAccepted', resultInfo: JsonObject | undefined): boolean {
+  const code = resultCode(resultInfo);
+  return (code !== undefined && code >= 400) || state !== 'requested';
+}
+
+/** A media operation that did not succeed: status not `completed`, or a resultInfo code of 400 or more. */
+function operationFailed(outcome: OperationOutcome): boolean {
+  const code = resultCode(outcome.resultInfo);
+  return outcome.status !== 'completed' || (code !== undefined && code >= 400);
 }
 
 function countParticipants(resourceData: unknown): number {

@@ -12,6 +12,38 @@ export type GraphApi = 'v1.0' | 'beta' | 'beta-app';
 
 export type LogLevel = 'info' | 'silent';
 
+/** Why a call to the reject line is rejected (Graph's `rejectReason`). */
+export type RejectReason = 'none' | 'busy' | 'forbidden';
+
+/**
+ * What the bot does with a call to one of its lines (resource accounts, i.e. application
+ * instances). A call to the bot's plain application identity keeps the default behaviour (it is
+ * moved into the meeting).
+ */
+export type LineBehaviour =
+  /** rejects the call (REJECT_REASON) */
+  | 'reject'
+  /** redirects the call to REDIRECT_TARGET_ID before answering it */
+  | 'redirect'
+  /** an IVR: menu prompt, tones; 1 = blind transfer to TRANSFER_TARGET_ID, 0 = hang up */
+  | 'ivr'
+  /** answers, then blind-transfers the caller to TRANSFER_TARGET_ID */
+  | 'transfer'
+  /** answers, calls TRANSFER_TARGET_ID, then transfers the caller to them, replacing that call */
+  | 'consult'
+  /** answers, records a message (recordResponse), downloads it, hangs up */
+  | 'voicemail'
+  /** answers and keeps the call alive (keepAlive) until it ends */
+  | 'park';
+
+export interface LineConfig {
+  /** the application instance id callers reach (`targets[0].identity.applicationInstance.id`) */
+  id: string;
+  behaviour: LineBehaviour;
+  /** the environment variable that sets `id` */
+  variable: string;
+}
+
 export interface BotConfig {
   /** PORT: port to listen on; 0 picks a free port (read it from `bot.port` after start) */
   port: number;
@@ -43,6 +75,20 @@ export interface BotConfig {
     /** MEETING_TENANT_ID; undefined = the tenant of the call being moved */
     tenantId?: string;
   };
+  /** the lines (resource accounts) the bot serves, one per behaviour; `*_LINE_ID` */
+  lines: LineConfig[];
+  /** TRANSFER_TARGET_ID: the user (the operator) callers are transferred to (blind and consultative) */
+  transferTargetId: string;
+  /** REDIRECT_TARGET_ID: the user calls to the redirect line are redirected to */
+  redirectTargetId: string;
+  /** REDIRECT_TIMEOUT_S: how long (15-90 s) the redirect target rings */
+  redirectTimeoutS: number;
+  /** REJECT_REASON: the reason given when rejecting a call to the reject line */
+  rejectReason: RejectReason;
+  /** PROMPT_BASE_URL without a trailing slash: where the bot's prompts (`*.wav`) are */
+  promptBaseUrl: string;
+  /** KEEPALIVE_INTERVAL_MS: how often the bot sends keepAlive on a call it keeps up (Graph: 15-45 min) */
+  keepAliveIntervalMs: number;
   /** GRAPH_API_VERSION: family for `/api/join-meeting` requests that do not name one */
   graphApi: GraphApi;
   /** LOG_LEVEL */
@@ -61,7 +107,26 @@ export const DEFAULTS = {
   meetingOrganizerId: '11111111-1111-4111-8111-111111111111',
   graphApi: 'v1.0',
   logLevel: 'info',
+  transferTargetId: '7a3e5c1d-8b2f-4a6e-b1d9-3c4f5a6b7c01',
+  redirectTargetId: '7a3e5c1d-8b2f-4a6e-b1d9-3c4f5a6b7c02',
+  redirectTimeoutS: 30,
+  rejectReason: 'busy',
+  promptBaseUrl: 'https://cdn.contoso.example/prompts',
+  keepAliveIntervalMs: 15 * 60_000,
 } as const;
+
+/** The lines and the fixed ids they have unless their variable sets another (flows use these ids). */
+export const LINE_DEFAULTS: ReadonlyArray<{ variable: string; behaviour: LineBehaviour; id: string }> = [
+  { variable: 'IVR_LINE_ID', behaviour: 'ivr', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b01' },
+  { variable: 'REJECT_LINE_ID', behaviour: 'reject', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b02' },
+  { variable: 'REDIRECT_LINE_ID', behaviour: 'redirect', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b03' },
+  { variable: 'TRANSFER_LINE_ID', behaviour: 'transfer', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b04' },
+  { variable: 'CONSULT_LINE_ID', behaviour: 'consult', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b05' },
+  { variable: 'VOICEMAIL_LINE_ID', behaviour: 'voicemail', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b06' },
+  { variable: 'PARK_LINE_ID', behaviour: 'park', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b07' },
+];
+
+export const REJECT_REASONS: readonly RejectReason[] = ['none', 'busy', 'forbidden'];
 
 export const GRAPH_APIS: readonly GraphApi[] = ['v1.0', 'beta', 'beta-app'];
 const LOG_LEVELS: readonly LogLevel[] = ['info', 'silent'];
@@ -89,6 +154,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BotConfig {
       organizerId: get('MEETING_ORGANIZER_ID') ?? DEFAULTS.meetingOrganizerId,
       tenantId: get('MEETING_TENANT_ID'),
     },
+    lines: parseLines(get),
+    transferTargetId: get('TRANSFER_TARGET_ID') ?? DEFAULTS.transferTargetId,
+    redirectTargetId: get('REDIRECT_TARGET_ID') ?? DEFAULTS.redirectTargetId,
+    redirectTimeoutS: parseInteger('REDIRECT_TIMEOUT_S', get('REDIRECT_TIMEOUT_S'), DEFAULTS.redirectTimeoutS, 15, 90),
+    rejectReason: parseChoice('REJECT_REASON', (get('REJECT_REASON') ?? DEFAULTS.rejectReason).toLowerCase(), REJECT_REASONS),
+    promptBaseUrl: parseBaseUrl('PROMPT_BASE_URL', get('PROMPT_BASE_URL') ?? DEFAULTS.promptBaseUrl),
+    keepAliveIntervalMs: parseInteger('KEEPALIVE_INTERVAL_MS', get('KEEPALIVE_INTERVAL_MS'), DEFAULTS.keepAliveIntervalMs, 10, 45 * 60_000),
     graphApi: parseChoice(
       'GRAPH_API_VERSION',
       (get('GRAPH_API_VERSION') ?? DEFAULTS.graphApi).toLowerCase(),
@@ -105,6 +177,24 @@ function parsePort(value: string | undefined): number {
     throw new Error(`PORT must be an integer from 0 to 65535 (0 = any free port), got "${value}"`);
   }
   return port;
+}
+
+/** The `*_LINE_ID` variables; two lines cannot share an id. */
+function parseLines(get: (name: string) => string | undefined): LineConfig[] {
+  const lines = LINE_DEFAULTS.map(({ variable, behaviour, id }) => ({ variable, behaviour, id: get(variable) ?? id }));
+  const key = (id: string) => id.replace(/-/g, '').toLowerCase();
+  for (const line of lines) {
+    const other = lines.find((l) => l !== line && key(l.id) === key(line.id));
+    if (other) throw new Error(`${line.variable} and ${other.variable} must differ, both are "${line.id}"`);
+  }
+  return lines;
+}
+
+function parseInteger(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
+  return n;
 }
 
 /** Checks that `value` is an absolute http(s) URL and removes trailing slashes. */

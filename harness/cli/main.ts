@@ -7,6 +7,7 @@ import { EXIT, runCommand } from './run-command.js';
 import { envCommand } from './env-command.js';
 import type { CheckConfig } from '../runner/run-config.js';
 import { callStateRules, type RuleOptions } from '../rules/index.js';
+import { parseVariantKinds, VARIANT_KINDS, type VariantKind } from '../variants/index.js';
 import { INTERCEPT_WAYS, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
 
 async function listCommand(flows: string[]): Promise<number> {
@@ -65,10 +66,27 @@ function parseIntercept(text: string | undefined): InterceptWay[] | undefined {
   return ways as InterceptWay[];
 }
 
-function checksFrom(a: { rules: boolean; 'disable-rule': string[]; 'answer-deadline'?: number; 'keepalive-interval'?: number; 'schema-check': boolean }): CheckConfig {
+interface CheckArgs {
+  rules: boolean;
+  'disable-rule': string[];
+  'answer-deadline'?: number;
+  'keepalive-interval'?: number;
+  'schema-check': boolean;
+  variants: string;
+  'ack-threshold': number;
+}
+
+function checksFrom(a: CheckArgs): CheckConfig {
   const rules: RuleOptions = { disabled: a['disable-rule'], answerDeadlineMs: a['answer-deadline'], keepAliveIntervalMs: a['keepalive-interval'] };
   callStateRules(rules); // refuses unknown rule ids and bad durations, naming them
-  return { rules: a.rules ? rules : undefined, schema: a['schema-check'] };
+  if (!Number.isFinite(a['ack-threshold']) || a['ack-threshold'] < 0) throw new UsageError(`--ack-threshold must be a number of milliseconds >= 0, got ${a['ack-threshold']}`);
+  let variants: VariantKind[];
+  try {
+    variants = parseVariantKinds(a.variants);
+  } catch (e) {
+    throw new UsageError(`--variants: ${(e as Error).message}`);
+  }
+  return { rules: a.rules ? rules : undefined, schema: a['schema-check'], variants, ackThresholdMs: a['ack-threshold'] };
 }
 
 function portsFrom(a: WayArgs): HarnessPorts {
@@ -98,6 +116,8 @@ async function main(argv: string[]): Promise<number> {
           .option('disable-rule', { type: 'string', array: true, default: [], describe: 'a rule id (or prefix/*) not to check; repeatable' })
           .option('answer-deadline', { type: 'number', describe: 'ms within which the bot must answer an incoming call (rule timing/answer-deadline; default 15000)' })
           .option('keepalive-interval', { type: 'number', describe: 'ms a call may go without keepAlive (rule timing/keepalive; default 45 minutes)' })
+          .option('variants', { type: 'string', default: 'all', describe: `robustness variants to run with every flow: all, none, or a comma-separated list of ${VARIANT_KINDS.join(', ')}` })
+          .option('ack-threshold', { type: 'number', default: 1000, describe: 'ms: a notification acknowledged slower than this is reported (warning)' })
           .option('schema-check', { type: 'boolean', default: true, describe: 'validate every Graph request body against the calling schemas (--no-schema-check skips it)' })
           .option('auth-check', { type: 'boolean', default: true, describe: 'check that the bot refuses notifications with broken tokens (--no-auth-check skips it)' })
           .check((a) => {

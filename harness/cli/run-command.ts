@@ -129,10 +129,11 @@ function runPlaywright(config: RunConfig): Promise<number> {
 }
 
 interface ResultsFile {
-  flows: Array<{ flow: string; title: string; mode?: string; status: string; failures?: Array<{ text: string }>; errors?: string[] }>;
+  flows: Array<{ flow: string; title: string; mode?: string; variant?: string; status: string; failures?: Array<{ text: string }>; errors?: string[] }>;
 }
 
 const AUTH_CHECK_MODE = 'notification-auth';
+const VARIANT_MODE = 'variant';
 
 function summarize(config: RunConfig, playwrightStatus: number): number {
   const resultsPath = join(config.reportDir, 'results.json');
@@ -142,16 +143,19 @@ function summarize(config: RunConfig, playwrightStatus: number): number {
     return EXIT.internal;
   }
   const results = JSON.parse(readFileSync(resultsPath, 'utf8')) as ResultsFile;
-  const flows = results.flows.filter((r) => r.mode !== AUTH_CHECK_MODE);
+  const flows = results.flows.filter((r) => r.mode !== AUTH_CHECK_MODE && r.mode !== VARIANT_MODE);
   const auth = results.flows.filter((r) => r.mode === AUTH_CHECK_MODE);
+  const variants = results.flows.filter((r) => r.mode === VARIANT_MODE);
   const passed = (list: typeof flows) => list.filter((r) => r.status === 'passed').length;
   console.log('');
   for (const f of results.flows.filter((r) => r.status !== 'passed')) {
-    console.log(`✘ ${f.mode === AUTH_CHECK_MODE ? `${f.flow} (notification auth)` : f.flow} (${f.status})`);
+    const what = f.mode === AUTH_CHECK_MODE ? `${f.flow} (notification auth)` : f.mode === VARIANT_MODE ? `${f.flow}~${f.variant}` : f.flow;
+    console.log(`✘ ${what} (${f.status})`);
     for (const line of [...(f.failures ?? []).map((x) => x.text), ...(f.failures?.length ? [] : (f.errors ?? []))]) console.log(indent(line));
   }
+  const variantText = config.checks.variants.length > 0 ? `; variants: ${passed(variants)} of ${variants.length} passed` : '; variants not run (--variants none)';
   const authText = config.authCheck ? `; notification auth: ${passed(auth)} of ${auth.length} check(s) passed` : '; auth not checked (--no-auth-check)';
-  console.log(`callreplay: ${passed(flows)} of ${flows.length} flow(s) passed${authText}. Report: ${html}`);
+  console.log(`callreplay: ${passed(flows)} of ${flows.length} flow(s) passed${variantText}${authText}. Report: ${html}`);
   if (flows.length === 0) return EXIT.internal;
   return passed(results.flows) === results.flows.length && playwrightStatus === 0 ? EXIT.passed : EXIT.botFailed;
 }

@@ -513,7 +513,7 @@ export class FlowRun {
       entry.failed = true;
       this.fail({ kind: 'bot-unavailable', step: 1, stepName: step.name, message: `could not deliver the notification "${step.name}" to ${url}: ${(e as Error).message}` });
     }
-    if (!this.failed) await this.sleep(Math.max(this.flow.quietMs, 200)); // time for a bot that acts anyway
+    if (!this.failed) await this.sleep(PROBE_QUIET_MS); // time for a bot that refused but acts anyway
     this.state = 'ended';
     this.dispose();
     return this.outcome();
@@ -708,6 +708,9 @@ export class FlowRun {
 }
 
 // ------------------------------------------------------------------ module helpers
+
+/** How long an auth probe waits for a request the bot should not send. */
+const PROBE_QUIET_MS = 100;
 
 const VARIANT_TEXT: Record<AuthVariant, string> = {
   'no-authorization': 'no Authorization header',

@@ -44,6 +44,8 @@ export interface FlowResult {
   variant?: string;
   /** the checks that watched the run (rule ids, 'schema') */
   checks?: string[];
+  /** how fast the bot acknowledged notifications (ms) */
+  ackLatency?: { count: number; p50: number; p95: number; max: number };
   title: string;
   status: FlowStatus;
   durationMs: number;
@@ -90,6 +92,15 @@ function annotation(test: TestCase, result: TestResult | undefined, type: string
   // annotations added during the run (testInfo.annotations) live on the result; static ones on the test
   const found = result?.annotations?.find((a) => a.type === type) ?? test.annotations.find((a) => a.type === type);
   return found?.description;
+}
+
+function parseJson<T>(text: string | undefined): T | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
 }
 
 function toFailure(f: Finding): FlowFailure {
@@ -148,6 +159,7 @@ export function flowResult(test: TestCase, result: TestResult | undefined): Flow
     mode: annotation(test, result, 'mode'),
     variant: annotation(test, result, 'variant'),
     checks: annotation(test, result, 'checks')?.split(', ').filter((c) => c && c !== 'none'),
+    ackLatency: parseJson(annotation(test, result, 'ack-latency')),
     title: test.title,
     status: result.status,
     durationMs: Math.round(result.duration),

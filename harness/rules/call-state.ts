@@ -333,6 +333,8 @@ export class CallStateTracker {
     if (call.state === 'deleted') return; // gone is gone
     if (state === 'established') call.establishedAt ??= at;
     if (call.state === state) return; // a repeated `established` (Graph sends it twice) is no change
+    // establishing and established may arrive in either order: a late `establishing` is stale
+    if (state === 'establishing' && call.establishedAt !== undefined) return;
     call.state = state;
     call.since = at;
     call.history.push({ state, at, step });

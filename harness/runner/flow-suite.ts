@@ -15,6 +15,7 @@ import { BotProcess } from '../bot/bot-process.js';
 import { renderSequenceDiagram } from '../report/sequence-diagram.js';
 import { Harness } from './harness.js';
 import { checkIds, observersFor, readRunConfig, type RunConfig } from './run-config.js';
+import { ackLatencySummary, applicableVariants, variantInfo } from '../variants/index.js';
 import { freePort } from './free-port.js';
 
 interface BotUnderTest {
@@ -90,9 +91,17 @@ export function defineFlowTests(): void {
       test.setTimeout(flowBudgetMs(flow));
       await runFlowAsTest(flow, callreplay.harness, callreplay.bot, testInfo);
     });
+    for (const variant of applicableVariants(flow, config.checks.variants)) {
+      const kind = variant.variant.kind;
+      const variantAnnotation = [...annotation(VARIANT_MODE), { type: 'variant', description: kind }];
+      test(`${variant.name}: ${variantInfo(kind).doc}`, { annotation: variantAnnotation }, async ({ callreplay }, testInfo) => {
+        test.setTimeout(flowBudgetMs(variant));
+        await runFlowAsTest(variant, callreplay.harness, callreplay.bot, testInfo);
+      });
+    }
     if (config.authCheck && flow.steps[0]?.kind === 'notify') {
       test(`${flow.name}: notification auth`, { annotation: annotation(AUTH_CHECK_MODE) }, async ({ callreplay }, testInfo) => {
-        test.setTimeout(AUTH_VARIANTS.length * (flow.steps[0]!.timeoutMs + Math.max(flow.quietMs, 200)) + 15_000);
+        test.setTimeout(AUTH_VARIANTS.length * (flow.steps[0]!.timeoutMs + 100) + 15_000);
         await checkNotificationAuth(flow, callreplay.harness, callreplay.bot, testInfo);
       });
     }
@@ -101,6 +110,8 @@ export function defineFlowTests(): void {
 
 /** The `mode` annotation of notification-auth checks (the CLI summary counts them apart). */
 export const AUTH_CHECK_MODE = 'notification-auth';
+/** The `mode` annotation of robustness-variant runs. */
+export const VARIANT_MODE = 'variant';
 
 /**
  * Sends the flow's first notification with each broken token; the bot must refuse every one
@@ -163,6 +174,8 @@ async function runFlowAsTest(flow: CompiledFlow, harness: Harness, bot: BotUnder
     }, { box: true });
   } finally {
     harness.release(run);
+    const acks = ackLatencySummary(run.transcript);
+    testInfo.annotations.push({ type: 'ack-latency', description: JSON.stringify(acks) });
     await attachExchange(run, testInfo, bot.process?.logSince(outputMark));
   }
 }

@@ -5,6 +5,7 @@
 import type { RunObserver } from '../engine/flow-run.js';
 import { graphSchemaObserver } from '../graph/validate-requests.js';
 import { callStateRules, RULES, type RuleOptions } from '../rules/index.js';
+import { ACK_LATENCY_RULE, ackLatencyObserver, DUPLICATE_ACTION_RULE, duplicateActionObserver, type VariantKind } from '../variants/index.js';
 import type { HarnessPorts, InterceptWay } from './harness.js';
 
 export const RUN_CONFIG_ENV = 'CALLREPLAY_RUN';
@@ -44,17 +45,26 @@ export interface CheckConfig {
   rules?: RuleOptions;
   /** validate every Graph request body against the calling schemas */
   schema: boolean;
+  /** the robustness variants run for every flow (each its own test) */
+  variants: VariantKind[];
+  /** a notification acknowledged slower than this is reported (warning) */
+  ackThresholdMs: number;
 }
 
 /** The observers a run gets for these checks (one set per run: rules keep per-run state). */
 export function observersFor(checks: CheckConfig): () => RunObserver[] {
-  return () => [...(checks.rules ? [callStateRules(checks.rules)] : []), ...(checks.schema ? [graphSchemaObserver()] : [])];
+  return () => [
+    ...(checks.rules ? [callStateRules(checks.rules)] : []),
+    ...(checks.schema ? [graphSchemaObserver()] : []),
+    duplicateActionObserver(),
+    ackLatencyObserver(checks.ackThresholdMs),
+  ];
 }
 
 /** The ids of the checks that run, for reports. */
 export function checkIds(checks: CheckConfig): string[] {
   const rules = checks.rules ? RULES.filter((r) => !(checks.rules!.disabled ?? []).some((d) => d === r.id || (d.endsWith('/*') && r.id.startsWith(d.slice(0, -1))))).map((r) => r.id) : [];
-  return [...rules, ...(checks.schema ? ['schema'] : [])];
+  return [...rules, ...(checks.schema ? ['schema'] : []), DUPLICATE_ACTION_RULE, ACK_LATENCY_RULE];
 }
 
 export function readRunConfig(env: NodeJS.ProcessEnv = process.env): RunConfig {
