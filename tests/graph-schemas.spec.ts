@@ -554,6 +554,7 @@ function fakeContext(findings: Finding[]): ObserverContext {
   return {
     flow: { steps: [{ name: 'incoming call' }, { name: 'answer' }] } as unknown as CompiledFlow,
     currentStep: () => 2,
+    stepOf: () => 2,
     report: (f) => findings.push(f),
     describe: (v) => JSON.stringify(v),
     describePath: (p) => p.replace(/[0-9a-f]{32}/gi, (m) => (names[m.toLowerCase()] ? `{${names[m.toLowerCase()]}}` : m)),

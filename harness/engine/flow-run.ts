@@ -60,6 +60,8 @@ export interface ObserverContext {
   readonly flow: CompiledFlow;
   /** 1-based number of the step the run stands at */
   currentStep(): number;
+  /** 1-based number of the step an entry belongs to (the step it matched or was sent by), else the current one */
+  stepOf(entry: TranscriptEntry): number;
   report(finding: Finding): void;
   /** a value for messages, known ids by name */
   describe(value: unknown): string;
@@ -127,6 +129,7 @@ export class FlowRun {
     this.observerContext = {
       flow: opts.flow,
       currentStep: () => Math.min(this.firstUnreleased(), this.flow.steps.length - 1) + 1,
+      stepOf: (entry) => (entry.step !== undefined ? entry.step + 1 : this.observerContext.currentStep()),
       report: (f) => (f.severity === 'warning' ? this.warnings.push(f) : this.fail(f)),
       describe: (v) => this.describe(v),
       describePath: (p) => this.describePath(p),
@@ -210,10 +213,13 @@ export class FlowRun {
     const t0 = performance.now();
     const canonical = canonicalPath(req.path);
     const body = canonicalBody(req.body);
-    const requestEntry = this.record('bot', 'graph', 'request', { method: req.method, url: req.path, headers: req.headers, body: req.body, label: actionLabel(req.method, canonical) });
+    // observers see the request after the flow's own matching: when both object, the flow's
+    // expectation is the more specific explanation and its finding comes first
+    const requestEntry = this.record('bot', 'graph', 'request', { method: req.method, url: req.path, headers: req.headers, body: req.body, label: actionLabel(req.method, canonical) }, false);
     const respond = (res: OutboundResponse, step?: number, failed = false): OutboundResponse => {
       requestEntry.step = step;
       if (failed) requestEntry.failed = true;
+      this.observe(requestEntry);
       this.record('graph', 'bot', 'response', { status: res.status, headers: res.headers, body: res.body, step, latencyMs: performance.now() - t0, label: String(res.status) });
       return res;
     };
@@ -297,7 +303,19 @@ export class FlowRun {
         return respond(graphError(404, '8522', 'Call not found (callreplay: wrong resource for this step)'), k, true);
       }
     }
-    // 4. not in the flow at all
+    // 4. a repeat of a request the flow already had: the bot acted twice (e.g. on a duplicate notification)
+    const repeated = this.findMatched(req.method, canonical);
+    if (repeated && req.method !== 'GET') {
+      this.fail({
+        kind: 'unexpected',
+        step: k + 1 <= this.flow.steps.length ? k + 1 : undefined,
+        stepName: candidate?.name,
+        message: `${req.method} ${this.describePath(req.path)} was sent again: the flow lists it once (step ${repeated.index + 1}, ${repeated.name}); a bot must act once even when Graph delivers a notification twice`,
+        received: { method: req.method, url: req.path, body: req.body },
+      });
+      return respond(graphError(409, 'callreplay.repeatedRequest', 'this request was already sent'), undefined, true);
+    }
+    // 5. not in the flow at all
     if (this.flow.unmatched === 'ignore') return respond(this.ignoredAnswer(req, canonical));
     this.fail({
       kind: 'unexpected',
@@ -562,6 +580,12 @@ export class FlowRun {
     return undefined;
   }
 
+  /** An expect step already matched by a request with this method and path. */
+  private findMatched(method: string, canonical: string): CompiledExpect | undefined {
+    for (const exp of this.matched) if (exp.method === method && this.expectedPath(exp) === canonical) return exp;
+    return undefined;
+  }
+
   /** The canonical expected path; '' when it needs a value not captured yet. */
   private expectedPath(exp: CompiledExpect): string {
     let p = this.expectedPaths.get(exp);
@@ -691,13 +715,17 @@ export class FlowRun {
     });
   }
 
-  private record(from: Party, to: Party, kind: EntryKind, fields: Omit<TranscriptEntry, 'seq' | 'at' | 'from' | 'to' | 'kind'>): TranscriptEntry {
+  private record(from: Party, to: Party, kind: EntryKind, fields: Omit<TranscriptEntry, 'seq' | 'at' | 'from' | 'to' | 'kind'>, observe = true): TranscriptEntry {
     const entry: TranscriptEntry = { seq: this.transcript.entries.length, at: round(performance.now() - this.start), from, to, kind, ...fields };
     if (entry.latencyMs !== undefined) entry.latencyMs = round(entry.latencyMs);
     this.transcript.entries.push(entry);
     this.opts.onEntry?.(entry);
-    if (this.opts.observers && this.state !== 'probing') for (const o of this.opts.observers) o.onEntry(entry, this.observerContext);
+    if (observe) this.observe(entry);
     return entry;
+  }
+
+  private observe(entry: TranscriptEntry): void {
+    if (this.opts.observers && this.state !== 'probing') for (const o of this.opts.observers) o.onEntry(entry, this.observerContext);
   }
 
   /** Marks a request of this run as answered by the token service (for the transcript). */

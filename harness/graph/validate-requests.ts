@@ -574,7 +574,7 @@ export function graphSchemaObserver(): RunObserver {
       const method = entry.method ?? 'POST';
       const result = validateGraphRequest(method, path, entry.body);
       if (result.errors.length === 0 && result.warnings.length === 0) return;
-      const step = ctx.currentStep();
+      const step = ctx.stepOf(entry);
       const stepName = ctx.flow.steps[step - 1]?.name;
       const where = `${method} ${ctx.describePath(path)}`;
       const received = { method, url: entry.url, body: entry.body };

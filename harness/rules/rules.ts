@@ -220,7 +220,7 @@ class CallStateRulesObserver implements CallStateRules {
       const request = classifyRequest(entry.method, entry.url);
       if (request) this.checkRequest(entry, request, ctx);
     }
-    this.tracker.observe(entry, entry.kind === 'notification' && entry.step !== undefined ? entry.step + 1 : ctx.currentStep());
+    this.tracker.observe(entry, ctx.stepOf(entry));
   }
 
   onEnd(ctx: ObserverContext): void {
@@ -411,7 +411,7 @@ class CallStateRulesObserver implements CallStateRules {
   report(ctx: ObserverContext, id: RuleId, kind: 'incorrect' | 'missing', message: string, entry?: TranscriptEntry): void {
     if (!this.enabled.has(id)) return;
     const info = ruleInfo(id)!;
-    const step = ctx.currentStep();
+    const step = entry ? ctx.stepOf(entry) : ctx.currentStep();
     const finding: Finding = {
       kind,
       step,
