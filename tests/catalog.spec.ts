@@ -15,6 +15,7 @@ const catalog = [
   'blind-transfer',
   'blind-transfer-failed',
   'consultative-transfer',
+  'consultative-transfer-failed',
   'join-meeting-by-join-meeting-id',
   'join-meeting-by-token',
   'remote-hang-up',
@@ -75,6 +76,7 @@ test('every catalog flow names a suite and is in the catalog suites', async () =
     'blind-transfer': 'transfer',
     'blind-transfer-failed': 'transfer',
     'consultative-transfer': 'transfer',
+    'consultative-transfer-failed': 'transfer',
     'join-meeting-by-join-meeting-id': 'meetings',
     'join-meeting-by-token': 'meetings',
     'remote-hang-up': 'call-end',
@@ -144,6 +146,20 @@ test.describe('defective bots fail the catalog flows at the right step', () => {
       step: 8,
       kind: 'missing',
       message: /the bot never sent POST \/v1\.0\/communications\/calls\/\{call\}\/playPrompt/,
+    });
+  });
+
+  test('failed consultative transfer: a bot that ignores the failure (leaves both calls up, says nothing)', async () => {
+    class IgnoresConsultativeTransferFailure extends ReferenceBot {
+      protected override async onTransferFailed(call: TrackedCall, _resultInfo: JsonObject | undefined): Promise<void> {
+        this.log(`ignoring the failed transfer of ${call.id}`);
+      }
+    }
+    expectFailure(await run('consultative-transfer-failed', IgnoresConsultativeTransferFailure, { stepTimeoutMs: 1000 }), {
+      step: 10,
+      kind: 'missing',
+      message:
+        /the bot never sent DELETE \/v1\.0\/communications\/calls\/\{consultCall\} and POST \/v1\.0\/communications\/calls\/\{callerCall\}\/playPrompt/,
     });
   });
 

@@ -970,9 +970,26 @@ export class ReferenceBot {
     };
   }
 
-  /** Graph could not transfer the call and it is back to `established`: apologise (then hang up, onPromptFinished). */
+  /**
+   * Graph could not transfer the call and it is back to `established`: a consultative transfer's
+   * consultation call is still up too, so end it (endConsultation); then apologise (then hang up,
+   * onPromptFinished).
+   */
   protected async onTransferFailed(call: TrackedCall, _resultInfo: JsonObject | undefined): Promise<void> {
+    await this.endConsultation(call);
     await this.playPrompt(call, 'apology');
+  }
+
+  /**
+   * A consultative transfer of `call` failed (500/7700): the consultation call it was to replace is
+   * still up, with the consulted party waiting on it. Hang it up. Does nothing for a blind transfer,
+   * or when the consultation call has already ended.
+   */
+  protected async endConsultation(call: TrackedCall): Promise<void> {
+    const consultation = call.consultationCallId === undefined ? undefined : this.calls.get(normalizeId(call.consultationCallId));
+    if (!consultation) return;
+    this.log(`the transfer of call ${call.id} failed; ending the consultation call ${consultation.id}`);
+    await this.hangUp(consultation);
   }
 
   /** Hangs up: `DELETE` the call. Graph answers 204, then notifies `terminating` and `deleted`. */
