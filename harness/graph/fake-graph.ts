@@ -4,8 +4,9 @@
  * notifications Graph sends afterwards (commsNotifications bodies, in order, each with a suggested
  * delay). Pure: no I/O, no timers; the caller sends the follow-ups.
  *
- * Paths are recognised on their canonical form (canonicalPath: `/answer` = `/microsoft.graph.answer`,
- * `/beta/app/calls` = `/beta/communications/calls`, ids in any spelling), while Location headers and
+ * Paths are recognised by the calling-action table (actions.ts) on their canonical form (canonicalPath:
+ * `/answer` = `/microsoft.graph.answer`, `/beta/app/calls` = `/beta/communications/calls`, ids in any
+ * spelling), while Location headers and
  * notification resourceUrls keep what the bot used: its version, its path family (`/communications`
  * or, on beta, `/app`) and its spelling of the call id.
  *
@@ -14,9 +15,9 @@
  * FAKE_GRAPH_ACTIONS.
  */
 import { randomUUID } from 'node:crypto';
-import { canonicalPath } from '../engine/canonical.js';
 import { sameId } from '../engine/ids.js';
 import type { OutboundResponse } from '../engine/ports.js';
+import { callingAction, classifyCallRequest, type CallingActionName } from './actions.js';
 import {
   RESULT,
   audioStream,
@@ -92,6 +93,8 @@ export interface FakeGraphAnswer {
 
 export interface FakeGraphAction {
   action: string;
+  /** the action in callreplay's table of calling actions (actions.ts), which gives the method and path */
+  callingAction: CallingActionName;
   method: string;
   /** the v1.0 path; `{id}` is the call id. Also accepted: /beta/communications, /beta/app, /microsoft.graph.{action} */
   path: string;
@@ -114,45 +117,51 @@ export interface FakeGraphAction {
 const DOC = 'https://learn.microsoft.com/graph/api';
 const v1 = (page: string) => `${DOC}/${page}?view=graph-rest-1.0`;
 
+/** A row as written below: `action` defaults to the calling action's name; method and path come from its table. */
+type FakeGraphRow = Omit<FakeGraphAction, 'action' | 'method' | 'path'> & { action?: string };
+
 /** Every action the fake Graph answers (a table for docs; answerAsGraph follows it). */
-export const FAKE_GRAPH_ACTIONS: readonly FakeGraphAction[] = [
-  { action: 'create', method: 'POST', path: '/v1.0/communications/calls', status: 201, doc: v1('application-post-calls'), location: true, followUps: 'call establishing, established; a meeting or group call: roster', failure: 'call establishing, then deleted terminated 480/10076 (callee could not be reached)' },
-  { action: 'get-call', method: 'GET', path: '/v1.0/communications/calls/{id}', status: 200, doc: v1('call-get'), location: false, followUps: '', failure: '' },
-  { action: 'delete-call', method: 'DELETE', path: '/v1.0/communications/calls/{id}', status: 204, doc: v1('call-delete'), location: false, followUps: 'call terminating, deleted terminated 200/5001', failure: '' },
-  { action: 'answer', method: 'POST', path: '/v1.0/communications/calls/{id}/answer', status: 202, doc: v1('call-answer'), location: false, followUps: 'call establishing, established (media active); a group call: roster', failure: 'deleted terminated 408/1106 (answer too late)' },
-  { action: 'reject', method: 'POST', path: '/v1.0/communications/calls/{id}/reject', status: 202, doc: v1('call-reject'), location: false, followUps: 'call deleted (@odata.id only)', failure: '' },
-  { action: 'redirect', method: 'POST', path: '/v1.0/communications/calls/{id}/redirect', status: 202, doc: v1('call-redirect'), location: false, followUps: 'call deleted terminated (to the new callbackUri)', failure: '' },
-  { action: 'transfer', method: 'POST', path: '/v1.0/communications/calls/{id}/transfer', status: 202, doc: v1('call-transfer'), location: false, followUps: 'transferring, transferAccepted, deleted terminated 0/7015 GracefulTransferCompleted; consultative (replacesCallId): terminationReason AppTransferred, then the replaced call deleted', failure: 'transferring, then updated established 500/7000 (blind) or 500/7700 + replacesContext (consultative)' },
-  { action: 'participants/invite', method: 'POST', path: '/v1.0/communications/calls/{id}/participants/invite', status: 200, doc: v1('participant-invite'), location: true, operation: 'inviteParticipantsOperation', operationStatus: 'Running', followUps: 'operation deleted completed, roster with the invitees; with replacesCallId: the replaced call deleted terminated', failure: 'operation deleted failed 500/9999' },
-  { action: 'playPrompt', method: 'POST', path: '/v1.0/communications/calls/{id}/playPrompt', status: 200, doc: v1('call-playprompt'), location: true, operation: 'playPromptOperation', operationStatus: 'running', followUps: 'operation deleted completed 200/0', failure: 'operation deleted failed 500/9999' },
-  { action: 'recordResponse', method: 'POST', path: '/v1.0/communications/calls/{id}/recordResponse', status: 200, doc: v1('call-record'), location: true, operation: 'recordOperation', operationStatus: 'running', followUps: 'operation deleted completed 200/8515 with recordingLocation and recordingAccessToken', failure: 'operation deleted failed 500/9999, no recording' },
-  { action: 'get-recording', method: 'GET', path: '/v1.0/communications/calls/{id}/recordings/{recordingId}', status: 200, doc: v1('call-record'), location: false, followUps: '', failure: '' },
-  { action: 'subscribeToTone', method: 'POST', path: '/v1.0/communications/calls/{id}/subscribeToTone', status: 200, doc: v1('call-subscribetotone'), location: true, operation: 'subscribeToToneOperation', operationStatus: 'completed', followUps: '(none: tones arrive as call updates with toneInfo)', failure: '' },
-  { action: 'sendDtmfTones', method: 'POST', path: '/v1.0/communications/calls/{id}/sendDtmfTones', status: 200, doc: v1('call-senddtmftones'), location: true, operation: 'sendDtmfTonesOperation', operationStatus: 'running', followUps: 'operation deleted completed, completionReason completedSuccessfully', failure: 'operation deleted completed, completionReason unknown' },
-  { action: 'cancelMediaProcessing', method: 'POST', path: '/v1.0/communications/calls/{id}/cancelMediaProcessing', status: 200, doc: v1('call-cancelmediaprocessing'), location: true, operation: 'cancelMediaProcessingOperation', operationStatus: 'completed', followUps: 'each running playPrompt/recordResponse the context names: operation deleted failed 400/8508 operationCanceled', failure: '' },
-  { action: 'keepAlive', method: 'POST', path: '/v1.0/communications/calls/{id}/keepAlive', status: 200, doc: v1('call-keepalive'), location: false, followUps: '', failure: '' },
-  { action: 'mute', method: 'POST', path: '/v1.0/communications/calls/{id}/mute', status: 200, doc: v1('call-mute'), location: true, operation: 'muteParticipantOperation', operationStatus: 'completed', followUps: 'roster: the bot muted', failure: '' },
-  { action: 'unmute', method: 'POST', path: '/v1.0/communications/calls/{id}/unmute', status: 200, doc: v1('call-unmute'), location: true, operation: 'unmuteParticipantOperation', operationStatus: 'completed', followUps: 'roster: the bot unmuted', failure: '' },
-  { action: 'participants/mute', method: 'POST', path: '/v1.0/communications/calls/{id}/participants/{participantId}/mute', status: 200, doc: v1('participant-mute'), location: true, operation: 'muteParticipantOperation', operationStatus: 'completed', followUps: 'roster: the participant muted', failure: '' },
-  { action: 'participants/startHoldMusic', method: 'POST', path: '/v1.0/communications/calls/{id}/participants/{participantId}/startHoldMusic', status: 202, doc: v1('participant-startholdmusic'), location: true, operation: 'startHoldMusicOperation', operationStatus: 'running', followUps: 'operation deleted completed', failure: 'operation deleted failed 500/9999' },
-  { action: 'participants/stopHoldMusic', method: 'POST', path: '/v1.0/communications/calls/{id}/participants/{participantId}/stopHoldMusic', status: 202, doc: v1('participant-stopholdmusic'), location: true, operation: 'stopHoldMusicOperation', operationStatus: 'running', followUps: 'operation deleted completed', failure: 'operation deleted failed 500/9999' },
-  { action: 'updateRecordingStatus', method: 'POST', path: '/v1.0/communications/calls/{id}/updateRecordingStatus', status: 200, doc: v1('call-updaterecordingstatus'), location: true, operation: 'updateRecordingStatusOperation', operationStatus: 'completed', followUps: '', failure: '' },
-  { action: 'changeScreenSharingRole', method: 'POST', path: '/v1.0/communications/calls/{id}/changeScreenSharingRole', status: 202, doc: v1('call-changescreensharingrole'), location: false, followUps: 'roster: the bot with a videoBasedScreenSharing stream (sendOnly for sharer, receiveOnly for viewer)', failure: '' },
-  { action: 'addLargeGalleryView', method: 'POST', path: '/v1.0/communications/calls/{id}/addLargeGalleryView', status: 202, doc: v1('call-addlargegalleryview'), location: true, operation: 'addLargeGalleryViewOperation', operationStatus: 'running', followUps: 'operation deleted completed', failure: 'operation deleted failed 500/9999' },
-  { action: 'logTeleconferenceDeviceQuality', method: 'POST', path: '/v1.0/communications/calls/logTeleconferenceDeviceQuality', status: 200, doc: v1('call-logteleconferencedevicequality'), location: false, followUps: '', failure: '' },
-  { action: 'list-participants', method: 'GET', path: '/v1.0/communications/calls/{id}/participants', status: 200, doc: v1('call-list-participants'), location: false, followUps: '', failure: '' },
-  { action: 'get-participant', method: 'GET', path: '/v1.0/communications/calls/{id}/participants/{participantId}', status: 200, doc: v1('participant-get'), location: false, followUps: '', failure: '' },
-  { action: 'delete-participant', method: 'DELETE', path: '/v1.0/communications/calls/{id}/participants/{participantId}', status: 204, doc: v1('participant-delete'), location: false, followUps: 'roster without the participant', failure: '' },
-  { action: 'get-operation', method: 'GET', path: '/v1.0/communications/calls/{id}/operations/{operationId}', status: 200, doc: `${DOC}/resources/commsoperation?view=graph-rest-1.0`, location: false, followUps: '', failure: '' },
-];
+export const FAKE_GRAPH_ACTIONS: readonly FakeGraphAction[] = ([
+  { callingAction: 'createCall', action: 'create', status: 201, doc: v1('application-post-calls'), location: true, followUps: 'call establishing, established; a meeting or group call: roster', failure: 'call establishing, then deleted terminated 480/10076 (callee could not be reached)' },
+  { callingAction: 'getCall', action: 'get-call', status: 200, doc: v1('call-get'), location: false, followUps: '', failure: '' },
+  { callingAction: 'deleteCall', action: 'delete-call', status: 204, doc: v1('call-delete'), location: false, followUps: 'call terminating, deleted terminated 200/5001', failure: '' },
+  { callingAction: 'answer', status: 202, doc: v1('call-answer'), location: false, followUps: 'call establishing, established (media active); a group call: roster', failure: 'deleted terminated 408/1106 (answer too late)' },
+  { callingAction: 'reject', status: 202, doc: v1('call-reject'), location: false, followUps: 'call deleted (@odata.id only)', failure: '' },
+  { callingAction: 'redirect', status: 202, doc: v1('call-redirect'), location: false, followUps: 'call deleted terminated (to the new callbackUri)', failure: '' },
+  { callingAction: 'transfer', status: 202, doc: v1('call-transfer'), location: false, followUps: 'transferring, transferAccepted, deleted terminated 0/7015 GracefulTransferCompleted; consultative (replacesCallId): terminationReason AppTransferred, then the replaced call deleted', failure: 'transferring, then updated established 500/7000 (blind) or 500/7700 + replacesContext (consultative)' },
+  { callingAction: 'invite', action: 'participants/invite', status: 200, doc: v1('participant-invite'), location: true, operation: 'inviteParticipantsOperation', operationStatus: 'Running', followUps: 'operation deleted completed, roster with the invitees; with replacesCallId: the replaced call deleted terminated', failure: 'operation deleted failed 500/9999' },
+  { callingAction: 'playPrompt', status: 200, doc: v1('call-playprompt'), location: true, operation: 'playPromptOperation', operationStatus: 'running', followUps: 'operation deleted completed 200/0', failure: 'operation deleted failed 500/9999' },
+  { callingAction: 'recordResponse', status: 200, doc: v1('call-record'), location: true, operation: 'recordOperation', operationStatus: 'running', followUps: 'operation deleted completed 200/8515 with recordingLocation and recordingAccessToken', failure: 'operation deleted failed 500/9999, no recording' },
+  { callingAction: 'downloadRecording', action: 'get-recording', status: 200, doc: v1('call-record'), location: false, followUps: '', failure: '' },
+  { callingAction: 'subscribeToTone', status: 200, doc: v1('call-subscribetotone'), location: true, operation: 'subscribeToToneOperation', operationStatus: 'completed', followUps: '(none: tones arrive as call updates with toneInfo)', failure: '' },
+  { callingAction: 'sendDtmfTones', status: 200, doc: v1('call-senddtmftones'), location: true, operation: 'sendDtmfTonesOperation', operationStatus: 'running', followUps: 'operation deleted completed, completionReason completedSuccessfully', failure: 'operation deleted completed, completionReason unknown' },
+  { callingAction: 'cancelMediaProcessing', status: 200, doc: v1('call-cancelmediaprocessing'), location: true, operation: 'cancelMediaProcessingOperation', operationStatus: 'completed', followUps: 'each running playPrompt/recordResponse the context names: operation deleted failed 400/8508 operationCanceled', failure: '' },
+  { callingAction: 'keepAlive', status: 200, doc: v1('call-keepalive'), location: false, followUps: '', failure: '' },
+  { callingAction: 'mute', status: 200, doc: v1('call-mute'), location: true, operation: 'muteParticipantOperation', operationStatus: 'completed', followUps: 'roster: the bot muted', failure: '' },
+  { callingAction: 'unmute', status: 200, doc: v1('call-unmute'), location: true, operation: 'unmuteParticipantOperation', operationStatus: 'completed', followUps: 'roster: the bot unmuted', failure: '' },
+  { callingAction: 'participantMute', action: 'participants/mute', status: 200, doc: v1('participant-mute'), location: true, operation: 'muteParticipantOperation', operationStatus: 'completed', followUps: 'roster: the participant muted', failure: '' },
+  { callingAction: 'startHoldMusic', action: 'participants/startHoldMusic', status: 202, doc: v1('participant-startholdmusic'), location: true, operation: 'startHoldMusicOperation', operationStatus: 'running', followUps: 'operation deleted completed', failure: 'operation deleted failed 500/9999' },
+  { callingAction: 'stopHoldMusic', action: 'participants/stopHoldMusic', status: 202, doc: v1('participant-stopholdmusic'), location: true, operation: 'stopHoldMusicOperation', operationStatus: 'running', followUps: 'operation deleted completed', failure: 'operation deleted failed 500/9999' },
+  { callingAction: 'updateRecordingStatus', status: 200, doc: v1('call-updaterecordingstatus'), location: true, operation: 'updateRecordingStatusOperation', operationStatus: 'completed', followUps: '', failure: '' },
+  { callingAction: 'changeScreenSharingRole', status: 202, doc: v1('call-changescreensharingrole'), location: false, followUps: 'roster: the bot with a videoBasedScreenSharing stream (sendOnly for sharer, receiveOnly for viewer)', failure: '' },
+  { callingAction: 'addLargeGalleryView', status: 202, doc: v1('call-addlargegalleryview'), location: true, operation: 'addLargeGalleryViewOperation', operationStatus: 'running', followUps: 'operation deleted completed', failure: 'operation deleted failed 500/9999' },
+  { callingAction: 'logTeleconferenceDeviceQuality', status: 200, doc: v1('call-logteleconferencedevicequality'), location: false, followUps: '', failure: '' },
+  { callingAction: 'listParticipants', action: 'list-participants', status: 200, doc: v1('call-list-participants'), location: false, followUps: '', failure: '' },
+  { callingAction: 'getParticipant', action: 'get-participant', status: 200, doc: v1('participant-get'), location: false, followUps: '', failure: '' },
+  { callingAction: 'deleteParticipant', action: 'delete-participant', status: 204, doc: v1('participant-delete'), location: false, followUps: 'roster without the participant', failure: '' },
+  { callingAction: 'getOperation', action: 'get-operation', status: 200, doc: `${DOC}/resources/commsoperation?view=graph-rest-1.0`, location: false, followUps: '', failure: '' },
+] satisfies FakeGraphRow[]).map(({ action, callingAction: name, ...row }: FakeGraphRow): FakeGraphAction => {
+  const { method, path } = callingAction(name);
+  return { action: action ?? name, callingAction: name, method, path: `/v1.0/communications/calls${path}`, ...row };
+});
 
 /** Suggested delays (ms) before follow-up notifications: short, so flows stay fast. */
 const DELAY = { state: 20, roster: 10, operation: 30, end: 20 } as const;
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 
-/** Routes: the table's path segments after `/calls`, lower-cased; `{x}` captures a segment. */
-const ROUTES = FAKE_GRAPH_ACTIONS.map((entry) => ({ entry, pattern: entry.path.split('/').filter(Boolean).slice(3) }));
+/** The row of each calling action the fake answers. */
+const ROWS_BY_ACTION = new Map<CallingActionName, FakeGraphAction>(FAKE_GRAPH_ACTIONS.map((entry) => [entry.callingAction, entry]));
 
 /** Actions whose call must be alive (every action but these answers 404/8522 on a terminated call). */
 const CALL_LESS = new Set(['create', 'logTeleconferenceDeviceQuality', 'get-recording']);
@@ -166,34 +175,17 @@ const OPERATION_OF: Record<string, string> = Object.fromEntries(FAKE_GRAPH_ACTIO
  * method the action does not take).
  */
 export function answerAsGraph(method: string, path: string, body: unknown, ctx: FakeGraphContext): FakeGraphAnswer | undefined {
-  const m = method.toUpperCase();
-  const local = path.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, ''); // a full URL (e.g. a recordingLocation) counts by its path
-  const raw = rawSegments(local);
-  const canonical = canonicalPath(local).split('/').filter(Boolean);
-  if (raw.length !== canonical.length || canonical.length < 3) return undefined;
-  const version = canonical[0]!;
-  if ((version !== 'v1.0' && version !== 'beta') || canonical[1] !== 'communications' || canonical[2] !== 'calls') return undefined;
-  const family: PathFamily = raw[1]!.toLowerCase() === 'app' ? 'app' : 'communications';
-  const rest = canonical.slice(3);
-  const rawRest = raw.slice(3);
-
-  for (const { entry, pattern } of ROUTES) {
-    if (entry.method !== m || pattern.length !== rest.length) continue;
-    const params: Record<string, string> = {};
-    let ok = true;
-    for (let i = 0; i < pattern.length && ok; i++) {
-      const p = pattern[i]!;
-      if (p.startsWith('{')) params[p.slice(1, -1)] = rawRest[i]!;
-      else ok = p.toLowerCase() === rest[i];
-    }
-    if (!ok) continue;
-    const req = new GraphRequest(entry, ctx, raw[0]!, family, params, body);
-    if (!CALL_LESS.has(entry.action) && req.knownCall?.state?.toLowerCase() === 'terminated') {
-      return { action: entry.action, response: req.error(404, '8522', 'Call not found.'), followUps: [] };
-    }
-    return { action: entry.action, response: HANDLERS[entry.action]!(req), followUps: req.followUps };
+  const request = classifyCallRequest(method, path); // a full URL (e.g. a recordingLocation) counts by its path
+  // the 2019 beta names (record) are not served; /app is beta only (canonicalPath keeps it on v1.0)
+  if (!request?.action || request.alias !== undefined || !request.version || request.root !== 'communications') return undefined;
+  const entry = ROWS_BY_ACTION.get(request.action);
+  if (!entry) return undefined;
+  const family: PathFamily = request.asSent.root.toLowerCase() === 'app' ? 'app' : 'communications';
+  const req = new GraphRequest(entry, ctx, request.asSent.prefix[0]!, family, request.asSent.ids, body);
+  if (!CALL_LESS.has(entry.action) && req.knownCall?.state?.toLowerCase() === 'terminated') {
+    return { action: entry.action, response: req.error(404, '8522', 'Call not found.'), followUps: [] };
   }
-  return undefined;
+  return { action: entry.action, response: HANDLERS[entry.action]!(req), followUps: req.followUps };
 }
 
 /** Graph's error body: `{ error: { code, message, innerError: { date, request-id, client-request-id } } }`. */
@@ -638,20 +630,3 @@ function holdMusic(r: GraphRequest): OutboundResponse {
 
 // every table row has a handler (checked once, at load)
 for (const e of FAKE_GRAPH_ACTIONS) if (!HANDLERS[e.action]) throw new Error(`fake Graph: no handler for ${e.action}`);
-
-/** Path segments as sent (query dropped, percent-decoding applied), aligned with canonicalPath's. */
-function rawSegments(pathWithQuery: string): string[] {
-  let path = pathWithQuery;
-  const q = path.search(/[?#]/);
-  if (q >= 0) path = path.slice(0, q);
-  return path
-    .split('/')
-    .filter((s) => s.length > 0)
-    .map((s) => {
-      try {
-        return decodeURIComponent(s);
-      } catch {
-        return s;
-      }
-    });
-}

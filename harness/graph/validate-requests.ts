@@ -17,13 +17,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { canonicalPath } from '../engine/canonical.js';
 import type { ObserverContext, RunObserver } from '../engine/flow-run.js';
 import type { TranscriptEntry } from '../engine/transcript.js';
 import { packageRoot } from '../paths.js';
+import { classifyCallRequest, type GraphVersion } from './actions.js';
 import type { GraphActionBodies } from './types.generated.js';
 
-export type GraphVersion = 'v1.0' | 'beta';
+export type { GraphVersion } from './actions.js';
 
 /** The calling actions whose request bodies are checked, e.g. "answer", "invite", "participantMute". */
 export type GraphAction = keyof GraphActionBodies;
@@ -239,31 +239,6 @@ for (const [name, def] of Object.entries(defs)) {
   validators.set(action, { definition: name, validate, shape });
 }
 
-/** Action segments after /calls/{id}/ (lower case: canonical paths are lower-cased). */
-const CALL_ACTIONS: Record<string, GraphAction> = {
-  answer: 'answer',
-  reject: 'reject',
-  redirect: 'redirect',
-  transfer: 'transfer',
-  playprompt: 'playPrompt',
-  recordresponse: 'recordResponse',
-  subscribetotone: 'subscribeToTone',
-  senddtmftones: 'sendDtmfTones',
-  cancelmediaprocessing: 'cancelMediaProcessing',
-  keepalive: 'keepAlive',
-  mute: 'mute',
-  unmute: 'unmute',
-  updaterecordingstatus: 'updateRecordingStatus',
-  changescreensharingrole: 'changeScreenSharingRole',
-  addlargegalleryview: 'addLargeGalleryView',
-};
-/** Action segments after /calls/{id}/participants/{participantId}/. */
-const PARTICIPANT_ACTIONS: Record<string, GraphAction> = {
-  mute: 'participantMute',
-  startholdmusic: 'startHoldMusic',
-  stopholdmusic: 'stopHoldMusic',
-};
-
 interface ResolvedPath {
   action: GraphAction;
   /** the version segment of the path, if it has one */
@@ -272,22 +247,14 @@ interface ResolvedPath {
   app: boolean;
 }
 
+/** A calling action whose body the schema describes (the 2019 beta names, e.g. `record`, are not checked). */
 function resolvePath(method: string, path: string): ResolvedPath | undefined {
-  if (method.toUpperCase() !== 'POST') return undefined;
-  const segs = canonicalPath(path).split('/');
-  let i = 1;
-  let version: GraphVersion | undefined;
-  if (segs[i] === 'v1.0' || segs[i] === 'beta') version = segs[i++] as GraphVersion;
-  const root = segs[i];
-  if ((root !== 'communications' && root !== 'app') || segs[i + 1] !== 'calls') return undefined;
-  const rest = segs.slice(i + 2);
-  let action: GraphAction | undefined;
-  if (rest.length === 0) action = 'createCall';
-  else if (rest.length === 2) action = CALL_ACTIONS[rest[1]!];
-  else if (rest.length === 3 && rest[1] === 'participants' && rest[2] === 'invite') action = 'invite';
-  else if (rest.length === 4 && rest[1] === 'participants') action = PARTICIPANT_ACTIONS[rest[3]!];
-  if (action === undefined) return undefined;
-  return { action, version, app: root === 'app' };
+  const request = classifyCallRequest(method, path);
+  // a path with something before /communications other than the version is not Graph's
+  if (!request?.action || request.alias !== undefined || (request.prefix.length > 0 && !request.version)) return undefined;
+  const action = request.action as GraphAction;
+  if (!validators.has(action)) return undefined;
+  return { action, version: request.version, app: request.root === 'app' };
 }
 
 /** The calling action a request is (POST only), e.g. "answer" for POST /beta/app/calls/{id}/microsoft.graph.answer. */

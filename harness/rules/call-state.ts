@@ -8,9 +8,9 @@
  * `/app/calls/57DAB8B1894C...` in a notification and `/communications/calls/57dab8b1-894c-...` in
  * a request are the same call.
  */
-import { canonicalPath } from '../engine/canonical.js';
 import { normalizeId } from '../engine/ids.js';
 import type { TranscriptEntry } from '../engine/transcript.js';
+import { classifyCallRequest, type CallingActionName } from '../graph/actions.js';
 
 /**
  * Graph's callState values (v1.0 CSDL, camelCase), plus `deleted` (the call's `deleted` notification:
@@ -36,115 +36,55 @@ export type CallState = KnownCallState | (string & {});
 export type CallDirection = 'incoming' | 'outgoing' | 'unknown';
 
 /**
- * What a Graph request does, from its canonical path and method. Mid-call actions carry Graph's
- * action name; `invite` is `participants/invite`; `participantMute`, `startHoldMusic`,
- * `stopHoldMusic` act on `participants/{id}`; `hangUp` is `DELETE calls/{id}`;
- * `removeParticipant` is `DELETE participants/{id}`; `create` is `POST calls`; `downloadRecording` is a
- * request under `calls/{id}/recordings` (where the harness serves a recordOperation's recordingLocation).
+ * callreplay's names (graph/actions.ts) that the rules call otherwise; every other action keeps its
+ * name: Graph's action name for mid-call actions, `invite` for `participants/invite`,
+ * `participantMute`, `startHoldMusic`, `stopHoldMusic` for the actions on `participants/{id}`.
  */
-export type CallAction =
-  | 'create'
-  | 'answer'
-  | 'reject'
-  | 'redirect'
-  | 'transfer'
-  | 'invite'
-  | 'playPrompt'
-  | 'recordResponse'
-  | 'subscribeToTone'
-  | 'sendDtmfTones'
-  | 'cancelMediaProcessing'
-  | 'keepAlive'
-  | 'mute'
-  | 'unmute'
-  | 'updateRecordingStatus'
-  | 'changeScreenSharingRole'
-  | 'addLargeGalleryView'
-  | 'participantMute'
-  | 'startHoldMusic'
-  | 'stopHoldMusic'
-  | 'muteAll'
-  | 'configureMixer'
-  | 'hangUp'
-  | 'removeParticipant'
-  | 'logTeleconferenceDeviceQuality'
-  | 'get'
-  | 'downloadRecording'
-  | 'other';
+const RENAMED = {
+  /** `POST calls` */
+  createCall: 'create',
+  /** `DELETE calls/{id}` */
+  deleteCall: 'hangUp',
+  /** `DELETE participants/{id}` */
+  deleteParticipant: 'removeParticipant',
+  getCall: 'get',
+  listParticipants: 'get',
+  getParticipant: 'get',
+  getOperation: 'get',
+} as const satisfies Partial<Record<CallingActionName, string>>;
 
-/** Actions bound to a call, by the (lower-cased) last path segment after `calls/{id}/`. */
-const CALL_ACTIONS: Readonly<Record<string, CallAction>> = {
-  answer: 'answer',
-  reject: 'reject',
-  redirect: 'redirect',
-  transfer: 'transfer',
-  playprompt: 'playPrompt',
-  recordresponse: 'recordResponse',
-  record: 'recordResponse', // the 2019 beta name
-  subscribetotone: 'subscribeToTone',
-  senddtmftones: 'sendDtmfTones',
-  cancelmediaprocessing: 'cancelMediaProcessing',
-  keepalive: 'keepAlive',
-  mute: 'mute',
-  unmute: 'unmute',
-  updaterecordingstatus: 'updateRecordingStatus',
-  changescreensharingrole: 'changeScreenSharingRole',
-  addlargegalleryview: 'addLargeGalleryView',
-};
+/**
+ * What a Graph request does, from its canonical path and method (see RENAMED). `get` is any GET
+ * about calls; `downloadRecording` is a request under `calls/{id}/recordings` (where the harness
+ * serves a recordOperation's recordingLocation); `other` is any other request about calls.
+ */
+export type CallAction = Exclude<CallingActionName, keyof typeof RENAMED> | (typeof RENAMED)[keyof typeof RENAMED] | 'other';
 
-/** Actions bound to one participant, by the segment after `participants/{id}/`. */
-const PARTICIPANT_ACTIONS: Readonly<Record<string, CallAction>> = {
-  mute: 'participantMute',
-  startholdmusic: 'startHoldMusic',
-  stopholdmusic: 'stopHoldMusic',
-};
+function callActionOf(name: CallingActionName): CallAction {
+  return (RENAMED as Partial<Record<CallingActionName, CallAction>>)[name] ?? (name as Exclude<CallingActionName, keyof typeof RENAMED>);
+}
 
 export interface ClassifiedRequest {
   action: CallAction;
   /** normalized id of the call in the path, if any */
   callId?: string;
-  /** normalized participant id for participant actions */
+  /** normalized participant id, for requests about one participant */
   participantId?: string;
   canonical: string;
 }
 
 /**
  * The action of a Graph request (`undefined` when it is not about `/communications/calls` or
- * `/app/calls`, e.g. a recording download or a token request).
+ * `/app/calls`, e.g. a recording download from elsewhere or a token request).
  */
 export function classifyRequest(method: string, url: string): ClassifiedRequest | undefined {
-  let canonical: string;
-  try {
-    canonical = canonicalPath(pathOf(url));
-  } catch {
-    return undefined;
-  }
-  const segs = canonical.split('/').filter((s) => s.length > 0);
-  const ci = segs.findIndex((s, i) => s === 'calls' && (segs[i - 1] === 'communications' || segs[i - 1] === 'app'));
-  if (ci < 0) return undefined;
-  const m = method.toUpperCase();
-  const rest = segs.slice(ci + 1);
-  if (rest.length === 0) return { action: m === 'POST' ? 'create' : m === 'GET' ? 'get' : 'other', canonical };
-  if (rest[0] === 'logteleconferencedevicequality') return { action: 'logTeleconferenceDeviceQuality', canonical };
-  const callId = normalizeId(rest[0]!);
-  const tail = rest.slice(1);
-  const base = { callId, canonical };
-  // the recordingLocation of a recordOperation (the harness serves it under the call): not a call action
-  if (tail[0] === 'recordings') return { ...base, action: 'downloadRecording' };
-  if (m === 'GET') return { ...base, action: 'get' };
-  if (tail.length === 0) return { ...base, action: m === 'DELETE' ? 'hangUp' : 'other' };
-  if (tail[0] === 'participants') {
-    if (tail.length === 2 && m === 'POST' && tail[1] === 'invite') return { ...base, action: 'invite' };
-    if (tail.length === 2 && m === 'POST' && tail[1] === 'muteall') return { ...base, action: 'muteAll' };
-    if (tail.length === 2 && m === 'DELETE') return { ...base, action: 'removeParticipant', participantId: normalizeId(tail[1]!) };
-    if (tail.length === 3 && m === 'POST') {
-      const action = tail[2] === 'configuremixer' ? 'configureMixer' : PARTICIPANT_ACTIONS[tail[2]!];
-      if (action) return { ...base, action, participantId: normalizeId(tail[1]!) };
-    }
-    return { ...base, action: 'other' };
-  }
-  if (tail.length === 1 && m === 'POST') return { ...base, action: CALL_ACTIONS[tail[0]!] ?? 'other' };
-  return { ...base, action: 'other' };
+  const request = classifyCallRequest(method, url);
+  if (!request) return undefined;
+  let action: CallAction;
+  if (request.action) action = callActionOf(request.action);
+  else if (request.rest[1] === 'recordings') action = 'downloadRecording'; // under the recordingLocation: not a call action
+  else action = method.toUpperCase() === 'GET' ? 'get' : 'other';
+  return { action, callId: request.callId, participantId: request.participantId, canonical: request.canonical };
 }
 
 /** One request the bot sent about a call. */
@@ -368,18 +308,6 @@ function singleTargetIdentity(body: unknown): Record<string, unknown> | undefine
   if (!Array.isArray(targets) || targets.length !== 1) return undefined;
   const target = targets[0];
   return isObject(target) && isObject(target['identity']) ? target['identity'] : undefined;
-}
-
-function pathOf(url: string): string {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-    try {
-      const u = new URL(url);
-      return u.pathname + u.search;
-    } catch {
-      return url;
-    }
-  }
-  return url;
 }
 
 function safeDecode(s: string): string {
