@@ -85,3 +85,13 @@ export interface ServiceResponder {
   handles(req: InboundRequest): boolean;
   answer(req: InboundRequest): Promise<OutboundResponse>;
 }
+
+/**
+ * What every way in (nock, gateway, HTTPS gateway, proxy, preload) hands requests to: the Router
+ * when replaying, a recorder's forwarder when recording.
+ */
+export interface RequestSink {
+  handle(req: InboundRequest): Promise<OutboundResponse>;
+  /** a way in refused a connection the bot tried to open (destination "host:port") */
+  refused(destination: string, via: string): void;
+}

@@ -7,7 +7,7 @@
 import { canonicalPath, callIdOfPath } from './canonical.js';
 import { normalizeId } from './ids.js';
 import { graphError, type FlowRun } from './flow-run.js';
-import type { InboundRequest, OutboundResponse, ServiceResponder } from './ports.js';
+import type { InboundRequest, OutboundResponse, RequestSink, ServiceResponder } from './ports.js';
 import type { TokenIssuer } from './token-issuer.js';
 
 /**
@@ -21,7 +21,7 @@ export interface StrayRequest {
   reason: string;
 }
 
-export class Router {
+export class Router implements RequestSink {
   private readonly byId = new Map<string, FlowRun>();
   /** ids of runs that ended: a late request naming one is a stray, not another run's business */
   private readonly retired = new Set<string>();

@@ -20,7 +20,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Router } from '../engine/router.js';
+import type { RequestSink } from '../engine/ports.js';
 import type { CertificateAuthority } from '../tls/certificate-authority.js';
 import { closeServer, listenOn, routerListener, SERVICE_BY_HOST } from './gateway.js';
 
@@ -83,7 +83,7 @@ export function refusalMessage(destination: string): string {
   return `callreplay refused ${destination}: during a run a bot may only reach Graph, the login endpoint and loopback`;
 }
 
-export async function startConnectProxy(router: Router, ca: CertificateAuthority, opts: ConnectProxyOptions = {}): Promise<ConnectProxy> {
+export async function startConnectProxy(router: RequestSink, ca: CertificateAuthority, opts: ConnectProxyOptions = {}): Promise<ConnectProxy> {
   const host = opts.host ?? '127.0.0.1';
   const sockets = new Set<Duplex>();
   const track = (s: Duplex): void => {

@@ -5,8 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { InboundRequest } from '../engine/ports.js';
-import type { Router } from '../engine/router.js';
+import type { InboundRequest, RequestSink } from '../engine/ports.js';
 import { serializeBody, toInboundRequest } from './read-request.js';
 
 export interface GatewayOptions {
@@ -22,7 +21,7 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(router: Router, opts: GatewayOptions = {}): Promise<Gateway> {
+export async function startGateway(router: RequestSink, opts: GatewayOptions = {}): Promise<Gateway> {
   const host = opts.host ?? '127.0.0.1';
   const graph = await listen(router, 'graph', host, opts.graphPort ?? 0);
   let login: http.Server;
@@ -53,7 +52,7 @@ export const SERVICE_BY_HOST: Readonly<Record<string, InboundRequest['service']>
  * The request listener every HTTP(S) way in shares: reads the request, hands it to the Router,
  * writes the answer. `service` is used unless the Host header names a known real host.
  */
-export function routerListener(router: Router, service: InboundRequest['service'], via: string): http.RequestListener {
+export function routerListener(router: RequestSink, service: InboundRequest['service'], via: string): http.RequestListener {
   return (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -77,7 +76,7 @@ export function routerListener(router: Router, service: InboundRequest['service'
   };
 }
 
-function listen(router: Router, service: 'graph' | 'login', host: string, port: number): Promise<http.Server> {
+function listen(router: RequestSink, service: 'graph' | 'login', host: string, port: number): Promise<http.Server> {
   const server = http.createServer(routerListener(router, service, 'gateway'));
   server.keepAliveTimeout = 5000;
   return listenOn(server, `${service} requests`, host, port);

@@ -7,7 +7,7 @@
  */
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Router } from '../engine/router.js';
+import type { RequestSink } from '../engine/ports.js';
 import type { CertificateAuthority } from '../tls/certificate-authority.js';
 import { closeServer, listenOn, routerListener, type Gateway, type GatewayOptions } from './gateway.js';
 
@@ -16,7 +16,7 @@ export const HTTPS_GATEWAY_HOSTS = ['localhost', '127.0.0.1', '::1', 'graph.micr
 
 export type HttpsGateway = Gateway;
 
-export async function startHttpsGateway(router: Router, ca: CertificateAuthority, opts: GatewayOptions = {}): Promise<HttpsGateway> {
+export async function startHttpsGateway(router: RequestSink, ca: CertificateAuthority, opts: GatewayOptions = {}): Promise<HttpsGateway> {
   const host = opts.host ?? '127.0.0.1';
   const { key, cert } = ca.leaf(HTTPS_GATEWAY_HOSTS);
   const serve = (service: 'graph' | 'login', port: number) => {

@@ -6,7 +6,7 @@
  * is refused while the adapter is installed.
  */
 import nock from 'nock';
-import type { Router } from '../engine/router.js';
+import type { RequestSink } from '../engine/ports.js';
 import { serializeBody, toInboundRequest } from './read-request.js';
 
 export const GRAPH_ORIGIN = 'https://graph.microsoft.com';
@@ -25,7 +25,7 @@ export interface NockAdapter {
 
 let installed = false;
 
-export function installNockAdapter(router: Router): NockAdapter {
+export function installNockAdapter(router: RequestSink): NockAdapter {
   if (installed) throw new Error('callreplay: the nock adapter is already installed in this process');
   installed = true;
   if (!nock.isActive()) nock.activate();
@@ -45,7 +45,7 @@ export function installNockAdapter(router: Router): NockAdapter {
   };
 }
 
-function intercept(router: Router, origin: string, service: 'graph' | 'login'): nock.Scope {
+function intercept(router: RequestSink, origin: string, service: 'graph' | 'login'): nock.Scope {
   const scope = nock(origin).persist();
   for (const method of METHODS) {
     scope.intercept(() => true, method).reply(async function (this: nock.ReplyFnContext, path, requestBody) {
