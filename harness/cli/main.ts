@@ -5,10 +5,13 @@ import { FlowFileError, loadFlowFile } from '../flow/load-flow.js';
 import { resolveFlowArgs, UsageError } from './resolve-flows.js';
 import { EXIT, runCommand } from './run-command.js';
 import { envCommand } from './env-command.js';
+import { recordCommand } from './record-command.js';
+import { importCommand } from './import-command.js';
 import type { CheckConfig } from '../runner/run-config.js';
 import { callStateRules, type RuleOptions } from '../rules/index.js';
 import { parseVariantKinds, VARIANT_KINDS, type VariantKind } from '../variants/index.js';
 import { INTERCEPT_WAYS, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
+import { DEFAULT_UPSTREAMS } from '../record/forwarder.js';
 
 async function listCommand(flows: string[]): Promise<number> {
   const loaded = await Promise.all(resolveFlowArgs(flows).map((file) => loadFlowFile(file)));
@@ -156,6 +159,66 @@ async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'record',
+      'Relay a live call between your bot and Graph, record it, and write it as a flow file',
+      (y) =>
+        y
+          .option('out', { type: 'string', demandOption: true, describe: 'the flow file to write, e.g. recordings/my-call.yaml' })
+          .option('force', { type: 'boolean', default: false, describe: 'overwrite --out if it exists' })
+          .option('bot-url', { type: 'string', describe: "the bot's calling webhook on loopback (its origin gets the notifications), e.g. http://127.0.0.1:3978/api/calls" })
+          .option('bot-command', { type: 'string', describe: "command that starts the bot; it gets the environment of `callreplay env` pointing at the recorder's ways in" })
+          .option('webhook-path', { type: 'string', default: '/api/calls', describe: 'webhook path of a bot started with --bot-command and no --bot-url' })
+          .option('ready-timeout', { type: 'number', default: 15000, describe: 'ms to wait for a started bot to answer' })
+          .option('listen', { type: 'number', describe: "port on 127.0.0.1 for Graph's notifications: the bot's registered callback URL (your tunnel) points here (default: a free port, printed)" })
+          .option('upstream', { type: 'string', describe: `Graph to relay the bot's requests to (default ${DEFAULT_UPSTREAMS.graph})` })
+          .option('upstream-login', { type: 'string', describe: `login endpoint to relay token requests to (default ${DEFAULT_UPSTREAMS.login})` })
+          .option('upstream-auth', { type: 'string', describe: `host of the notification signing keys (default ${DEFAULT_UPSTREAMS.auth})` })
+          .option('until-idle', { type: 'number', describe: 'end after this many seconds without traffic (counted from the first exchange); default: on Ctrl-C only' })
+          .option('keep', { type: 'string', array: true, default: [], describe: 'a field the scrubber keeps as recorded; repeatable' })
+          .options(wayOptions)
+          .check(checkWayOptions)
+          .check((a) => {
+            if (a['ready-timeout'] <= 0 || !Number.isFinite(a['ready-timeout'])) throw new Error('--ready-timeout must be a positive number of milliseconds');
+            if (a.listen !== undefined && (!Number.isInteger(a.listen) || a.listen < 0 || a.listen > 65535)) throw new Error(`--listen must be a port number (0-65535), got ${String(a.listen)}`);
+            if (a['until-idle'] !== undefined && !(Number.isFinite(a['until-idle']) && a['until-idle'] > 0)) throw new Error(`--until-idle must be a positive number of seconds, got ${String(a['until-idle'])}`);
+            return true;
+          }),
+      async (a) => {
+        status = await recordCommand({
+          out: a.out,
+          force: a.force,
+          botUrl: a['bot-url'],
+          botCommand: a['bot-command'],
+          webhookPath: a['webhook-path'],
+          readyTimeout: a['ready-timeout'],
+          listen: a.listen,
+          upstream: a.upstream,
+          upstreamLogin: a['upstream-login'],
+          upstreamAuth: a['upstream-auth'],
+          untilIdle: a['until-idle'],
+          keep: a.keep as string[],
+          intercept: parseIntercept(a.intercept),
+          ports: portsFrom(a),
+          caDir: a['ca-dir'],
+          appId: a['app-id'],
+        });
+      },
+    )
+    .command(
+      'import <input>',
+      'Turn a HAR file or a folder of captured notifications into a draft flow (scrubbed and templated like record)',
+      (y) =>
+        y
+          .positional('input', { type: 'string', demandOption: true, describe: 'a .har file, a folder of commsNotifications JSON files, or one such file' })
+          .option('out', { type: 'string', demandOption: true, describe: 'the flow file to write, e.g. recordings/my-flow.yaml' })
+          .option('name', { type: 'string', describe: 'the flow name (default: from --out)' })
+          .option('keep', { type: 'string', array: true, describe: 'fields not to pseudonymise: tenantId, phone, displayName, threadId, ...' })
+          .option('force', { type: 'boolean', default: false, describe: 'overwrite --out' }),
+      async (a) => {
+        status = await importCommand({ input: a.input, out: a.out, name: a.name, keep: a.keep, force: a.force });
+      },
+    )
+    .command(
       'list [flows..]',
       'List flows with their descriptions (default: the shipped flows)',
       (y) => y.positional('flows', { type: 'string', array: true, default: [] }),
@@ -171,7 +234,7 @@ async function main(argv: string[]): Promise<number> {
         status = await validateCommand(a.files as string[]);
       },
     )
-    .demandCommand(1, 'name a command: run, env, list or validate')
+    .demandCommand(1, 'name a command: run, env, record, import, list or validate')
     .strict()
     .help()
     .alias('h', 'help')

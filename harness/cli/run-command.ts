@@ -11,6 +11,7 @@ import { loadFlowFile } from '../flow/load-flow.js';
 import { DEFAULT_BOT_APP_ID, DEFAULT_CA_DIR, INTERCEPT_WAYS, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
 import { RUN_CONFIG_ENV, type CheckConfig, type RunConfig } from '../runner/run-config.js';
 import { resolveFlowArgs, UsageError } from './resolve-flows.js';
+import { botUrlProblem } from '../record/relay.js';
 
 export interface RunArgs {
   flows: string[];
@@ -97,15 +98,8 @@ function referenceBot(): { command: string; label: string } {
 }
 
 function checkBotUrl(url: string): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`--bot-url "${url}" is not a URL (expected e.g. http://127.0.0.1:3978/api/calls)`);
-  }
-  if (parsed.protocol !== 'http:' || !['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) {
-    throw new UsageError(`--bot-url must be an http URL on loopback (127.0.0.1, localhost, [::1]); callreplay never sends to another host (got ${url})`);
-  }
+  const problem = botUrlProblem(url);
+  if (problem) throw new UsageError(`--bot-url ${problem}`);
 }
 
 function runPlaywright(config: RunConfig): Promise<number> {

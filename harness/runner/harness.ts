@@ -10,7 +10,7 @@ import { NotificationAuthority, OPENID_CONFIG_PATH } from '../auth/notification-
 import { FlowRun, type RunObserver } from '../engine/flow-run.js';
 import type { FlowOutcome } from '../engine/flow-run.js';
 import type { CompiledFlow } from '../engine/plan.js';
-import type { AuthVariant, InboundRequest } from '../engine/ports.js';
+import type { AuthVariant, InboundRequest, RequestSink } from '../engine/ports.js';
 import { answerAsGraph } from '../graph/fake-graph.js';
 import { REFUSED_PATH, Router } from '../engine/router.js';
 import { TokenIssuer } from '../engine/token-issuer.js';
@@ -21,7 +21,6 @@ import { BotHttpClient } from '../transports/bot-http-client.js';
 import { proxyEnvironment, startConnectProxy, tlsTrustEnvironment } from '../transports/connect-proxy.js';
 import { startGateway } from '../transports/gateway.js';
 import { startHttpsGateway } from '../transports/https-gateway.js';
-import { installNockAdapter } from '../transports/nock-adapter.js';
 
 /** The bot's app id when none is given (BOT_APP_ID / --app-id). */
 export const DEFAULT_BOT_APP_ID = '3b5c2f5e-8a0d-4c43-9d3e-0c6f4f1a9b27';
@@ -59,7 +58,8 @@ export interface HarnessOptions {
   observers?: () => RunObserver[];
 }
 
-interface Endpoints {
+/** What the ways in opened for an out-of-process bot (or the nock adapter) give the bot. */
+export interface WaysInEndpoints {
   /** what the bot gets as GRAPH_BASE_URL / LOGIN_BASE_URL */
   graphBaseUrl: string;
   loginBaseUrl: string;
@@ -72,6 +72,104 @@ interface Endpoints {
   preload: boolean;
 }
 
+export interface WaysInOptions {
+  /** which ways in to open (default: the plain gateway only) */
+  intercept?: readonly InterceptWay[];
+  /** fixed ports (0 or absent = any free port) */
+  ports?: HarnessPorts;
+  /** folder of the CA for the HTTPS ways in (default DEFAULT_CA_DIR) */
+  caDir?: string;
+}
+
+export interface WaysIn {
+  endpoints: WaysInEndpoints;
+  /** closes every way in opened */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the ways in for a bot in another process, every one feeding `sink` (the Router when
+ * replaying, the recorder's forwarder when recording): the plain gateway always (the preload sends
+ * its traffic there), the HTTPS gateway and the CONNECT proxy when asked. Nothing stays open if
+ * one of them cannot start.
+ */
+export async function openWaysIn(sink: RequestSink, opts: WaysInOptions = {}): Promise<WaysIn> {
+  const ways = new Set(opts.intercept ?? ['gateway']);
+  const ports = opts.ports ?? {};
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+  };
+  try {
+    const gw = await startGateway(sink, { graphPort: ports.graph, loginPort: ports.login });
+    closers.push(() => gw.close());
+    const endpoints: WaysInEndpoints = {
+      graphBaseUrl: gw.graphBaseUrl,
+      loginBaseUrl: gw.loginBaseUrl,
+      plain: { graph: gw.graphBaseUrl, login: gw.loginBaseUrl },
+      preload: ways.has('preload'),
+    };
+    if (ways.has('https') || ways.has('proxy')) {
+      endpoints.ca = await createCertificateAuthority({ dir: opts.caDir ?? DEFAULT_CA_DIR });
+    }
+    if (ways.has('https')) {
+      const https = await startHttpsGateway(sink, endpoints.ca!, { graphPort: ports.httpsGraph, loginPort: ports.httpsLogin });
+      closers.push(() => https.close());
+      endpoints.httpsGraphBaseUrl = https.graphBaseUrl;
+      endpoints.httpsLoginBaseUrl = https.loginBaseUrl;
+      if (!ways.has('gateway')) {
+        endpoints.graphBaseUrl = https.graphBaseUrl;
+        endpoints.loginBaseUrl = https.loginBaseUrl;
+      }
+    }
+    if (ways.has('proxy')) {
+      const proxy = await startConnectProxy(sink, endpoints.ca!, { port: ports.proxy });
+      closers.push(() => proxy.close());
+      endpoints.proxyUrl = proxy.url;
+    }
+    return { endpoints, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/**
+ * The environment for a bot in another process (documented in the README): the contract
+ * (PORT, GRAPH_BASE_URL, LOGIN_BASE_URL, BOT_APP_ID, CALLS_OPENID_CONFIG_URL) plus what each
+ * opened way in needs (CA paths, proxy variables, NODE_OPTIONS for the preload). BOT_APP_ID is
+ * left out when `botAppId` is undefined (a recorded bot keeps its own).
+ */
+export function waysInEnvironment(e: WaysInEndpoints, port: number, botAppId: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {
+    PORT: String(port),
+    GRAPH_BASE_URL: e.graphBaseUrl,
+    LOGIN_BASE_URL: e.loginBaseUrl,
+  };
+  if (botAppId !== undefined) env['BOT_APP_ID'] = botAppId;
+  env['CALLS_OPENID_CONFIG_URL'] = `${e.loginBaseUrl}${OPENID_CONFIG_PATH}`;
+  if (e.httpsGraphBaseUrl && e.httpsLoginBaseUrl) {
+    env['GRAPH_BASE_URL_HTTPS'] = e.httpsGraphBaseUrl;
+    env['LOGIN_BASE_URL_HTTPS'] = e.httpsLoginBaseUrl;
+  }
+  if (e.ca) Object.assign(env, tlsTrustEnvironment(e.ca.caCertPath));
+  if (e.proxyUrl && e.ca) Object.assign(env, proxyEnvironment(e.proxyUrl, e.ca.caCertPath));
+  if (e.preload && e.plain) {
+    Object.assign(
+      env,
+      preloadEnvironment(
+        {
+          targets: { 'graph.microsoft.com': e.plain.graph, 'login.microsoftonline.com': e.plain.login, 'api.aps.skype.com': e.plain.login },
+          refusedUrl: `${e.plain.graph}${REFUSED_PATH}`,
+        },
+        preloadModuleUrl,
+        process.env['NODE_OPTIONS'],
+      ),
+    );
+  }
+  return env;
+}
+
 export class Harness {
   private constructor(
     readonly router: Router,
@@ -79,7 +177,7 @@ export class Harness {
     readonly http: BotHttpClient,
     readonly transport: TransportKind,
     readonly botAppId: string,
-    private readonly endpoints: Endpoints,
+    private readonly endpoints: WaysInEndpoints,
     private readonly closers: Array<() => Promise<void> | void>,
     private readonly observers: () => RunObserver[] = () => [],
   ) {}
@@ -102,41 +200,18 @@ export class Harness {
     const closers: Array<() => Promise<void> | void> = [];
     try {
       if (opts.transport === 'nock') {
+        // loaded only here: importing nock patches node:http for the whole process, which the
+        // gateway ways in (and the recorder's keep-alive forwarding) must not go through
+        const { installNockAdapter } = await import('../transports/nock-adapter.js');
         const adapter = installNockAdapter(router);
         closers.push(() => adapter.dispose());
         loginBase = adapter.loginBaseUrl;
         const endpoints = { graphBaseUrl: adapter.graphBaseUrl, loginBaseUrl: adapter.loginBaseUrl, preload: false };
         return new Harness(router, signer, new BotHttpClient(), 'nock', appId, endpoints, closers, opts.observers);
       }
-      const ways = new Set(opts.intercept ?? ['gateway']);
-      const ports = opts.ports ?? {};
-      // the plain gateway also serves the preload's redirected traffic
-      const gw = await startGateway(router, { graphPort: ports.graph, loginPort: ports.login });
-      closers.push(() => gw.close());
-      const endpoints: Endpoints = {
-        graphBaseUrl: gw.graphBaseUrl,
-        loginBaseUrl: gw.loginBaseUrl,
-        plain: { graph: gw.graphBaseUrl, login: gw.loginBaseUrl },
-        preload: ways.has('preload'),
-      };
-      if (ways.has('https') || ways.has('proxy')) {
-        endpoints.ca = await createCertificateAuthority({ dir: opts.caDir ?? DEFAULT_CA_DIR });
-      }
-      if (ways.has('https')) {
-        const https = await startHttpsGateway(router, endpoints.ca!, { graphPort: ports.httpsGraph, loginPort: ports.httpsLogin });
-        closers.push(() => https.close());
-        endpoints.httpsGraphBaseUrl = https.graphBaseUrl;
-        endpoints.httpsLoginBaseUrl = https.loginBaseUrl;
-        if (!ways.has('gateway')) {
-          endpoints.graphBaseUrl = https.graphBaseUrl;
-          endpoints.loginBaseUrl = https.loginBaseUrl;
-        }
-      }
-      if (ways.has('proxy')) {
-        const proxy = await startConnectProxy(router, endpoints.ca!, { port: ports.proxy });
-        closers.push(() => proxy.close());
-        endpoints.proxyUrl = proxy.url;
-      }
+      const ways = await openWaysIn(router, opts);
+      closers.push(() => ways.close());
+      const endpoints = ways.endpoints;
       loginBase = endpoints.loginBaseUrl;
       return new Harness(router, signer, new BotHttpClient(), 'gateway', appId, endpoints, closers, opts.observers);
     } catch (e) {
@@ -151,34 +226,7 @@ export class Harness {
    * opened way in needs (CA paths, proxy variables, NODE_OPTIONS for the preload).
    */
   botEnvironment(port: number): Record<string, string> {
-    const e = this.endpoints;
-    const env: Record<string, string> = {
-      PORT: String(port),
-      GRAPH_BASE_URL: e.graphBaseUrl,
-      LOGIN_BASE_URL: e.loginBaseUrl,
-      BOT_APP_ID: this.botAppId,
-      CALLS_OPENID_CONFIG_URL: `${e.loginBaseUrl}${OPENID_CONFIG_PATH}`,
-    };
-    if (e.httpsGraphBaseUrl && e.httpsLoginBaseUrl) {
-      env['GRAPH_BASE_URL_HTTPS'] = e.httpsGraphBaseUrl;
-      env['LOGIN_BASE_URL_HTTPS'] = e.httpsLoginBaseUrl;
-    }
-    if (e.ca) Object.assign(env, tlsTrustEnvironment(e.ca.caCertPath));
-    if (e.proxyUrl && e.ca) Object.assign(env, proxyEnvironment(e.proxyUrl, e.ca.caCertPath));
-    if (e.preload && e.plain) {
-      Object.assign(
-        env,
-        preloadEnvironment(
-          {
-            targets: { 'graph.microsoft.com': e.plain.graph, 'login.microsoftonline.com': e.plain.login, 'api.aps.skype.com': e.plain.login },
-            refusedUrl: `${e.plain.graph}${REFUSED_PATH}`,
-          },
-          preloadModuleUrl,
-          process.env['NODE_OPTIONS'],
-        ),
-      );
-    }
-    return env;
+    return waysInEnvironment(this.endpoints, port, this.botAppId);
   }
 
   /** A run of `flow` against the bot at `webhookUrl`, registered with the router. */
