@@ -12,18 +12,9 @@ import { parseFlow } from '../harness/flow/load-flow.js';
 import { FlowRun } from '../harness/engine/flow-run.js';
 import type { BotRequest, BotResponse, HttpClient, InboundRequest } from '../harness/engine/ports.js';
 import { Harness } from '../harness/runner/harness.js';
+import { pingPongFlow } from './bench-flow.js';
 
 const hops = Number(process.argv[process.argv.indexOf('--hops') + 1]) || 1000;
-
-/** A flow of `n` rounds: a notification, then the keepAlive the bot sends in reaction. */
-function pingPongFlow(n: number): string {
-  const steps: string[] = [];
-  for (let i = 0; i < n; i++) {
-    steps.push(`  - notify: { name: n${i}, body: { value: [ { changeType: updated, resourceUrl: '/communications/calls/\${call}', resourceData: { state: established } } ] } }`);
-    steps.push(`  - expect: { name: k${i}, method: POST, path: '/v1.0/communications/calls/\${call}/keepAlive', respond: { status: 200 } }`);
-  }
-  return `callreplay: 1\nname: bench\ndescription: bench\nquiet: 0\nids: [call]\nsteps:\n${steps.join('\n')}\n`;
-}
 
 async function engineOnly(n: number): Promise<number> {
   const flow = parseFlow(pingPongFlow(n), 'bench.yaml');

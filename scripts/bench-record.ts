@@ -15,20 +15,11 @@ import { parseFlow } from '../harness/flow/load-flow.js';
 import type { RecordedExchange } from '../harness/record/recording.js';
 import { Recorder } from '../harness/record/relay.js';
 import { Harness } from '../harness/runner/harness.js';
+import { pingPongFlow } from './bench-flow.js';
 
 const arg = process.argv.indexOf('--hops');
 const hops = (arg >= 0 ? Number(process.argv[arg + 1]) : 0) || 200;
 const rounds = Math.max(1, Math.round(hops / 2));
-
-/** A flow of `n` rounds: a notification, then the keepAlive the bot sends in reaction. */
-function pingPongFlow(n: number): string {
-  const steps: string[] = [];
-  for (let i = 0; i < n; i++) {
-    steps.push(`  - notify: { name: n${i}, body: { value: [ { changeType: updated, resourceUrl: '/communications/calls/\${call}', resourceData: { state: established } } ] } }`);
-    steps.push(`  - expect: { name: k${i}, method: POST, path: '/v1.0/communications/calls/\${call}/keepAlive', respond: { status: 200 } }`);
-  }
-  return `callreplay: 1\nname: bench\ndescription: bench\nquiet: 0\nids: [call]\nsteps:\n${steps.join('\n')}\n`;
-}
 
 /** A bot that answers each notification 202 and then sends one keepAlive to `graphBase()`. */
 async function pingBot(graphBase: () => string, token: string, callPath: () => string): Promise<{ port: number; close: () => void }> {
