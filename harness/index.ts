@@ -17,3 +17,7 @@ export { callStateRules, RULES, type RuleInfo, type RuleOptions } from './rules/
 export { graphSchemaObserver, validateGraphRequest } from './graph/validate-requests.js';
 export { answerAsGraph, FAKE_GRAPH_ACTIONS } from './graph/fake-graph.js';
 export type { RunObserver, ObserverContext } from './engine/flow-run.js';
+export { Recorder, type RecorderOptions } from './record/relay.js';
+export { recordingToFlow, transcriptToRecording } from './record/to-flow.js';
+export type { Recording, RecordedExchange } from './record/recording.js';
+export { applyVariant, applicableVariants, VARIANTS, type VariantKind } from './variants/index.js';
