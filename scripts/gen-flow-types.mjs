@@ -1,8 +1,9 @@
 // Generates harness/flow/flow-types.generated.ts from harness/flow/flow.schema.json.
 // `node scripts/gen-flow-types.mjs --check` exits 1 when the committed file differs (used by the tests).
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { compile } from 'json-schema-to-typescript';
+import { writeOrCheck } from './write-generated.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const schemaPath = `${root}harness/flow/flow.schema.json`;
@@ -20,15 +21,5 @@ export async function generateFlowTypes() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const generated = await generateFlowTypes();
-  if (process.argv.includes('--check')) {
-    const current = await readFile(outPath, 'utf8').catch(() => '');
-    if (current !== generated) {
-      console.error(`${outPath} is out of date with flow.schema.json: run npm run gen:types`);
-      process.exit(1);
-    }
-  } else {
-    await writeFile(outPath, generated);
-    console.log(`wrote ${outPath}`);
-  }
+  await writeOrCheck(outPath, await generateFlowTypes(), 'flow.schema.json');
 }

@@ -6,9 +6,10 @@
 // action name. Every other definition is emitted too (unreachableDefinitions).
 // Objects leave additionalProperties unset (open on the wire); the types are closed
 // (`additionalProperties: false` below) so that a misspelt property is a compile error for bot authors.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { compile } from 'json-schema-to-typescript';
+import { writeOrCheck } from './write-generated.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const schemaPath = `${root}harness/graph/schemas/graph-calling.schema.json`;
@@ -41,15 +42,5 @@ export async function generateGraphTypes() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const generated = await generateGraphTypes();
-  if (process.argv.includes('--check')) {
-    const current = await readFile(outPath, 'utf8').catch(() => '');
-    if (current !== generated) {
-      console.error(`${outPath} is out of date with graph-calling.schema.json: run node scripts/gen-graph-types.mjs`);
-      process.exit(1);
-    }
-  } else {
-    await writeFile(outPath, generated);
-    console.log(`wrote ${outPath}`);
-  }
+  await writeOrCheck(outPath, await generateGraphTypes(), 'graph-calling.schema.json');
 }

@@ -9,9 +9,10 @@ import { join, relative, resolve } from 'node:path';
 import { packageRoot, referenceBotMain } from '../paths.js';
 import { loadFlowFile } from '../flow/load-flow.js';
 import { DEFAULT_BOT_APP_ID, DEFAULT_CA_DIR, INTERCEPT_WAYS, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
-import { RUN_CONFIG_ENV, type CheckConfig, type RunConfig } from '../runner/run-config.js';
+import { AUTH_CHECK_MODE, RUN_CONFIG_ENV, VARIANT_MODE, type CheckConfig, type RunConfig } from '../runner/run-config.js';
+import type { ResultsFile } from '../report/results-reporter.js';
 import { resolveFlowArgs, UsageError } from './resolve-flows.js';
-import { botUrlProblem } from '../record/relay.js';
+import { botUrlProblem } from '../bot/bot-url.js';
 
 export interface RunArgs {
   flows: string[];
@@ -122,12 +123,6 @@ function runPlaywright(config: RunConfig): Promise<number> {
   });
 }
 
-interface ResultsFile {
-  flows: Array<{ flow: string; title: string; mode?: string; variant?: string; status: string; failures?: Array<{ text: string }>; errors?: string[] }>;
-}
-
-const AUTH_CHECK_MODE = 'notification-auth';
-const VARIANT_MODE = 'variant';
 
 function summarize(config: RunConfig, playwrightStatus: number): number {
   const resultsPath = join(config.reportDir, 'results.json');

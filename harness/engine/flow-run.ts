@@ -15,7 +15,7 @@ import { createTwoFilesPatch } from 'diff';
 import { stringify as stringifyYaml } from 'yaml';
 import type { Scope } from '../flow/templates.js';
 import { canonicalBody, canonicalPath, callIdOfPath, pathShape } from './canonical.js';
-import type { Finding, FindingKind, Mismatch } from './findings.js';
+import type { Finding, Mismatch } from './findings.js';
 import { isGuidLike, normalizeId } from './ids.js';
 import { ABSENT, type MatchContext } from './matchers.js';
 import type { CompiledExpect, CompiledFlow, CompiledNotify, CompiledStep, CompiledTrigger } from './plan.js';
@@ -249,7 +249,7 @@ export class FlowRun {
     }
     const k = this.firstUnreleased();
     if (this.state !== 'running' || k >= this.flow.steps.length) {
-      if (this.flow.unmatched === 'ignore') return respond(this.ignoredAnswer(req, canonical));
+      if (this.flow.unmatched === 'ignore') return respond(this.graphAnswer(req));
       const last = this.flow.steps.length;
       this.fail({
         kind: 'unexpected',
@@ -316,7 +316,7 @@ export class FlowRun {
       return respond(graphError(409, 'callreplay.repeatedRequest', 'this request was already sent'), undefined, true);
     }
     // 5. not in the flow at all
-    if (this.flow.unmatched === 'ignore') return respond(this.ignoredAnswer(req, canonical));
+    if (this.flow.unmatched === 'ignore') return respond(this.graphAnswer(req));
     this.fail({
       kind: 'unexpected',
       step: k + 1 <= this.flow.steps.length ? k + 1 : undefined,
@@ -345,9 +345,9 @@ export class FlowRun {
         mismatches.push({ path: `headers.${name}`, expected: m.explain(ctx), actual: 'nothing (header missing)' });
       } else m.match(value, `headers.${name}`, ctx, mismatches);
     }
-    const view = { body, headers: req.headers, query: Object.fromEntries(new URL(req.path, 'http://x').searchParams) };
+    const view = exp.captures.length === 0 ? undefined : { body, headers: req.headers, query: queryOf(req.path) };
     for (const c of exp.captures) {
-      const value = pick(view, c.segments);
+      const value = pick(view!, c.segments);
       if (value === undefined && !c.optional) mismatches.push({ path: c.source, expected: `a value to keep as \${${c.name}}`, actual: 'nothing' });
       else this.scope.set(c.name, value);
     }
@@ -370,7 +370,7 @@ export class FlowRun {
           headers: exp.respond.headers ? (exp.respond.headers(this.scope) as Record<string, string>) : {},
           body: exp.respond.body ? exp.respond.body(this.scope) : undefined,
         }
-      : (this.opts.defaultAnswer?.(req) ?? { status: 202, headers: {} });
+      : this.graphAnswer(req);
     this.registerCallback(body, canonical, res);
     this.matched.add(exp);
     const step = this.flow.steps[exp.index]!;
@@ -545,9 +545,9 @@ export class FlowRun {
     return { ...headers, ...(step.headers ? (step.headers(this.scope) as Record<string, string>) : {}) };
   }
 
-  /** The answer to a request an `unmatched: ignore` flow does not list: Graph's, if known. */
-  private ignoredAnswer(req: InboundRequest, canonical: string): OutboundResponse {
-    return this.opts.defaultAnswer?.(req) ?? defaultGraphAnswer(req.method, canonical, this.opts.graphBaseUrl, req.path);
+  /** What Graph answers to a request (the Harness plugs in its fake Graph); 202 without one. */
+  private graphAnswer(req: InboundRequest): OutboundResponse {
+    return this.opts.defaultAnswer?.(req) ?? { status: 202, headers: {} };
   }
 
   /** True when the step the run is at now waits for exactly this request (used to route creates). */
@@ -759,6 +759,11 @@ function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
+function queryOf(path: string): Record<string, string> {
+  const q = path.indexOf('?');
+  return q < 0 ? {} : Object.fromEntries(new URLSearchParams(path.slice(q + 1)));
+}
+
 function pick(root: unknown, segments: ReadonlyArray<string | number>): unknown {
   let v: unknown = root;
   for (const s of segments) {
@@ -781,17 +786,6 @@ export function graphError(status: number, code: string, message: string): Outbo
   return { status, headers: { 'content-type': 'application/json' }, body: { error: { code, message } } };
 }
 
-/** A minimal stand-in for Graph's answer when the run has no default answerer (library use without the Harness). */
-function defaultGraphAnswer(method: string, canonical: string, graphBase: string, rawPath: string): OutboundResponse {
-  if (method === 'POST' && /^\/[^/]+\/communications\/calls$/.test(canonical)) {
-    const id = randomUUID();
-    const location = `${graphBase}${rawPath.replace(/\/$/, '')}/${id}`;
-    return { status: 201, headers: { 'content-type': 'application/json', location }, body: { id, state: 'establishing', direction: 'outgoing' } };
-  }
-  if (method === 'DELETE') return { status: 204, headers: {} };
-  if (method === 'GET') return graphError(404, 'itemNotFound', 'callreplay: not in the flow');
-  return { status: 202, headers: {} };
-}
 
 function pathMismatches(want: string, got: string, describe: (v: string) => string): Mismatch[] {
   const a = want.split('/');

@@ -20,6 +20,9 @@ import { openWaysIn, waysInEnvironment, type WaysIn, type WaysInOptions } from '
 import { closeServer, listenOn } from '../transports/gateway.js';
 import { connectionTokens, DEFAULT_UPSTREAMS, describeError, Forwarder, roundMs, HOP_BY_HOP_HEADERS, type ExchangeLog, type Refusal, type Upstreams } from './forwarder.js';
 import type { RecordedExchange, RecordedMessage, Recording } from './recording.js';
+import { botUrlProblem } from '../bot/bot-url.js';
+
+export { botUrlProblem };
 
 export interface RecorderOptions {
   /** the bot's calling webhook (http on loopback); notifications go to its origin with their own path */
@@ -44,19 +47,6 @@ export interface RecorderOptions {
   onWarning?: (message: string) => void;
 }
 
-/** Why a URL cannot be the bot's URL (http on loopback only, as `run --bot-url`), or undefined: "must be ..." / "\"x\" is not a URL". */
-export function botUrlProblem(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return `"${url}" is not a URL (expected e.g. http://127.0.0.1:3978/api/calls)`;
-  }
-  if (parsed.protocol !== 'http:' || !['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) {
-    return `must be an http URL on loopback (127.0.0.1, localhost, [::1]); callreplay never sends to another host (got ${url})`;
-  }
-  return undefined;
-}
 
 export class Recorder {
   private readonly t0 = performance.now();

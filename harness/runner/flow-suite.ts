@@ -14,7 +14,7 @@ import { parseFlow } from '../flow/load-flow.js';
 import { BotProcess } from '../bot/bot-process.js';
 import { renderSequenceDiagram } from '../report/sequence-diagram.js';
 import { Harness } from './harness.js';
-import { checkIds, observersFor, readRunConfig, type RunConfig } from './run-config.js';
+import { AUTH_CHECK_MODE, checkIds, observersFor, readRunConfig, VARIANT_MODE, type RunConfig } from './run-config.js';
 import { ackLatencySummary, applicableVariants, variantInfo } from '../variants/index.js';
 import { freePort } from './free-port.js';
 
@@ -108,10 +108,6 @@ export function defineFlowTests(): void {
   }
 }
 
-/** The `mode` annotation of notification-auth checks (the CLI summary counts them apart). */
-export const AUTH_CHECK_MODE = 'notification-auth';
-/** The `mode` annotation of robustness-variant runs. */
-export const VARIANT_MODE = 'variant';
 
 /**
  * Sends the flow's first notification with each broken token; the bot must refuse every one

@@ -10,6 +10,11 @@ import type { HarnessPorts, InterceptWay } from './harness.js';
 
 export const RUN_CONFIG_ENV = 'CALLREPLAY_RUN';
 
+/** The `mode` annotation of notification-auth checks (the CLI summary counts them apart). */
+export const AUTH_CHECK_MODE = 'notification-auth';
+/** The `mode` annotation of robustness-variant runs. */
+export const VARIANT_MODE = 'variant';
+
 export interface BotSpec {
   /** the bot's calling webhook, e.g. http://127.0.0.1:3978/api/calls (a bot started by hand, or the started bot's) */
   url?: string;
