@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import type { BotLiveness } from '../engine/flow-run.js';
 
 export interface BotProcessOptions {
   /** shell command line */
@@ -27,6 +28,7 @@ export class BotProcess {
   private written = 0;
   private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private readonly exited: Promise<void>;
+  private readonly exitListeners = new Set<() => void>();
 
   private constructor(
     private readonly child: ChildProcess,
@@ -44,6 +46,8 @@ export class BotProcess {
       child.once('exit', (code, signal) => {
         this.exit = { code, signal };
         resolve();
+        for (const listener of [...this.exitListeners]) listener();
+        this.exitListeners.clear();
       });
     });
     liveBots.add(this);
@@ -66,6 +70,28 @@ export class BotProcess {
   /** Output printed since `mark`. */
   logSince(mark: number): string {
     return this.output.slice(Math.max(0, mark - (this.written - this.output.length)));
+  }
+
+  /** Calls `listener` once when the process exits (at once if it has); returns an unsubscribe function. */
+  onExit(listener: () => void): () => void {
+    if (!this.running) {
+      queueMicrotask(listener);
+      return () => undefined;
+    }
+    this.exitListeners.add(listener);
+    return () => this.exitListeners.delete(listener);
+  }
+
+  /** The engine's view of this process for a flow run that starts at output position `mark`. */
+  liveness(mark: number): BotLiveness {
+    const bot = this;
+    return {
+      get exitDescription() {
+        return bot.running ? undefined : bot.exitDescription;
+      },
+      onExit: (listener) => bot.onExit(listener),
+      lastOutput: (lines) => bot.logSince(mark).trimEnd().split('\n').slice(-lines).join('\n'),
+    };
   }
 
   get running(): boolean {

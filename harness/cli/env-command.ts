@@ -11,6 +11,7 @@ export interface EnvArgs {
   ports: HarnessPorts;
   caDir?: string;
   appId?: string;
+  tenant?: string;
   port: number;
   json: boolean;
 }
@@ -23,6 +24,7 @@ export async function envCommand(args: EnvArgs): Promise<number> {
     ports: resolvePorts(true, args.ports),
     caDir: resolve(args.caDir ?? DEFAULT_CA_DIR),
     botAppId: args.appId ?? DEFAULT_BOT_APP_ID,
+    tenant: args.tenant,
   });
   const env = harness.botEnvironment(args.port);
   await harness.close();

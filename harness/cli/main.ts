@@ -10,7 +10,8 @@ import { importCommand } from './import-command.js';
 import type { CheckConfig } from '../runner/run-config.js';
 import { callStateRules, type RuleOptions } from '../rules/index.js';
 import { parseVariantKinds, VARIANT_KINDS, type VariantKind } from '../variants/index.js';
-import { INTERCEPT_WAYS, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
+import { DEFAULT_TENANT_ID, INTERCEPT_WAYS, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
+import { isGuidLike } from '../engine/ids.js';
 import { DEFAULT_UPSTREAMS } from '../record/forwarder.js';
 
 async function listCommand(flows: string[]): Promise<number> {
@@ -48,9 +49,10 @@ const wayOptions = {
   'proxy-port': { type: 'number', describe: 'HTTPS proxy port (default: free; 5874)' },
   'ca-dir': { type: 'string', describe: 'folder of the CA for the HTTPS ways in (kept between runs)' },
   'app-id': { type: 'string', describe: "the bot's app id (BOT_APP_ID): notifications address it and their tokens' audience is it" },
+  tenant: { type: 'string', describe: `the tenant of every call (TENANT_ID), a GUID; the same for every flow of the run (default ${DEFAULT_TENANT_ID})` },
 } as const;
 
-type WayArgs = { intercept?: string; 'graph-port'?: number; 'login-port'?: number; 'https-graph-port'?: number; 'https-login-port'?: number; 'proxy-port'?: number };
+type WayArgs = { intercept?: string; tenant?: string; 'graph-port'?: number; 'login-port'?: number; 'https-graph-port'?: number; 'https-login-port'?: number; 'proxy-port'?: number };
 
 function checkWayOptions(a: WayArgs): true {
   for (const k of ['graph-port', 'login-port', 'https-graph-port', 'https-login-port', 'proxy-port'] as const) {
@@ -58,6 +60,7 @@ function checkWayOptions(a: WayArgs): true {
     if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) throw new Error(`--${k} must be a port number (0-65535), got ${String(v)}`);
   }
   parseIntercept(a.intercept);
+  if (a.tenant !== undefined && !isGuidLike(a.tenant)) throw new Error(`--tenant must be a tenant id (a GUID), got "${a.tenant}"`);
   return true;
 }
 
@@ -142,6 +145,7 @@ async function main(argv: string[]): Promise<number> {
           suite: a.suite,
           checks: checksFrom(a),
           appId: a['app-id'],
+          tenant: a.tenant,
         });
       },
     )
@@ -155,7 +159,7 @@ async function main(argv: string[]): Promise<number> {
           .option('port', { type: 'number', default: 3978, describe: 'the port the bot will listen on (PORT)' })
           .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of shell exports' }),
       async (a) => {
-        status = await envCommand({ intercept: parseIntercept(a.intercept), ports: portsFrom(a), caDir: a['ca-dir'], appId: a['app-id'], port: a.port, json: a.json });
+        status = await envCommand({ intercept: parseIntercept(a.intercept), ports: portsFrom(a), caDir: a['ca-dir'], appId: a['app-id'], tenant: a.tenant, port: a.port, json: a.json });
       },
     )
     .command(

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { packageRoot, referenceBotMain } from '../paths.js';
 import { loadFlowFile } from '../flow/load-flow.js';
-import { DEFAULT_BOT_APP_ID, DEFAULT_CA_DIR, INTERCEPT_WAYS, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
+import { DEFAULT_BOT_APP_ID, DEFAULT_CA_DIR, DEFAULT_TENANT_ID, INTERCEPT_WAYS, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
 import { AUTH_CHECK_MODE, RUN_CONFIG_ENV, VARIANT_MODE, type CheckConfig, type RunConfig } from '../runner/run-config.js';
 import type { ResultsFile } from '../report/results-reporter.js';
 import { resolveFlowArgs, UsageError } from './resolve-flows.js';
@@ -30,6 +30,8 @@ export interface RunArgs {
   /** the checks on every flow */
   checks: CheckConfig;
   appId?: string;
+  /** the tenant of every call (default DEFAULT_TENANT_ID) */
+  tenant?: string;
 }
 
 /** Ports for a bot started by hand (it must know them in advance; `callreplay env` prints them). */
@@ -80,6 +82,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
     authCheck: args.authCheck,
     checks: args.checks,
     appId: args.appId ?? DEFAULT_BOT_APP_ID,
+    tenant: args.tenant ?? DEFAULT_TENANT_ID,
     reportDir,
   };
   if (handStarted) {

@@ -2,15 +2,25 @@
  * Canonical forms of what a bot sends, so that matching is on meaning, not spelling:
  * - paths: `/beta/app/calls` = `/beta/communications/calls`, `/microsoft.graph.answer` = `/answer`,
  *   ids in any case with or without hyphens;
- * - bodies: the 2019 beta names `callback` and `acceptModalities` = `callbackUri` and `acceptedModalities`.
+ * - bodies, on beta only: the 2019 names `callback` and `acceptModalities` = `callbackUri` and `acceptedModalities`.
  */
 import { isGuidLike, normalizeId } from './ids.js';
 
-/** Old property name -> current name. Applied at every object level. */
+/** Old property name -> current name. Applied at every object level, on beta only (v1.0 never knew them). */
 const BODY_ALIASES: Record<string, string> = {
   callback: 'callbackUri',
   acceptModalities: 'acceptedModalities',
 };
+
+/** The 2019 beta name of a current property name, if it had one (for messages). */
+export function legacyNameOf(current: string): string | undefined {
+  return Object.keys(BODY_ALIASES).find((k) => BODY_ALIASES[k] === current);
+}
+
+/** True for a canonical path on Graph beta, where the 2019 names are still accepted. */
+export function isBetaPath(canonical: string): boolean {
+  return canonical.startsWith('/beta/');
+}
 
 /**
  * Canonical path: version + segments, lower-cased, ids compacted, `/app` folded into

@@ -21,7 +21,9 @@ export type FindingKind =
   /** the bot tried to reach a host other than Graph, login or loopback; it was refused */
   | 'forbidden-destination'
   /** the bot accepted (2xx, or acted on) a notification whose token it should have refused */
-  | 'auth-accepted';
+  | 'auth-accepted'
+  /** the bot's Graph token is for another tenant than the call's */
+  | 'wrong-tenant';
 
 export interface Mismatch {
   /** JSON path in the request, e.g. body.participants[0].replacesCallId */

@@ -14,13 +14,14 @@ import { randomUUID } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { stringify as stringifyYaml } from 'yaml';
 import type { Scope } from '../flow/templates.js';
-import { canonicalBody, canonicalPath, callIdOfPath, pathShape } from './canonical.js';
+import { canonicalBody, canonicalPath, callIdOfPath, isBetaPath, legacyNameOf, pathShape } from './canonical.js';
 import type { Finding, Mismatch } from './findings.js';
-import { isGuidLike, normalizeId } from './ids.js';
+import { isGuidLike, normalizeCallReference, normalizeId } from './ids.js';
 import { ABSENT, type MatchContext } from './matchers.js';
 import type { CompiledExpect, CompiledFlow, CompiledNotify, CompiledStep, CompiledTrigger } from './plan.js';
 import { BotUnreachableError, type AuthVariant, type BotResponse, type HttpClient, type InboundRequest, type NotificationSigner, type OutboundResponse } from './ports.js';
 import type { EntryKind, Party, Transcript, TranscriptEntry } from './transcript.js';
+import { closestRequest, type SentRequest } from './near-miss.js';
 
 export interface FlowRunOptions {
   flow: CompiledFlow;
@@ -41,6 +42,33 @@ export interface FlowRunOptions {
    * `unmatched: ignore` flow does not list (the harness plugs in its fake Graph).
    */
   defaultAnswer?: (req: InboundRequest) => OutboundResponse | undefined;
+  /**
+   * The tenant of the run (the harness's stable tenant): `${tenant}` in the flow, and the tenant
+   * the bot's token must be for. Without it a flow that lists `tenant` in its ids mints one.
+   */
+  tenant?: string;
+  /** the bot's process, when the harness started it: a bot that exits mid-flow is reported as such */
+  bot?: BotLiveness;
+}
+
+/** What the engine knows of the bot process (the harness's BotProcess implements it). */
+export interface BotLiveness {
+  /** e.g. "exited with code 1"; undefined while it runs */
+  readonly exitDescription: string | undefined;
+  /** calls `listener` once when the process exits; returns an unsubscribe function */
+  onExit(listener: () => void): () => void;
+  /** the last lines the bot printed (for the finding) */
+  lastOutput(lines: number): string;
+}
+
+/** What the Router knows of a Graph request's bearer token, for the run to judge. */
+export interface RequestAuth {
+  /** why the Authorization header is not acceptable (missing, not ours, expired) */
+  problem?: string;
+  /** the tenant of the token (a token the harness issued) */
+  tenant?: string;
+  /** 'delegated' for a token issued to a signed-in user */
+  kind?: string;
 }
 
 /**
@@ -110,17 +138,25 @@ export class FlowRun {
   /** the broken token variant being probed (auth conformance), if any */
   private probe: AuthVariant | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** why the token endpoint refused the bot's token requests during this run (named in the failure) */
+  private readonly tokenRefusals: string[] = [];
+  /** when a step was last released (the Router hands an ambiguous request to the run waiting longest) */
+  private releasedAt = performance.now();
+  private readonly unsubscribeBot: (() => void) | undefined;
 
   constructor(private readonly opts: FlowRunOptions) {
     this.flow = opts.flow;
     this.released = opts.flow.steps.map(() => false);
     for (const name of opts.flow.ids) {
-      const id = randomUUID();
+      // the tenant is the harness's, the same for every run: bots cache tokens for it
+      const id = name === 'tenant' && opts.tenant ? opts.tenant : randomUUID();
       this.scope.set(name, id);
       this.idNames.set(id, name);
-      this.mintedIds.push(normalizeId(id));
+      if (id !== opts.tenant) this.mintedIds.push(normalizeId(id));
     }
+    if (opts.tenant && !this.scope.has('tenant')) this.scope.set('tenant', opts.tenant);
     for (const [k, v] of Object.entries(opts.flow.values)) this.scope.set(k, v);
+    this.unsubscribeBot = opts.bot?.onExit(() => this.botExited());
     this.scope.set('graph', opts.graphBaseUrl);
     this.scope.set('botAppId', opts.botAppId);
     this.scope.set('botUrl', new URL(opts.webhookUrl).origin);
@@ -197,6 +233,7 @@ export class FlowRun {
 
   /** Stops timers and wakes anything waiting. Safe to call twice. */
   dispose(): void {
+    this.unsubscribeBot?.();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.state = 'ended';
@@ -206,16 +243,19 @@ export class FlowRun {
   // ---------------------------------------------------------------- requests from the bot
 
   /**
-   * Matches a Graph request routed to this run and returns the answer. `authProblem` is set by the
-   * Router when the request lacks the bearer token the harness issued. Hot path: keep it lean.
+   * Matches a Graph request routed to this run and returns the answer. `auth` is what the Router
+   * knows of its bearer token (a problem with it, its tenant). Hot path: keep it lean.
    */
-  handleRequest(req: InboundRequest, authProblem?: string): OutboundResponse {
+  handleRequest(req: InboundRequest, auth: RequestAuth = {}): OutboundResponse {
     const t0 = performance.now();
     const canonical = canonicalPath(req.path);
-    const body = canonicalBody(req.body);
+    // the 2019 names (callback, acceptModalities) are beta's; on v1.0 they are unknown properties
+    const body = isBetaPath(canonical) ? canonicalBody(req.body) : req.body;
+    // a body that is not JSON is kept verbatim: the transcript shows what the bot sent
+    const shown = req.body === undefined && req.rawBody !== '' ? req.rawBody : req.body;
     // observers see the request after the flow's own matching: when both object, the flow's
     // expectation is the more specific explanation and its finding comes first
-    const requestEntry = this.record('bot', 'graph', 'request', { method: req.method, url: req.path, headers: req.headers, body: req.body, label: actionLabel(req.method, canonical) }, false);
+    const requestEntry = this.record('bot', 'graph', 'request', { method: req.method, url: req.path, headers: req.headers, body: shown, label: actionLabel(req.method, canonical) }, false);
     const respond = (res: OutboundResponse, step?: number, failed = false): OutboundResponse => {
       requestEntry.step = step;
       if (failed) requestEntry.failed = true;
@@ -235,17 +275,12 @@ export class FlowRun {
       });
       return respond(graphError(403, 'Forbidden', 'callreplay: request caused by an unauthenticated notification'), 0, true);
     }
-    if (authProblem) {
+    const refusal = this.authRefusal(req, canonical, auth);
+    if (refusal) {
       const k = this.firstUnreleased();
       const step = this.flow.steps[Math.min(k, this.flow.steps.length - 1)]!;
-      this.fail({
-        kind: 'unauthorized',
-        step: step.index + 1,
-        stepName: step.name,
-        message: `${req.method} ${this.describePath(req.path)} ${authProblem}`,
-        received: { method: req.method, url: req.path, body: req.body },
-      });
-      return respond(graphError(401, 'InvalidAuthenticationToken', 'Access token validation failure (callreplay: see the report).'), step.index, true);
+      this.fail({ ...refusal.finding, step: step.index + 1, stepName: step.name, received: { method: req.method, url: req.path, body: shown } });
+      return respond(refusal.response, step.index, true);
     }
     const k = this.firstUnreleased();
     if (this.state !== 'running' || k >= this.flow.steps.length) {
@@ -317,16 +352,52 @@ export class FlowRun {
     }
     // 5. not in the flow at all
     if (this.flow.unmatched === 'ignore') return respond(this.graphAnswer(req));
+    const near = open.map((e) => ({ e, miss: closestRequest({ method: e.method, canonical: this.expectedPath(e) }, [{ method: req.method, canonical, url: req.path }]) })).find((n) => n.miss);
     this.fail({
       kind: 'unexpected',
       step: k + 1 <= this.flow.steps.length ? k + 1 : undefined,
       stepName: candidate?.name,
-      message: `unexpected request ${req.method} ${this.describePath(req.path)}: the flow does not list it${open.length ? '' : ` (the flow was at step ${k + 1}, ${candidate?.kind} ${candidate?.name})`}`,
+      message: `unexpected request ${req.method} ${this.describePath(req.path)}: the flow does not list it${open.length ? '' : ` (the flow was at step ${k + 1}, ${candidate?.kind} ${candidate?.name})`}${near ? `; the flow waits for ${near.e.method} ${this.displayPath(near.e)} (step ${near.e.index + 1}): this is ${near.miss!.why}` : ''}`,
       received: { method: req.method, url: req.path, body: req.body },
       expected: open.length ? `the flow was waiting for ${open.map((e) => this.explainExpect(e)).join('; ')}` : undefined,
       suggestion: this.suggestStep(req, canonical),
     });
     return respond(graphError(400, 'callreplay.unexpectedRequest', 'this request is not in the flow'), undefined, true);
+  }
+
+  /**
+   * Why Graph would refuse the request's token: none or not ours or expired (401), a token for
+   * another tenant than the call's (the tenant the harness runs as), or a delegated token on the
+   * calling API, which takes application permissions only.
+   */
+  private authRefusal(req: InboundRequest, canonical: string, auth: RequestAuth): { finding: Omit<Finding, 'step'>; response: OutboundResponse } | undefined {
+    const what = `${req.method} ${this.describePath(req.path)}`;
+    if (auth.problem) {
+      return {
+        finding: { kind: 'unauthorized', message: `${what} ${auth.problem}` },
+        response: graphError(401, 'InvalidAuthenticationToken', 'Access token validation failure (callreplay: see the report).'),
+      };
+    }
+    const tenant = this.scope.get('tenant');
+    if (auth.tenant && typeof tenant === 'string' && normalizeId(auth.tenant) !== normalizeId(tenant)) {
+      return {
+        finding: {
+          kind: 'wrong-tenant',
+          message: `${what}: the bot's token is for tenant ${auth.tenant}, the call's tenant is ${tenant} (the tenantId of the call): Graph refuses a token for another tenant. A bot configured with one tenant: run callreplay with --tenant ${auth.tenant}`,
+        },
+        response: graphError(403, 'Forbidden', `callreplay: the token is for tenant ${auth.tenant}, not the call's tenant ${tenant}`),
+      };
+    }
+    if (auth.kind === 'delegated' && /\/(?:communications|app)\/calls(?:\/|$)/.test(canonical)) {
+      return {
+        finding: {
+          kind: 'unauthorized',
+          message: `${what} carries a delegated (signed-in user) token: the calling API takes application tokens only (Graph: "Delegated (work or school account): Not supported"); use the client-credentials token`,
+        },
+        response: graphError(403, 'Forbidden', 'callreplay: the calling API does not support delegated permissions'),
+      };
+    }
+    return undefined;
   }
 
   private accept(
@@ -338,7 +409,14 @@ export class FlowRun {
   ): OutboundResponse {
     const ctx = this.matchContext();
     const mismatches: Mismatch[] = [];
-    if (exp.body) exp.body.match(body, 'body', ctx, mismatches);
+    if (req.body === undefined && req.rawBody.trim() !== '') {
+      // a body that is not JSON: name it, bytes and all, rather than "expected an object, got nothing"
+      const type = req.headers['content-type'] ?? 'no content type';
+      mismatches.push({ path: 'body', expected: exp.body ? 'a JSON body' : 'JSON or no body', actual: `a body that is not JSON (${type}, ${Buffer.byteLength(req.rawBody)} bytes): ${JSON.stringify(req.rawBody.length > 120 ? `${req.rawBody.slice(0, 117)}...` : req.rawBody)}` });
+    } else if (exp.body) {
+      exp.body.match(body, 'body', ctx, mismatches);
+      if (!isBetaPath(canonical)) for (const m of mismatches) m.actual += legacyNameHint(m, body);
+    }
     for (const [name, m] of exp.headers) {
       const value = req.headers[name];
       if (value === undefined && !(m.type === 'absent' || m.type === 'empty')) {
@@ -376,6 +454,7 @@ export class FlowRun {
     const step = this.flow.steps[exp.index]!;
     if (step.kind === 'expect' || this.openExpects(step).length === 0) {
       this.released[exp.index] = true;
+      this.releasedAt = performance.now();
       this.wake();
     }
     return respond(res, exp.index);
@@ -406,6 +485,7 @@ export class FlowRun {
     const headers = await this.notificationHeaders(step);
     const entry = this.record('graph', 'bot', 'notification', { step: step.index, method: 'POST', url, headers, body, label: notificationLabel(body, (id) => this.nameOfId(id)) });
     this.released[step.index] = true;
+    this.releasedAt = performance.now();
     const ack = this.exchange(step, { method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: step.timeoutMs }, 'ack', entry, 'notification');
     this.pendingAck = ack;
     await ack;
@@ -420,6 +500,7 @@ export class FlowRun {
     const headers = { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(step.headers ? (step.headers(this.scope) as Record<string, string>) : {}) };
     const entry = this.record('graph', 'bot', 'trigger', { step: step.index, method: step.method, url, headers, body, label: `trigger: ${step.name}` });
     this.released[step.index] = true;
+    this.releasedAt = performance.now();
     await this.exchange(step, { method: step.method, url, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: step.timeoutMs }, 'trigger-response', entry, 'trigger');
   }
 
@@ -437,6 +518,8 @@ export class FlowRun {
     } catch (e) {
       sent.failed = true;
       const unreachable = e instanceof BotUnreachableError ? e : undefined;
+      if (this.opts.bot && unreachable?.reason !== 'timeout') await this.botExitSettled(BOT_EXIT_SETTLE_MS);
+      if (this.opts.bot?.exitDescription !== undefined) return this.botExited();
       this.fail({
         kind: unreachable?.reason === 'timeout' ? 'bad-ack' : 'bot-unavailable',
         step: step.index + 1,
@@ -481,13 +564,31 @@ export class FlowRun {
     });
     if (ok || this.failed || this.state === 'ended') return;
     const missing = step.kind === 'unordered' ? this.openExpects(step) : [step as CompiledExpect];
+    const waited = `(waited ${step.timeoutMs} ms${this.lastNotificationNote(index)})`;
+    const near = this.nearMissOf(missing);
     this.fail({
       kind: 'missing',
       step: index + 1,
       stepName: step.name,
-      message: `the bot never sent ${missing.map((e) => `${e.method} ${this.displayPath(e)}`).join(' and ')} (waited ${step.timeoutMs} ms${this.lastNotificationNote(index)})`,
+      message: near
+        ? `the bot did not send ${near.expect.method} ${this.displayPath(near.expect)}; the closest request it sent is ${near.request.method} ${this.describePath(near.request.url)}: ${near.why} ${waited}`
+        : `the bot never sent ${missing.map((e) => `${e.method} ${this.displayPath(e)}`).join(' and ')} ${waited}`,
       expected: missing.map((e) => this.explainExpect(e)).join('; '),
+      received: near ? { method: near.request.method, url: near.request.url, body: near.request.body } : undefined,
     });
+  }
+
+  /** The request the bot sent that comes closest to one of `expects` without matching it (near-miss.ts). */
+  private nearMissOf(expects: readonly CompiledExpect[]): { expect: CompiledExpect; request: SentRequest & { body?: unknown }; why: string } | undefined {
+    const sent = this.transcript.entries
+      .filter((e) => e.kind === 'request' && e.method !== undefined && e.url !== undefined && (e.step === undefined || e.failed))
+      .map((e) => ({ method: e.method!, url: e.url!, canonical: canonicalPath(e.url!), body: e.body }));
+    for (const exp of expects) {
+      const want = this.expectedPath(exp);
+      const near = want ? closestRequest({ method: exp.method, canonical: want }, sent) : undefined;
+      if (near) return { expect: exp, request: near.request, why: near.why };
+    }
+    return undefined;
   }
 
   /** A way in refused a destination the bot tried to reach (see Router.refused). */
@@ -680,7 +781,7 @@ export class FlowRun {
 
   private nameOfId(value: string): string | undefined {
     if (!isGuidLike(value) && !/calls\//i.test(value)) return undefined;
-    const norm = normalizeId(value);
+    const norm = normalizeCallReference(value);
     for (const [id, name] of this.idNames) if (normalizeId(id) === norm) return name;
     return undefined;
   }
@@ -697,6 +798,7 @@ export class FlowRun {
 
   private fail(finding: Finding): void {
     if (this.findings.length > 0) return; // the first finding is the cause; later ones are consequences
+    if (this.tokenRefusals.length > 0) finding = { ...finding, message: `${finding.message}; the token endpoint refused the bot's token request: ${this.tokenRefusals.join('; ')}` };
     this.findings.push(finding);
     this.wake();
   }
@@ -728,14 +830,73 @@ export class FlowRun {
     if (this.opts.observers && this.state !== 'probing') for (const o of this.opts.observers) o.onEntry(entry, this.observerContext);
   }
 
-  /** Marks a request of this run as answered by the token service (for the transcript). */
-  recordToken(req: InboundRequest, res: OutboundResponse, latencyMs: number): void {
+  /**
+   * Marks a request of this run as answered by the token service (for the transcript). `refusal`
+   * says why the endpoint refused it: the run's failure, if any, names it.
+   */
+  recordToken(req: InboundRequest, res: OutboundResponse, latencyMs: number, refusal?: string): void {
+    if (this.state === 'ended') return;
     this.record('bot', 'graph', 'token-request', { method: req.method, url: req.path, label: 'token request' });
-    this.record('graph', 'bot', 'token-response', { status: res.status, latencyMs, label: `${res.status} token` });
+    const entry = this.record('graph', 'bot', 'token-response', { status: res.status, latencyMs, body: refusal ? res.body : undefined, label: refusal ? `${res.status} token refused` : `${res.status} token` });
+    if (refusal) {
+      entry.failed = true;
+      if (!this.tokenRefusals.includes(refusal)) this.tokenRefusals.push(refusal);
+    }
+  }
+
+  /**
+   * A request the Router could give to no run, or that names a run that ended: kept in this run's
+   * transcript (nothing the bot sends is lost) and judged by nobody; a `missing` finding may name it
+   * as the closest request.
+   */
+  recordStray(req: InboundRequest, reason: string): void {
+    if (this.state === 'ended') return;
+    const body = req.body === undefined && req.rawBody !== '' ? req.rawBody : req.body;
+    this.record('bot', 'graph', 'request', { method: req.method, url: req.path, headers: req.headers, body, label: `stray: ${actionLabel(req.method, canonicalPath(req.path))} (${reason})` }, false);
+  }
+
+  /** When the run last released a step: the Router gives a request several runs wait for to the one waiting longest. */
+  get waitingSince(): number {
+    return this.releasedAt;
+  }
+
+  /** The bot process exited while this run needed it. */
+  private botExited(): void {
+    if (this.state === 'ended' || this.failed) return;
+    const k = Math.min(this.firstUnreleased(), this.flow.steps.length - 1);
+    const step = this.flow.steps[k]!;
+    const output = this.opts.bot!.lastOutput(BOT_EXIT_LINES).trimEnd();
+    this.fail({
+      kind: 'bot-unavailable',
+      step: k + 1,
+      stepName: step.name,
+      message: `the bot process ${this.opts.bot!.exitDescription ?? 'exited'} during step ${k + 1} (${step.name})${output ? `; its last output:\n${output.split('\n').map((l) => `    ${l}`).join('\n')}` : '; it printed nothing'}`,
+    });
+  }
+
+  /** Resolves once the bot has exited, or after `ms`: a refused connection often comes just before the exit event. */
+  private botExitSettled(ms: number): Promise<void> {
+    const bot = this.opts.bot;
+    if (!bot || bot.exitDescription !== undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        off();
+        resolve();
+      }, ms);
+      const off = bot.onExit(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
   }
 }
 
 // ------------------------------------------------------------------ module helpers
+
+/** Lines of the bot's output a bot-unavailable finding shows. */
+const BOT_EXIT_LINES = 5;
+/** How long a refused delivery waits for the bot's exit event, to report the exit rather than the refusal. */
+const BOT_EXIT_SETTLE_MS = 300;
 
 /** How long an auth probe waits for a request the bot should not send. */
 const PROBE_QUIET_MS = 100;
@@ -786,6 +947,20 @@ export function graphError(status: number, code: string, message: string): Outbo
   return { status, headers: { 'content-type': 'application/json' }, body: { error: { code, message } } };
 }
 
+
+/**
+ * For a property the bot left out on v1.0 while sending its 2019 beta name (callback for
+ * callbackUri), a note saying so; '' otherwise.
+ */
+function legacyNameHint(m: Mismatch, body: unknown): string {
+  if (!m.actual.startsWith('nothing')) return '';
+  const segments = m.path.replace(/\[(\d+)\]/g, '.$1').split('.').slice(1);
+  const key = segments.pop();
+  const legacy = key ? legacyNameOf(key) : undefined;
+  const parent = pick(body, segments) as Record<string, unknown> | undefined;
+  if (!legacy || parent === null || typeof parent !== 'object' || !(legacy in parent)) return '';
+  return ` (the bot sent ${legacy}, the 2019 beta name: v1.0 knows only ${key})`;
+}
 
 function pathMismatches(want: string, got: string, describe: (v: string) => string): Mismatch[] {
   const a = want.split('/');

@@ -5,7 +5,7 @@
  */
 import type { Render, Scope } from '../flow/templates.js';
 import type { Mismatch } from './findings.js';
-import { isGuidLike, sameId } from './ids.js';
+import { CALL_REFERENCE_KEYS, isCallPath, isGuidLike, sameCall, sameId } from './ids.js';
 
 export interface MatchContext {
   scope: Scope;
@@ -138,11 +138,27 @@ export class EqualsMatcher extends LeafMatcher {
   }
 }
 
-/** `{$id: name}`: the id held by `name`, in any spelling, or a `/app|communications/calls/{id}` path. */
+/**
+ * `{$id: name}`: the id held by `name`, in any spelling. Where Graph takes a call reference
+ * (`replacesCallId`, `@odata.id`, ...) a `/app|communications/calls/{id}` path or URL on Graph's own
+ * origin names it too; anywhere else a path is not the id.
+ */
 export class IdMatcher extends LeafMatcher {
   readonly type = 'id';
   constructor(readonly name: string) {
     super();
+  }
+  override match(actual: unknown, path: string, ctx: MatchContext, out: Mismatch[]): void {
+    const want = String(ctx.scope.get(this.name));
+    if (typeof actual === 'string') {
+      const reference = isCallReferencePath(path);
+      if (reference ? sameCall(want, actual) : sameId(want, actual)) return;
+      if (!reference && isCallPath(actual) && sameCall(want, actual)) {
+        out.push({ path, expected: `${this.explain(ctx)} as a bare id`, actual: `${ctx.describe(actual)}, a call path: Graph takes a bare id here` });
+        return;
+      }
+    }
+    out.push({ path, expected: this.explain(ctx), actual: ctx.describe(actual) });
   }
   protected test(actual: unknown, ctx: MatchContext): boolean {
     return typeof actual === 'string' && sameId(String(ctx.scope.get(this.name)), actual);
@@ -153,6 +169,12 @@ export class IdMatcher extends LeafMatcher {
   override sample(ctx: MatchContext): unknown {
     return ctx.scope.get(this.name);
   }
+}
+
+/** True when the value at `path` (e.g. body.participants[0].replacesCallId) is a call reference. */
+function isCallReferencePath(path: string): boolean {
+  if (path.endsWith('@odata.id')) return true;
+  return CALL_REFERENCE_KEYS.has(path.slice(path.lastIndexOf('.') + 1));
 }
 
 export class AbsentMatcher extends LeafMatcher {

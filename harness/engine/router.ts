@@ -1,12 +1,16 @@
 /**
- * The one place every request from a bot arrives, whatever transport brought it (nock, gateway,
- * later proxy and preload). It answers the token endpoint, checks the bearer token, and hands each
- * Graph request to the flow run that owns the call id in its path. Many runs can be active at
- * once: each mints its own ids.
+ * The one place every request from a bot arrives, whatever way in brought it (nock, gateway,
+ * HTTPS gateway, proxy, preload). It answers the token endpoint and hands each Graph request to the
+ * flow run it belongs to. Many runs can be active at once: each mints its own ids; the tenant is
+ * the harness's, the same for every run, so routing never depends on the token a bot caches.
+ *
+ * Nothing the bot sends is lost: a request no run can judge (a flow that ended, an unknown call)
+ * is answered as Graph would (404 8522) and kept in the transcript of every run active at that
+ * moment, where a `missing` finding can name it as the closest request.
  */
 import { canonicalPath, callIdOfPath } from './canonical.js';
 import { normalizeId } from './ids.js';
-import { graphError, type FlowRun } from './flow-run.js';
+import { graphError, type FlowRun, type RequestAuth } from './flow-run.js';
 import type { InboundRequest, OutboundResponse, RequestSink, ServiceResponder } from './ports.js';
 import type { TokenIssuer } from './token-issuer.js';
 
@@ -21,16 +25,23 @@ export interface StrayRequest {
   reason: string;
 }
 
+/** How many stray requests the router keeps (the oldest are dropped first; `strayCount` counts all). */
+const STRAY_LOG_LIMIT = 1000;
+
+const GUID_IN_TEXT = /[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}/g;
+
 export class Router implements RequestSink {
   private readonly byId = new Map<string, FlowRun>();
-  /** ids of runs that ended: a late request naming one is a stray, not another run's business */
-  private readonly retired = new Set<string>();
+  /** ids of runs that ended, with the flow's name: a late request naming one is a stray, not another run's business */
+  private readonly retired = new Map<string, string>();
   private readonly active: FlowRun[] = [];
-  /** requests no run could take (kept for reports and debugging) */
+  /** the latest requests no run could take (for reports and debugging), at most STRAY_LOG_LIMIT */
   readonly strays: StrayRequest[] = [];
+  /** every stray request seen, including those dropped from `strays` */
+  strayCount = 0;
 
   /**
-   * @param tokens the token endpoint (client credentials) and its metadata
+   * @param tokens the token endpoint and its metadata
    * @param responders other fixed services, e.g. the notification signer's OpenID configuration and keys
    */
   constructor(
@@ -48,7 +59,7 @@ export class Router implements RequestSink {
     if (i >= 0) this.active.splice(i, 1);
     for (const id of run.mintedIds) {
       if (this.byId.get(id) === run) this.byId.delete(id);
-      this.retired.add(id);
+      this.retired.set(id, run.flow.name);
     }
   }
 
@@ -59,22 +70,16 @@ export class Router implements RequestSink {
       return { status: 204, headers: {} };
     }
     for (const r of this.responders) if (r.handles(req)) return r.answer(req);
-    if (req.service === 'login' || this.tokens.handles(req)) {
-      const t0 = performance.now();
-      const res = await this.tokens.answer(req);
-      if (this.active.length === 1) this.active[0]!.recordToken(req, res, performance.now() - t0);
-      return res;
-    }
+    if (req.service === 'login' || this.tokens.handles(req)) return this.token(req);
     const canonical = canonicalPath(req.path);
-    const run = this.runFor(req, canonical);
-    if (!run) {
-      const reason = this.active.length === 0 ? 'no flow is running' : 'the request belongs to no running flow (a flow that ended, or an unknown call)';
-      this.strays.push({ request: req, reason });
-      return graphError(404, '8522', `Call not found (callreplay: ${reason})`);
+    const route = this.runFor(req, canonical);
+    if (!route.run) {
+      this.stray(req, route.reason);
+      return graphError(404, '8522', `Call not found (callreplay: ${route.reason})`);
     }
     // a recording download carries the operation's recordingAccessToken, not a Graph token: the flow checks it
-    const recording = req.method === 'GET' && canonical.includes('/recordings/');
-    return run.handleRequest(req, recording ? undefined : this.tokens.problemWith(req.headers['authorization']));
+    if (req.method === 'GET' && canonical.includes('/recordings/')) return route.run.handleRequest(req);
+    return route.run.handleRequest(req, this.authOf(req));
   }
 
   /**
@@ -82,32 +87,84 @@ export class Router implements RequestSink {
    * loopback). Nothing was sent; every running flow fails, naming the destination.
    */
   refused(destination: string, via: string): void {
-    this.strays.push({ request: { method: 'CONNECT', path: destination, headers: {}, rawBody: '', body: undefined, service: 'graph', via }, reason: 'refused destination' });
+    this.keepStray({ request: { method: 'CONNECT', path: destination, headers: {}, rawBody: '', body: undefined, service: 'graph', via }, reason: 'refused destination' });
     for (const run of this.active) run.reportRefused(destination, via);
   }
 
+  private async token(req: InboundRequest): Promise<OutboundResponse> {
+    const t0 = performance.now();
+    const res = await this.tokens.answer(req);
+    const refusal = res.status >= 400 ? describeTokenRefusal(req, res) : undefined;
+    // a token request names no call: a refusal goes to every active run (one of them is waiting
+    // for what the bot wanted the token for); a grant only to the run when there is one
+    if (refusal) for (const run of this.active) run.recordToken(req, res, performance.now() - t0, refusal);
+    else if (this.active.length === 1) this.active[0]!.recordToken(req, res, performance.now() - t0);
+    return res;
+  }
+
+  private authOf(req: InboundRequest): RequestAuth {
+    const authorization = req.headers['authorization'];
+    const problem = this.tokens.problemWith(authorization);
+    if (problem) return { problem };
+    const token = this.tokens.tokenOf(authorization);
+    return { tenant: token?.tenant, kind: (token as { kind?: string } | undefined)?.kind };
+  }
+
+  private stray(req: InboundRequest, reason: string): void {
+    this.keepStray({ request: req, reason });
+    for (const run of this.active) run.recordStray(req, reason);
+  }
+
+  private keepStray(stray: StrayRequest): void {
+    this.strayCount++;
+    if (this.strays.length >= STRAY_LOG_LIMIT) this.strays.shift();
+    this.strays.push(stray);
+  }
+
   /**
-   * The run a request belongs to: the run that minted the call id in its path; else the run that
-   * minted the tenant of the bearer token (each run mints its own tenant, and bots take the tenant
-   * from the incoming call); else the run waiting for exactly this request, else the only run.
-   * Requests naming an id or tenant of a run that already ended are strays.
+   * The run a request belongs to, in this order:
+   * 1. the run that minted the call id in its path;
+   * 2. the run that minted any other id the request carries (path or body: a thread id, an
+   *    organizer, a clientContext the bot built from an id, ...);
+   * 3. the run waiting for exactly this request (several: the one waiting longest);
+   * 4. the only active run; else the oldest active run that has not failed, which judges it.
+   * A request naming an id of a run that ended, or a call no run knows, belongs to none.
    */
-  private runFor(req: InboundRequest, canonical: string): FlowRun | undefined {
+  private runFor(req: InboundRequest, canonical: string): { run?: FlowRun; reason: string } {
     const callId = callIdOfPath(canonical);
     if (callId) {
       const owner = this.byId.get(callId);
-      if (owner) return owner;
-      if (this.retired.has(callId)) return undefined;
+      if (owner) return { run: owner, reason: '' };
+      const ended = this.retired.get(callId);
+      if (ended) return { reason: `the call belongs to flow ${ended}, which has ended` };
     }
-    const tenant = this.tokens.tokenOf(req.headers['authorization'])?.tenant;
-    if (tenant) {
-      const id = normalizeId(tenant);
-      const owner = this.byId.get(id);
-      if (owner) return owner;
-      if (this.retired.has(id)) return undefined;
-    }
-    if (this.active.length === 1) return this.active[0];
-    if (callId) return undefined;
-    return this.active.find((r) => r.waitsFor(req.method, canonical)) ?? this.active.find((r) => !r.failed);
+    const named = this.runNamedIn(req);
+    if (named) return { run: named, reason: '' };
+    const waiting = this.active.filter((r) => r.waitsFor(req.method, canonical));
+    if (waiting.length > 0) return { run: waiting.reduce((a, b) => (b.waitingSince < a.waitingSince ? b : a)), reason: '' };
+    if (this.active.length === 1) return { run: this.active[0], reason: '' };
+    if (callId) return { reason: this.active.length === 0 ? 'no flow is running' : 'no running flow knows this call' };
+    const run = this.active.find((r) => !r.failed);
+    return run ? { run, reason: '' } : { reason: 'no flow is running' };
   }
+
+  /** The active run that minted an id found in the request's path or body (GUIDs, also inside strings). */
+  private runNamedIn(req: InboundRequest): FlowRun | undefined {
+    if (this.byId.size === 0) return undefined;
+    const find = (text: string): FlowRun | undefined => {
+      for (const m of text.matchAll(GUID_IN_TEXT)) {
+        const run = this.byId.get(normalizeId(m[0]));
+        if (run) return run;
+      }
+      return undefined;
+    };
+    return find(req.path) ?? (req.rawBody ? find(req.rawBody) : undefined);
+  }
+}
+
+/** "the token endpoint refused a refresh_token grant: invalid_grant (AADSTS...)" from Entra's error body. */
+function describeTokenRefusal(req: InboundRequest, res: OutboundResponse): string {
+  const grant = new URLSearchParams(req.rawBody).get('grant_type') ?? 'token';
+  const body = (res.body ?? {}) as { error?: string; error_description?: string };
+  return `a ${grant} request got HTTP ${res.status}${body.error ? `: ${body.error}` : ''}${body.error_description ? ` (${body.error_description})` : ''}`;
 }

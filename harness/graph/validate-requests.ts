@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { ObserverContext, RunObserver } from '../engine/flow-run.js';
 import type { TranscriptEntry } from '../engine/transcript.js';
+import { isCallPath } from '../engine/ids.js';
 import { packageRoot } from '../paths.js';
 import { classifyCallRequest, type GraphVersion } from './actions.js';
 import type { GraphActionBodies } from './types.generated.js';
@@ -286,7 +287,7 @@ export function validateGraphRequest(method: string, path: string, body: unknown
     errors.push({ path: 'body', rule: 'type', message: 'must be a JSON object, got text that is not JSON' });
     return { action, errors, warnings };
   }
-  const cx: WalkContext = { version: ver, warnings, renames: undefined };
+  const cx: WalkContext = { version: ver, warnings, errors, renames: undefined };
   const canonical = walk(body, v.shape, 'body', cx);
   if (!v.validate(canonical)) errors.push(...violationsOf(v.validate.errors ?? [], cx.renames));
   return { action, errors, warnings };
@@ -307,15 +308,18 @@ export function validateGraphValue(definition: string, value: unknown, version: 
     definitionValidators.set(definition, v);
   }
   const warnings: Violation[] = [];
-  const cx: WalkContext = { version, warnings, renames: undefined };
+  const walkErrors: Violation[] = [];
+  const cx: WalkContext = { version, warnings, errors: walkErrors, renames: undefined };
   const canonical = v.shape ? walk(value, v.shape, 'body', cx) : value;
-  const errors = v.validate(canonical) ? [] : violationsOf(v.validate.errors ?? [], cx.renames);
+  const errors = v.validate(canonical) ? walkErrors : [...walkErrors, ...violationsOf(v.validate.errors ?? [], cx.renames)];
   return { errors, warnings };
 }
 
 interface WalkContext {
   version: GraphVersion;
   warnings: Violation[];
+  /** what Graph refuses that the schema cannot say (a 2019 name on v1.0) */
+  errors: Violation[];
   /** beta aliases renamed in the canonical copy: [path as validated, path as sent] */
   renames: Array<[string, string]> | undefined;
 }
@@ -350,6 +354,9 @@ function walk(value: unknown, shape: Shape, path: string, cx: WalkContext): unkn
   for (const key of Object.keys(value)) {
     if (key.includes('@')) continue; // OData annotations: @odata.type, name@odata.bind, ...
     const childPath = `${path}.${key}`;
+    if (key === 'replacesCallId' && cx.version === 'v1.0' && typeof value[key] === 'string' && isCallPath(value[key])) {
+      cx.warnings.push({ path: childPath, rule: 'replaces-call-id-path', message: `replacesCallId is a call path (${value[key]}): the v1.0 docs show a bare call id (participant-invite, call-transfer); the path form is the 2019 beta page's` });
+    }
     if (shape.props.has(key)) {
       if (cx.version === 'v1.0' && shape.beta.has(key)) {
         cx.warnings.push({ path: childPath, rule: 'undeclared', message: `${key} is beta only: v1.0 does not declare it on ${shape.label} and may ignore it` });
@@ -364,7 +371,9 @@ function walk(value: unknown, shape: Shape, path: string, cx: WalkContext): unkn
     const current = shape.aliases.get(key);
     if (current !== undefined) {
       if (cx.version === 'v1.0') {
-        cx.warnings.push({ path: childPath, rule: 'undeclared', message: `${key} is the 2019 beta name of ${current}: v1.0 does not know it (send ${current})` });
+        // v1.0 never had the 2019 names: Graph ignores `callback` (the call's notifications go to the
+        // bot's global webhook) or refuses the request; the v1.0 CSDL knows only the current name
+        cx.errors.push({ path: childPath, rule: 'legacy-name', message: `${key} is the 2019 beta name of ${current}: v1.0 does not know it (send ${current})` });
       } else if (current in value) {
         cx.warnings.push({ path: childPath, rule: 'undeclared', message: `${key} is the 2019 beta name of ${current}, which is also present: Graph uses ${current}` });
       } else {

@@ -10,7 +10,7 @@
  */
 import type { ObserverContext, RunObserver } from '../engine/flow-run.js';
 import type { Finding } from '../engine/findings.js';
-import { normalizeId, sameId } from '../engine/ids.js';
+import { normalizeCallReference, sameId } from '../engine/ids.js';
 import type { TranscriptEntry } from '../engine/transcript.js';
 import { CallStateTracker, ENDED_STATES, classifyRequest, isObject, type CallAction, type ClassifiedRequest, type TrackedCall } from './call-state.js';
 
@@ -311,7 +311,7 @@ class CallStateRulesObserver implements CallStateRules {
         `${what} has replacesCallId ${ctx.describe(replacesCallId)} and ${participants.length} participants: an invite that replaces a call invites exactly one participant (Graph reads only the first)`,
       );
     }
-    const rid = normalizeId(replacesCallId);
+    const rid = normalizeCallReference(replacesCallId);
     const posted = req.callId ? this.tracker.calls.get(req.callId) : undefined;
     if (req.callId === rid) {
       v.add(

@@ -46,6 +46,7 @@ const test = base.extend<object, WorkerFixtures>({
         ports: config.ports,
         caDir: config.caDir,
         botAppId: config.appId,
+        tenant: config.tenant,
         observers: observersFor(config.checks),
       });
       let bot: BotUnderTest | undefined;
@@ -119,7 +120,7 @@ async function checkNotificationAuth(flow: CompiledFlow, harness: Harness, bot: 
   for (const variant of AUTH_VARIANTS) {
     await test
       .step(`refuses ${describeVariant(variant)}`, async () => {
-        const outcome = await harness.probeAuth(flow, bot.webhookUrl, variant);
+        const outcome = await harness.probeAuth(flow, bot.webhookUrl, variant, bot.process?.liveness(outputMark));
         await attachJson(testInfo, `transcript-${variant}.json`, outcome.transcript);
         const finding = outcome.findings[0];
         if (finding) {
@@ -154,8 +155,8 @@ async function attachText(testInfo: TestInfo, name: string, body: string, conten
 }
 
 async function runFlowAsTest(flow: CompiledFlow, harness: Harness, bot: BotUnderTest, testInfo: TestInfo): Promise<void> {
-  const run = harness.createRun(flow, bot.webhookUrl);
   const outputMark = bot.process?.mark() ?? 0;
+  const run = harness.createRun(flow, bot.webhookUrl, undefined, bot.process?.liveness(outputMark));
   try {
     if (bot.process && !bot.process.running) throw new FlowFailure(`the bot is not running (${bot.process.exitDescription})`);
     for (const step of run.steps) {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NotificationAuthority, OPENID_CONFIG_PATH } from '../auth/notification-authority.js';
-import { FlowRun, type RunObserver } from '../engine/flow-run.js';
+import { FlowRun, type BotLiveness, type RunObserver } from '../engine/flow-run.js';
 import type { FlowOutcome } from '../engine/flow-run.js';
 import type { CompiledFlow } from '../engine/plan.js';
 import type { AuthVariant, InboundRequest, RequestSink } from '../engine/ports.js';
@@ -24,6 +24,12 @@ import { startHttpsGateway } from '../transports/https-gateway.js';
 
 /** The bot's app id when none is given (BOT_APP_ID / --app-id). */
 export const DEFAULT_BOT_APP_ID = '3b5c2f5e-8a0d-4c43-9d3e-0c6f4f1a9b27';
+
+/**
+ * The tenant of every call when none is given (TENANT_ID / --tenant). Stable across runs and
+ * flows: bots keep one token for an hour, or are configured with one tenant.
+ */
+export const DEFAULT_TENANT_ID = '6f2c1a4e-93b7-4d0a-8e15-c4a9d27b3f60';
 
 export type TransportKind = 'gateway' | 'nock';
 
@@ -54,6 +60,8 @@ export interface HarnessOptions {
   /** folder of the CA for the HTTPS ways in */
   caDir?: string;
   botAppId?: string;
+  /** the tenant of every call (default DEFAULT_TENANT_ID) */
+  tenant?: string;
   /** checks to attach to every run (a factory: observers keep per-run state) */
   observers?: () => RunObserver[];
 }
@@ -140,13 +148,14 @@ export async function openWaysIn(sink: RequestSink, opts: WaysInOptions = {}): P
  * opened way in needs (CA paths, proxy variables, NODE_OPTIONS for the preload). BOT_APP_ID is
  * left out when `botAppId` is undefined (a recorded bot keeps its own).
  */
-export function waysInEnvironment(e: WaysInEndpoints, port: number, botAppId: string | undefined): Record<string, string> {
+export function waysInEnvironment(e: WaysInEndpoints, port: number, botAppId: string | undefined, tenant?: string): Record<string, string> {
   const env: Record<string, string> = {
     PORT: String(port),
     GRAPH_BASE_URL: e.graphBaseUrl,
     LOGIN_BASE_URL: e.loginBaseUrl,
   };
   if (botAppId !== undefined) env['BOT_APP_ID'] = botAppId;
+  if (tenant !== undefined) env['TENANT_ID'] = tenant;
   env['CALLS_OPENID_CONFIG_URL'] = `${e.loginBaseUrl}${OPENID_CONFIG_PATH}`;
   if (e.httpsGraphBaseUrl && e.httpsLoginBaseUrl) {
     env['GRAPH_BASE_URL_HTTPS'] = e.httpsGraphBaseUrl;
@@ -177,6 +186,7 @@ export class Harness {
     readonly http: BotHttpClient,
     readonly transport: TransportKind,
     readonly botAppId: string,
+    readonly tenant: string,
     private readonly endpoints: WaysInEndpoints,
     private readonly closers: Array<() => Promise<void> | void>,
     private readonly observers: () => RunObserver[] = () => [],
@@ -193,6 +203,7 @@ export class Harness {
 
   static async start(opts: HarnessOptions): Promise<Harness> {
     const appId = opts.botAppId ?? DEFAULT_BOT_APP_ID;
+    const tenant = opts.tenant ?? DEFAULT_TENANT_ID;
     let loginBase = '';
     const tokens = await TokenIssuer.create(() => loginBase);
     const signer = await NotificationAuthority.create({ appId });
@@ -207,13 +218,13 @@ export class Harness {
         closers.push(() => adapter.dispose());
         loginBase = adapter.loginBaseUrl;
         const endpoints = { graphBaseUrl: adapter.graphBaseUrl, loginBaseUrl: adapter.loginBaseUrl, preload: false };
-        return new Harness(router, signer, new BotHttpClient(), 'nock', appId, endpoints, closers, opts.observers);
+        return new Harness(router, signer, new BotHttpClient(), 'nock', appId, tenant, endpoints, closers, opts.observers);
       }
       const ways = await openWaysIn(router, opts);
       closers.push(() => ways.close());
       const endpoints = ways.endpoints;
       loginBase = endpoints.loginBaseUrl;
-      return new Harness(router, signer, new BotHttpClient(), 'gateway', appId, endpoints, closers, opts.observers);
+      return new Harness(router, signer, new BotHttpClient(), 'gateway', appId, tenant, endpoints, closers, opts.observers);
     } catch (e) {
       for (const close of closers.reverse()) await close();
       throw e;
@@ -226,15 +237,18 @@ export class Harness {
    * opened way in needs (CA paths, proxy variables, NODE_OPTIONS for the preload).
    */
   botEnvironment(port: number): Record<string, string> {
-    return waysInEnvironment(this.endpoints, port, this.botAppId);
+    return waysInEnvironment(this.endpoints, port, this.botAppId, this.tenant);
   }
 
-  /** A run of `flow` against the bot at `webhookUrl`, registered with the router. */
-  createRun(flow: CompiledFlow, webhookUrl: string, onEntry?: (e: TranscriptEntry) => void): FlowRun {
+  /**
+   * A run of `flow` against the bot at `webhookUrl`, registered with the router. With `bot`, a bot
+   * process that exits mid-flow fails the run as bot-unavailable, naming its exit and last output.
+   */
+  createRun(flow: CompiledFlow, webhookUrl: string, onEntry?: (e: TranscriptEntry) => void, bot?: BotLiveness): FlowRun {
     const graphBaseUrl = this.graphBaseUrl;
     const botAppId = this.botAppId;
     const defaultAnswer = (req: InboundRequest) => answerAsGraph(req.method, req.path, req.body, { graphBaseUrl, botAppId, newId: randomUUID })?.response;
-    const run = new FlowRun({ flow, http: this.http, webhookUrl, graphBaseUrl, botAppId, signer: this.signer, onEntry, observers: this.observers(), defaultAnswer });
+    const run = new FlowRun({ flow, http: this.http, webhookUrl, graphBaseUrl, botAppId, tenant: this.tenant, bot, signer: this.signer, onEntry, observers: this.observers(), defaultAnswer });
     this.router.add(run);
     return run;
   }
@@ -245,8 +259,8 @@ export class Harness {
   }
 
   /** Runs a whole flow and returns its outcome. */
-  async run(flow: CompiledFlow, webhookUrl: string): Promise<FlowOutcome> {
-    const run = this.createRun(flow, webhookUrl);
+  async run(flow: CompiledFlow, webhookUrl: string, bot?: BotLiveness): Promise<FlowOutcome> {
+    const run = this.createRun(flow, webhookUrl, undefined, bot);
     try {
       return await run.run();
     } finally {
@@ -255,8 +269,8 @@ export class Harness {
   }
 
   /** Auth conformance for one variant: the flow's first notification with a broken token (fresh ids). */
-  async probeAuth(flow: CompiledFlow, webhookUrl: string, variant: AuthVariant): Promise<FlowOutcome> {
-    const run = this.createRun(flow, webhookUrl);
+  async probeAuth(flow: CompiledFlow, webhookUrl: string, variant: AuthVariant, bot?: BotLiveness): Promise<FlowOutcome> {
+    const run = this.createRun(flow, webhookUrl, undefined, bot);
     try {
       return await run.probeAuth(variant);
     } finally {

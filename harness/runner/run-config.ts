@@ -42,6 +42,8 @@ export interface RunConfig {
   /** the checks that watch every flow */
   checks: CheckConfig;
   appId: string;
+  /** the tenant of every call (--tenant) */
+  tenant: string;
   reportDir: string;
 }
 
