@@ -1,12 +1,13 @@
 /**
- * Plays the Microsoft identity platform for client-credentials requests, as MSAL node,
- * @azure/identity and hand-written clients send them: issues real RS256 JWTs and remembers them, so
- * that Graph requests can be checked for a bearer token this harness issued. Not a flow step: it
- * answers automatically.
+ * Plays the Microsoft identity platform for token requests, as MSAL node, @azure/identity and
+ * hand-written clients send them: issues real RS256 JWTs and remembers them, so that Graph requests
+ * can be checked for a bearer token this harness issued. Not a flow step: it answers automatically.
  *
  * Served (paths case-insensitive, any query):
  * - `POST /{tenant}/oauth2/v2.0/token`: grant_type=client_credentials with client_secret (form or
- *   HTTP Basic) or client_assertion (a JWT: shape and claims checked, see checkAssertion);
+ *   HTTP Basic) or client_assertion (a JWT: shape and claims checked, see token-common.ts), for app
+ *   tokens; refresh_token, authorization_code, password and on-behalf-of (jwt-bearer) for delegated
+ *   tokens carrying a user (token-grants.ts);
  * - `GET /{tenant}/v2.0/.well-known/openid-configuration` (and the v1 `/{tenant}/.well-known/...`),
  *   with URLs on the base the bot used (https://login.microsoftonline.com through the preload, nock
  *   or a proxy; the gateway's own http://127.0.0.1:port otherwise);
@@ -19,47 +20,75 @@
  * a tenant in the path.
  */
 import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import type { InboundRequest, OutboundResponse } from './ports.js';
+import { aadError, decode, identifyClient, json, jsonType, missingCredential, NON_TENANTS, readForm, TOKEN_LIFETIME_S, tokenResponse } from './token-common.js';
+import { DEFAULT_DELEGATED_USER, DELEGATED_GRANTS, DelegatedGrants, type DelegatedIssue, type DelegatedUser } from './token-grants.js';
+
+export { DEFAULT_DELEGATED_SCOPES, DEFAULT_DELEGATED_USER, userFromUsername, type DelegatedUser } from './token-grants.js';
 
 const TOKEN_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/token\/?$/i;
 const OPENID_PATH = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration\/?$/i;
 const OPENID_V1_PATH = /^\/([^/]+)\/\.well-known\/openid-configuration\/?$/i;
 const INSTANCE_DISCOVERY_PATH = /^\/([^/]+)\/discovery\/instance\/?$/i;
 const KEYS_PATH = /^\/([^/]+)\/discovery\/(?:v2\.0\/)?keys\/?$/i;
-const TOKEN_LIFETIME_S = 3599;
-const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-/** tenants that name no tenant: the client-credentials grant needs a real one */
-const NON_TENANTS = ['common', 'organizations', 'consumers'];
 /** the public cloud's login hosts (instance discovery aliases); requests naming one are answered with https URLs on it */
 const PUBLIC_LOGIN_HOSTS = ['login.microsoftonline.com', 'login.windows.net', 'login.microsoft.com', 'sts.windows.net'];
 /** `https://graph.microsoft.com/.default` (also with `//`, as a Microsoft sample writes it) or Graph's app id form */
 const GRAPH_DEFAULT_SCOPE = /^(?:https:\/\/graph\.microsoft\.com\/+|00000003-0000-0000-c000-000000000000\/)\.default$/i;
-/** clock skew tolerated for a client assertion's nbf */
-const SKEW_S = 300;
+/** the application permissions of app tokens (their `roles`) */
+const APP_ROLES = ['Calls.Initiate.All', 'Calls.InitiateGroupCall.All', 'Calls.JoinGroupCall.All', 'Calls.AccessMedia.All'];
+const CLIENT_CREDENTIALS = 'client_credentials';
 
+/** A token this issuer issued. */
 export interface IssuedToken {
+  /** the tenant of the token (`tid`): the tenant in the request path, or the user's for /common */
   tenant: string;
   clientId: string;
   expiresAt: number;
+  /** 'app': client credentials (roles, no user); 'delegated': a signed-in user (scp) */
+  kind: 'app' | 'delegated';
+  /** the signed-in user of a delegated token (name: the `name` claim) */
+  user?: { oid: string; upn: string; name?: string };
+  /** the permissions the token carries: its `scp` (delegated, short names) or its `roles` (app) */
+  scopes: string[];
+  /** the grant_type that obtained it, e.g. 'client_credentials', 'refresh_token' */
+  grant: string;
+}
+
+/** Who a Graph request acts as (the fake Graph's `caller`): the token's kind, user and tenant. */
+export interface TokenCaller {
+  kind: 'app' | 'delegated';
+  userId?: string;
+  upn?: string;
+  tenantId?: string;
+  displayName?: string;
 }
 
 export class TokenIssuer {
   private readonly issued = new Map<string, IssuedToken>();
+  private readonly delegated: DelegatedGrants;
 
   private constructor(
     private readonly privateKey: CryptoKey,
     readonly publicJwk: JWK,
     readonly kid: string,
     private readonly loginBaseUrl: () => string,
-  ) {}
+    /** the user of unknown refresh tokens, of authorization codes and of OBO assertions naming none */
+    readonly defaultUser: Readonly<DelegatedUser>,
+  ) {
+    this.delegated = new DelegatedGrants(defaultUser, { accessToken: (i) => this.issueDelegated(i), idToken: (i) => this.idToken(i) });
+  }
 
-  /** @param loginBaseUrl the login base URL of the plain gateway (or nock), read at request time */
-  static async create(loginBaseUrl: () => string): Promise<TokenIssuer> {
+  /**
+   * @param loginBaseUrl the login base URL of the plain gateway (or nock), read at request time
+   * @param opts.defaultUser the default user of delegated grants (default DEFAULT_DELEGATED_USER)
+   */
+  static async create(loginBaseUrl: () => string, opts: { defaultUser?: DelegatedUser } = {}): Promise<TokenIssuer> {
     const { privateKey, publicKey } = await generateKeyPair('RS256');
     const kid = randomUUID();
     const jwk = { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256' };
-    return new TokenIssuer(privateKey, jwk, kid, loginBaseUrl);
+    return new TokenIssuer(privateKey, jwk, kid, loginBaseUrl, Object.freeze({ ...(opts.defaultUser ?? DEFAULT_DELEGATED_USER) }));
   }
 
   /** True for requests this issuer answers (token endpoint, OpenID metadata, instance discovery, keys). */
@@ -85,26 +114,60 @@ export class TokenIssuer {
     );
   }
 
+  /** An app token (client credentials) for `clientId` in `tenant`. */
   async issue(tenant: string, clientId: string): Promise<string> {
+    return this.sign({ tid: tenant, appid: clientId, idtyp: 'app', roles: APP_ROLES }, tenant, clientId, { kind: 'app', scopes: [...APP_ROLES], grant: CLIENT_CREDENTIALS });
+  }
+
+  /** A delegated access token (a Graph v1 access token: upn, oid, scp, no roles). */
+  private async issueDelegated(i: DelegatedIssue): Promise<string> {
+    const { oid, upn, name } = i.user;
+    const claims = { tid: i.tenant, appid: i.clientId, idtyp: 'user', oid, upn, unique_name: upn, preferred_username: upn, name, scp: i.scopes.join(' ') };
+    return this.sign(claims, i.tenant, oid, { kind: 'delegated', user: { oid, upn, name }, scopes: [...i.scopes], grant: i.grant }, i.clientId);
+  }
+
+  private async sign(claims: JWTPayload, tenant: string, subject: string, what: Omit<IssuedToken, 'tenant' | 'clientId' | 'expiresAt'>, clientId = subject): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    const token = await new SignJWT({ tid: tenant, appid: clientId, roles: ['Calls.Initiate.All', 'Calls.InitiateGroupCall.All', 'Calls.JoinGroupCall.All', 'Calls.AccessMedia.All'] })
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: this.kid, typ: 'JWT' })
       .setIssuer(`https://sts.windows.net/${tenant}/`)
       .setAudience('https://graph.microsoft.com')
-      .setSubject(clientId)
+      .setSubject(subject)
       .setIssuedAt(now)
       .setNotBefore(now)
       .setExpirationTime(now + TOKEN_LIFETIME_S)
       .setJti(randomUUID())
       .sign(this.privateKey);
-    this.issued.set(token, { tenant, clientId, expiresAt: (now + TOKEN_LIFETIME_S) * 1000 });
+    this.issued.set(token, { tenant, clientId, expiresAt: (now + TOKEN_LIFETIME_S) * 1000, ...what });
     return token;
+  }
+
+  /** An OpenID Connect id token (v2.0): aud = the client, iss = login.microsoftonline.com/{tid}/v2.0. */
+  private async idToken(i: DelegatedIssue): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const { oid, upn, name } = i.user;
+    return new SignJWT({ ver: '2.0', oid, tid: i.tenant, preferred_username: upn, name })
+      .setProtectedHeader({ alg: 'RS256', kid: this.kid, typ: 'JWT' })
+      .setIssuer(`https://login.microsoftonline.com/${i.tenant}/v2.0`)
+      .setAudience(i.clientId)
+      .setSubject(oid)
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + TOKEN_LIFETIME_S)
+      .sign(this.privateKey);
   }
 
   /** The token an Authorization header carries, if this issuer issued it. */
   tokenOf(authorization: string | undefined): IssuedToken | undefined {
     const m = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization.trim()) : null;
     return m ? this.issued.get(m[1]!) : undefined;
+  }
+
+  /** Who a Graph request with this Authorization header acts as (undefined when the token is not ours). */
+  callerOf(authorization: string | undefined): TokenCaller | undefined {
+    const t = this.tokenOf(authorization);
+    if (!t) return undefined;
+    return t.kind === 'delegated' ? { kind: 'delegated', userId: t.user?.oid, upn: t.user?.upn, tenantId: t.tenant, displayName: t.user?.name } : { kind: 'app', tenantId: t.tenant };
   }
 
   /** Why an Authorization header is not acceptable, or undefined when it carries a live token we issued. */
@@ -115,6 +178,15 @@ export class TokenIssuer {
     if (!t) return 'carries a bearer token the harness did not issue (get one from LOGIN_BASE_URL/{tenant}/oauth2/v2.0/token)';
     if (t.expiresAt < Date.now()) return 'carries an expired bearer token';
     return undefined;
+  }
+
+  /**
+   * One line on a refused token request (status >= 400), naming the grant and Entra ID's reason,
+   * e.g. "the token endpoint refused a refresh_token grant: invalid_grant (AADSTS70000: ...)";
+   * undefined for a success.
+   */
+  describeRefusal(req: InboundRequest, res: OutboundResponse): string | undefined {
+    return describeTokenRefusal(req, res);
   }
 
   // ------------------------------------------------------------------------------ token endpoint
@@ -128,23 +200,13 @@ export class TokenIssuer {
       const hint = contentType && !contentType.includes('application/x-www-form-urlencoded') ? ` (the body must be application/x-www-form-urlencoded; it was sent as ${contentType})` : '';
       return aadError(400, 'invalid_request', `AADSTS900144: The request body must contain the following parameter: 'grant_type'.${hint}`);
     }
-    if (grant !== 'client_credentials') return aadError(400, 'unsupported_grant_type', `AADSTS70003: The app requested an unsupported grant type '${grant}': callreplay answers the client_credentials grant only.`);
-
-    const basic = basicCredentials(req.headers['authorization']);
-    const clientId = form.get('client_id') ?? basic?.clientId;
-    if (!clientId) return aadError(400, 'invalid_request', "AADSTS900144: The request body must contain the following parameter: 'client_id'.");
-    if (basic && basic.clientId !== clientId) return aadError(401, 'invalid_client', `AADSTS700021: The client_id in the Authorization header (${basic.clientId}) does not match the client_id parameter (${clientId}).`);
-    const secret = form.get('client_secret') ?? basic?.secret;
-    const assertion = form.get('client_assertion');
-    const assertionType = form.get('client_assertion_type');
-    if (!secret && !assertion) {
-      if (assertionType) return aadError(400, 'invalid_request', "AADSTS900144: The request body must contain the following parameter: 'client_assertion'.");
-      return aadError(401, 'invalid_client', "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    if (grant !== CLIENT_CREDENTIALS && !DELEGATED_GRANTS.includes(grant)) {
+      return aadError(400, 'unsupported_grant_type', `AADSTS70003: The app requested an unsupported grant type '${grant}': callreplay answers ${[CLIENT_CREDENTIALS, ...DELEGATED_GRANTS].join(', ')}.`);
     }
-    if (assertion || assertionType) {
-      const problem = checkAssertion(assertion ?? '', assertionType, clientId, tenant, tokenEndpointsFor(base, tenant));
-      if (problem) return problem;
-    }
+    const client = identifyClient(req, form, tenant, base);
+    if ('status' in client) return client;
+    if (grant !== CLIENT_CREDENTIALS) return this.delegated.answer(grant, form, tenant, client);
+    if (!client.authenticated) return missingCredential();
 
     const scopeParam = form.get('scope');
     if (!scopeParam) {
@@ -158,14 +220,9 @@ export class TokenIssuer {
     if (NON_TENANTS.includes(tenant.toLowerCase())) {
       return aadError(400, 'invalid_request', `AADSTS90009: Use a tenant-specific endpoint for the client credentials flow, not /${tenant}: ${base}/{tenant}/oauth2/v2.0/token with the tenant of the call.`);
     }
-    const token = await this.issue(tenant, clientId);
-    return {
-      status: 200,
-      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
-      // what MSAL reads: token_type, expires_in, ext_expires_in, access_token (refresh_in is
-      // optional: Entra ID sends it only for tokens living 2 hours or more)
-      body: { token_type: 'Bearer', expires_in: TOKEN_LIFETIME_S, ext_expires_in: TOKEN_LIFETIME_S, access_token: token },
-    };
+    // what MSAL reads: token_type, expires_in, ext_expires_in, access_token (refresh_in is
+    // optional: Entra ID sends it only for tokens living 2 hours or more)
+    return tokenResponse({ token_type: 'Bearer', expires_in: TOKEN_LIFETIME_S, ext_expires_in: TOKEN_LIFETIME_S, access_token: await this.issue(tenant, client.clientId) });
   }
 
   // ------------------------------------------------------------------------------ metadata
@@ -253,86 +310,6 @@ function instanceDiscovery(query: URLSearchParams): OutboundResponse {
   });
 }
 
-/** Token endpoint URLs a client assertion may name as its audience: on the base the bot used, or the public one; v2.0 or v1. */
-function tokenEndpointsFor(base: string, tenant: string): string[] {
-  const bases = [base, 'https://login.microsoftonline.com'];
-  return bases.flatMap((b) => [`${b}/${tenant}/oauth2/v2.0/token`, `${b}/${tenant}/oauth2/token`]).map(normalizeEndpoint);
-}
-
-function normalizeEndpoint(url: string): string {
-  return url.trim().replace(/[?#].*$/, '').replace(/\/+$/, '').toLowerCase();
-}
-
-/**
- * A client assertion (certificate credential): `client_assertion_type` must be the JWT bearer type
- * and `client_assertion` a JWT whose header names its algorithm and key (`x5t`, `x5t#S256` or
- * `kid`) and whose claims are `aud` = the token endpoint, `iss` = `sub` = client_id, `exp` in the
- * future. The signature cannot be checked: no certificate is registered with the harness (there
- * is no app registration at all), so a well-formed assertion signed with any key is accepted.
- */
-function checkAssertion(assertion: string, assertionType: string | undefined, clientId: string, tenant: string, audiences: string[]): OutboundResponse | undefined {
-  if (!assertionType) return aadError(400, 'invalid_request', "AADSTS900144: The request body must contain the following parameter: 'client_assertion_type'.");
-  if (assertionType !== JWT_BEARER) {
-    return aadError(400, 'invalid_request', `AADSTS70011: The provided value for the input parameter 'client_assertion_type' is not valid: expected '${JWT_BEARER}', got '${assertionType}'.`);
-  }
-  const malformed = (why: string) => aadError(401, 'invalid_client', `AADSTS50027: JWT token is invalid or malformed: the client_assertion ${why}.`);
-  const parts = assertion.split('.');
-  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) return malformed('must be a signed JWT: three non-empty base64url parts separated by dots');
-  const header = decodeJson(parts[0]!);
-  const claims = decodeJson(parts[1]!);
-  if (!header) return malformed('header is not base64url-encoded JSON');
-  if (!claims) return malformed('payload is not base64url-encoded JSON');
-  const alg = header['alg'];
-  if (typeof alg !== 'string' || !/^(RS|PS|ES)(256|384|512)$/.test(alg)) return malformed(`header must name an asymmetric signing algorithm in 'alg' (RS256, PS256, ...; got ${JSON.stringify(alg)})`);
-  if (!['x5t', 'x5t#S256', 'kid'].some((k) => typeof header[k] === 'string' && header[k] !== '')) return malformed("header must name the certificate: 'x5t', 'x5t#S256' or 'kid'");
-  const aud = claims['aud'];
-  const auds = (Array.isArray(aud) ? aud : [aud]).filter((a): a is string => typeof a === 'string');
-  if (!auds.some((a) => audiences.includes(normalizeEndpoint(a)))) {
-    return aadError(401, 'invalid_client', `AADSTS700023: Client assertion audience claim does not match Realm issuer: 'aud' must be the token endpoint (${audiences[0]}), got ${JSON.stringify(aud)} (tenant ${tenant}).`);
-  }
-  if (claims['iss'] !== clientId || claims['sub'] !== clientId) {
-    return aadError(401, 'invalid_client', `AADSTS700021: Client assertion application identifier doesn't match 'client_id' parameter: 'iss' and 'sub' must both be ${clientId} (got iss ${JSON.stringify(claims['iss'])}, sub ${JSON.stringify(claims['sub'])}).`);
-  }
-  const now = Math.floor(Date.now() / 1000);
-  const exp = claims['exp'];
-  if (typeof exp !== 'number' || exp <= now) return aadError(401, 'invalid_client', `AADSTS700024: Client assertion is not within its valid time range: 'exp' ${exp === undefined ? 'is missing' : `(${JSON.stringify(exp)}) is not in the future`}.`);
-  const nbf = claims['nbf'];
-  if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + SKEW_S)) return aadError(401, 'invalid_client', `AADSTS700024: Client assertion is not within its valid time range: 'nbf' (${JSON.stringify(nbf)}) is in the future.`);
-  return undefined;
-}
-
-/** Form fields, values trimmed; `+` and `%20` both decode to a space. */
-function readForm(raw: string): Map<string, string> {
-  const out = new Map<string, string>();
-  let params: URLSearchParams;
-  try {
-    params = new URLSearchParams(raw.trim());
-  } catch {
-    return out;
-  }
-  for (const [k, v] of params) if (!out.has(k.trim())) out.set(k.trim(), v.trim());
-  return out;
-}
-
-/** client_secret_basic: `Basic base64(urlencode(client_id):urlencode(secret))`. */
-function basicCredentials(authorization: string | undefined): { clientId: string; secret: string } | undefined {
-  const m = authorization ? /^Basic\s+(\S+)$/i.exec(authorization.trim()) : null;
-  if (!m) return undefined;
-  const text = Buffer.from(m[1]!, 'base64').toString('utf8');
-  const i = text.indexOf(':');
-  if (i < 0) return undefined;
-  return { clientId: decode(text.slice(0, i).replace(/\+/g, ' ')), secret: decode(text.slice(i + 1).replace(/\+/g, ' ')) };
-}
-
-function decodeJson(part: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Entra ID echoes the client's correlation id (MSAL sends it in the query and as a header). */
 function correlationHeaders(req: InboundRequest, url: URL): Record<string, string> {
   const id = url.searchParams.get('client-request-id') ?? req.headers['client-request-id'];
@@ -347,30 +324,18 @@ function pathOf(path: string): string {
   return path.replace(/[?#].*$/, '');
 }
 
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
 function withHeaders(res: OutboundResponse, headers: Record<string, string>): OutboundResponse {
   return { ...res, headers: { ...res.headers, ...headers } };
 }
 
-function jsonType(): Record<string, string> {
-  return { 'content-type': 'application/json; charset=utf-8' };
-}
-
-function json(status: number, body: unknown): OutboundResponse {
-  return { status, headers: jsonType(), body };
-}
-
-function aadError(status: number, error: string, description: string): OutboundResponse {
-  return {
-    status,
-    headers: jsonType(),
-    body: { error, error_description: description, error_codes: [Number(/AADSTS(\d+)/.exec(description)?.[1] ?? 0)], timestamp: new Date().toISOString(), trace_id: randomUUID(), correlation_id: randomUUID() },
-  };
+/** See TokenIssuer.describeRefusal. */
+export function describeTokenRefusal(req: InboundRequest, res: OutboundResponse): string | undefined {
+  if (res.status < 400) return undefined;
+  const body = (res.body !== null && typeof res.body === 'object' ? res.body : {}) as { error?: unknown; error_description?: unknown };
+  const error = typeof body.error === 'string' ? body.error : `HTTP ${res.status}`;
+  const reason = typeof body.error_description === 'string' ? `${error} (${body.error_description.replace(/\s+/g, ' ').trim()})` : error;
+  if (!TOKEN_PATH.test(pathOf(req.path))) return `the login endpoint refused ${req.method} ${pathOf(req.path)}: ${reason}`;
+  const grant = req.method === 'POST' ? readForm(req.rawBody).get('grant_type') : undefined;
+  const what = grant ? `a ${grant} grant` : req.method === 'POST' ? 'a token request without grant_type' : `a ${req.method} token request`;
+  return `the token endpoint refused ${what}: ${reason}`;
 }

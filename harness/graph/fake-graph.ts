@@ -15,9 +15,10 @@
  * FAKE_GRAPH_ACTIONS.
  */
 import { randomUUID } from 'node:crypto';
-import { sameId } from '../engine/ids.js';
+import { callIdOfReference, sameId } from '../engine/ids.js';
 import type { OutboundResponse } from '../engine/ports.js';
 import { callingAction, classifyCallRequest, type CallingActionName } from './actions.js';
+import { answerOnlineMeeting, type GraphCaller } from './fake-online-meetings.js';
 import {
   RESULT,
   audioStream,
@@ -75,6 +76,13 @@ export interface FakeGraphContext {
   notificationIds?: NotificationIdStyle;
   /** the request's client-request-id header, echoed in error bodies */
   clientRequestId?: string;
+  /**
+   * who the request acts as (its bearer token): the organizer of an online meeting created with
+   * /me/onlineMeetings is the signed-in user; an app token gets Graph's error on /me
+   */
+  caller?: GraphCaller;
+  /** online meetings created with createOrGet, by organizer and externalId (a second createOrGet answers 200 with the first) */
+  onlineMeetings?: Map<string, Record<string, unknown>>;
 }
 
 export interface FollowUp {
@@ -175,6 +183,8 @@ const OPERATION_OF: Record<string, string> = Object.fromEntries(FAKE_GRAPH_ACTIO
  * method the action does not take).
  */
 export function answerAsGraph(method: string, path: string, body: unknown, ctx: FakeGraphContext): FakeGraphAnswer | undefined {
+  const meeting = answerOnlineMeeting(method, path, body, ctx);
+  if (meeting) return meeting;
   const request = classifyCallRequest(method, path); // a full URL (e.g. a recordingLocation) counts by its path
   // the 2019 beta names (record) are not served; /app is beta only (canonicalPath keeps it on v1.0)
   if (!request?.action || request.alias !== undefined || !request.version || request.root !== 'communications') return undefined;
@@ -448,7 +458,8 @@ const HANDLERS: Record<string, Handler> = {
 
   transfer(r) {
     const target = (r.body['transferTarget'] ?? {}) as { replacesCallId?: unknown };
-    const replaces = typeof target.replacesCallId === 'string' && target.replacesCallId !== '' ? target.replacesCallId : undefined;
+    // the bare id: the seed page sends the path form (/app/calls/{id}), and resources are built from it
+    const replaces = typeof target.replacesCallId === 'string' && target.replacesCallId !== '' ? callIdOfReference(target.replacesCallId) : undefined;
     r.callUpdate(DELAY.state, 'updated', { state: 'transferring' });
     if (r.failure) {
       const resultInfo = replaces ? RESULT.consultativeTransferFailed() : RESULT.transferFailed();
@@ -469,7 +480,8 @@ const HANDLERS: Record<string, Handler> = {
     const opId = r.ctx.newId();
     const all = Array.isArray(r.body['participants']) ? (r.body['participants'] as Array<Record<string, unknown>>) : [];
     const first = all[0];
-    const replaces = typeof first?.['replacesCallId'] === 'string' && first['replacesCallId'] !== '' ? (first['replacesCallId'] as string) : undefined;
+    // the bare id: the seed page sends the path form (/app/calls/{id}), and resources are built from it
+    const replaces = typeof first?.['replacesCallId'] === 'string' && first['replacesCallId'] !== '' ? callIdOfReference(first['replacesCallId'] as string) : undefined;
     // with replacesCallId only the first participant is read (participant-invite, example 3)
     const invited = replaces ? all.slice(0, 1) : all;
     const type = r.entry.operation!;

@@ -247,7 +247,7 @@ export class Harness {
   createRun(flow: CompiledFlow, webhookUrl: string, onEntry?: (e: TranscriptEntry) => void, bot?: BotLiveness): FlowRun {
     const graphBaseUrl = this.graphBaseUrl;
     const botAppId = this.botAppId;
-    const defaultAnswer = (req: InboundRequest) => answerAsGraph(req.method, req.path, req.body, { graphBaseUrl, botAppId, newId: randomUUID })?.response;
+    const defaultAnswer = (req: InboundRequest) => answerAsGraph(req.method, req.path, req.body, { graphBaseUrl, botAppId, newId: randomUUID, caller: this.router.tokens.callerOf(req.headers['authorization']) })?.response;
     const run = new FlowRun({ flow, http: this.http, webhookUrl, graphBaseUrl, botAppId, tenant: this.tenant, bot, signer: this.signer, onEntry, observers: this.observers(), defaultAnswer });
     this.router.add(run);
     return run;
