@@ -368,7 +368,7 @@ test('token endpoint: MSAL-shaped client-secret and client-assertion requests ge
     ['assertion issued by another app', msalTokenRequest(tenant, { client_assertion_type: JWT_BEARER, client_assertion: await assertion({ ...claims, iss: randomUUID() }) }), { status: 401, error: 'invalid_client', code: 700021 }],
     ['expired assertion', msalTokenRequest(tenant, { client_assertion_type: JWT_BEARER, client_assertion: await assertion({ ...claims, exp: now - 5 }) }), { status: 401, error: 'invalid_client', code: 700024 }],
     ['no grant', msalTokenRequest(tenant, { client_secret: 's' }, { grant_type: '' }), { status: 400, error: 'invalid_request', code: 900144 }],
-    ['another grant', msalTokenRequest(tenant, { client_secret: 's' }, { grant_type: 'password' }), { status: 400, error: 'unsupported_grant_type', code: 70003 }],
+    ['another grant', msalTokenRequest(tenant, { client_secret: 's' }, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code' }), { status: 400, error: 'unsupported_grant_type', code: 70003 }],
     ['no credential', msalTokenRequest(tenant, {}), { status: 401, error: 'invalid_client', code: 7000218 }],
     ['wrong scope', msalTokenRequest(tenant, { client_secret: 's' }, { scope: 'https://management.azure.com/.default' }), { status: 400, error: 'invalid_scope', code: 1002012 }],
     ['a delegated scope', msalTokenRequest(tenant, { client_secret: 's' }, { scope: 'https://graph.microsoft.com/Calls.Initiate.All' }), { status: 400, error: 'invalid_scope', code: 1002012 }],
