@@ -1,0 +1,237 @@
+// No false verdicts on bots we did not write (issue 8): each case below failed before the fix.
+// The bot is tests/fixtures/trust-bot.mjs, a separate process written apart from the reference bot,
+// or a scripted bot for the matcher-level cases.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { BotProcess } from '../harness/bot/bot-process.js';
+import { FlowRun } from '../harness/engine/flow-run.js';
+import type { HttpClient, InboundRequest } from '../harness/engine/ports.js';
+import { parseFlow } from '../harness/flow/load-flow.js';
+import { validateGraphRequest } from '../harness/graph/validate-requests.js';
+import { freePort } from '../harness/runner/free-port.js';
+import { Harness } from '../harness/runner/harness.js';
+import { callreplay, tempDir } from './fixtures/cli.js';
+import { shippedFlow } from './fixtures/in-process.js';
+
+test.describe.configure({ mode: 'parallel' });
+
+const botScript = join(import.meta.dirname, 'fixtures', 'trust-bot.mjs');
+
+/** Starts the harness (gateway) and trust-bot.mjs with `env`; runs `use`; stops both. */
+async function withTrustBot<T>(env: Record<string, string>, use: (h: Harness, url: string, bot: BotProcess) => Promise<T>, tenant?: string): Promise<T> {
+  const harness = await Harness.start({ transport: 'gateway', tenant });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/api/calls`;
+  let bot: BotProcess | undefined;
+  try {
+    bot = await BotProcess.start({ command: `"${process.execPath}" "${botScript}"`, env: { ...harness.botEnvironment(port), ...env }, readyUrl: url });
+    return await use(harness, url, bot);
+  } finally {
+    await bot?.stop();
+    await harness.close();
+  }
+}
+
+const OTHER_TENANT = '0b8e4f52-7c1d-4a3e-9f60-2d5b8c7a1e94';
+
+test('case 1: a bot that keeps one token for a fixed tenant passes flow after flow (stable tenant)', async () => {
+  const flow = await shippedFlow('answer-incoming-call', 3000);
+  await withTrustBot({ API: 'beta', FAMILY: 'app', TOKEN: 'cached' }, async (harness, url, bot) => {
+    for (let i = 0; i < 3; i++) {
+      const outcome = await harness.run(flow, url, bot.liveness(bot.mark()));
+      expect(outcome.findings, `run ${i + 1}`).toEqual([]);
+    }
+    // one token request in all: the bot really kept its token across the three calls
+    expect(harness.router.strays).toEqual([]);
+  });
+});
+
+test('case 1: the bot environment carries the tenant, and --tenant chooses it', async () => {
+  const harness = await Harness.start({ transport: 'gateway', tenant: OTHER_TENANT });
+  try {
+    expect(harness.botEnvironment(1234)['TENANT_ID']).toBe(OTHER_TENANT);
+  } finally {
+    await harness.close();
+  }
+  const env = await callreplay(['env', '--json', '--tenant', OTHER_TENANT, '--graph-port', '0', '--login-port', '0']);
+  expect(env.status).toBe(0);
+  expect(JSON.parse(env.stdout)['TENANT_ID']).toBe(OTHER_TENANT);
+  const bad = await callreplay(['env', '--tenant', 'contoso']);
+  expect(bad.status).toBe(2);
+  expect(bad.stderr).toContain('--tenant must be a tenant id (a GUID), got "contoso"');
+});
+
+test('case 1: a token for another tenant is a finding naming both tenants, not a silent 404', async () => {
+  const flow = await shippedFlow('answer-incoming-call', 3000);
+  await withTrustBot({ API: 'beta', FAMILY: 'app', TOKEN_TENANT: OTHER_TENANT }, async (harness, url, bot) => {
+    const outcome = await harness.run(flow, url, bot.liveness(bot.mark()));
+    expect(outcome.findings[0]).toMatchObject({ kind: 'wrong-tenant', step: 2 });
+    expect(outcome.findings[0]!.message).toContain(`the bot's token is for tenant ${OTHER_TENANT}, the call's tenant is ${harness.tenant}`);
+    expect(outcome.findings[0]!.message).toContain(`--tenant ${OTHER_TENANT}`);
+  });
+});
+
+test('case 2: a request on v1.0 for a beta flow (unmatched: ignore) is named as the near miss, and kept in the transcript', async () => {
+  const flow = await shippedFlow('answer-incoming-call', 1500);
+  await withTrustBot({ API: 'v1.0' }, async (harness, url, bot) => {
+    const outcome = await harness.run(flow, url, bot.liveness(bot.mark()));
+    const finding = outcome.findings[0]!;
+    expect(finding).toMatchObject({ kind: 'missing', step: 2 });
+    expect(finding.message).toMatch(
+      /^the bot did not send POST \/beta\/app\/calls\/\{call\}\/answer; the closest request it sent is POST \/v1\.0\/communications\/calls\/\{call\}\/answer: the same action on v1\.0; this flow is written for beta/,
+    );
+    expect(finding.message).not.toContain('never sent');
+    expect(finding.received?.url).toMatch(/^\/v1\.0\/communications\/calls\/[0-9a-f-]+\/answer$/i);
+    expect(outcome.transcript.entries.filter((e) => e.kind === 'request').map((e) => e.url)).toEqual([finding.received!.url]);
+  });
+});
+
+test('case 2: a request for a flow that has ended reaches the transcript of the run active at that moment', async () => {
+  const flow = await shippedFlow('answer-incoming-call', 1500);
+  await withTrustBot({ API: 'beta', FAMILY: 'app' }, async (harness, url) => {
+    const first = await harness.run(flow, url);
+    expect(first.findings).toEqual([]);
+    const callId = Object.entries(first.transcript.idNames).find(([, n]) => n === 'call')![0];
+    const second = harness.createRun(flow, url);
+    try {
+      const late = await fetch(`${harness.graphBaseUrl}/beta/app/calls/${callId}/playPrompt`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(late.status).toBe(404);
+      const stray = second.transcript.entries.find((e) => e.kind === 'request');
+      expect(stray?.url).toBe(`/beta/app/calls/${callId}/playPrompt`);
+      expect(stray?.label).toContain('the call belongs to flow answer-incoming-call, which has ended');
+      expect(harness.router.strays.map((s) => s.request.path)).toContain(`/beta/app/calls/${callId}/playPrompt`);
+    } finally {
+      harness.release(second);
+    }
+  });
+});
+
+test('case 3: a token grant the endpoint refuses is named in the failing step, with Entra\'s error', async () => {
+  const flow = await shippedFlow('answer-incoming-call', 1500);
+  await withTrustBot({ API: 'beta', FAMILY: 'app', GRANT: 'urn:ietf:params:oauth:grant-type:device_code' }, async (harness, url, bot) => {
+    const outcome = await harness.run(flow, url, bot.liveness(bot.mark()));
+    const finding = outcome.findings[0]!;
+    expect(finding).toMatchObject({ kind: 'missing', step: 2 });
+    expect(finding.message).toContain("the token endpoint refused the bot's token request: a urn:ietf:params:oauth:grant-type:device_code request got HTTP 400: unsupported_grant_type");
+    const refused = outcome.transcript.entries.find((e) => e.kind === 'token-response');
+    expect(refused).toMatchObject({ status: 400, failed: true });
+    expect((refused!.body as { error: string }).error).toBe('unsupported_grant_type');
+  });
+});
+
+test('case 6: a bot that exits mid-flow is bot-unavailable, with its exit code and last output', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const res = await callreplay(
+      ['run', 'p2p-to-meeting-transfer-v1', '--bot-command', `"${process.execPath}" "${botScript}"`, '--variants', 'none', '--no-auth-check', '--report-dir', dir],
+      { env: { CRASH_AFTER_ANSWER: '1' } },
+    );
+    expect(res.status).toBe(1);
+    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { flows: Array<{ failures?: Array<{ kind: string; text: string }> }> };
+    const failure = results.flows[0]!.failures![0]!;
+    expect(failure.kind).toBe('bot-unavailable');
+    const text = failure.text;
+    expect(text).toContain('the bot process exited with code 3 during step');
+    expect(text).toMatch(/its last output:\n\s+fatal: lost the media session for call/);
+    expect(text).not.toContain('waited');
+  } finally {
+    cleanup();
+  }
+});
+
+test('case 6: a body that is not JSON is kept verbatim and named in the finding', async () => {
+  const flow = await shippedFlow('p2p-to-meeting-transfer-v1', 3000);
+  await withTrustBot({ BODY: 'text' }, async (harness, url) => {
+    const outcome = await harness.run(flow, url);
+    const finding = outcome.findings[0]!;
+    expect(finding).toMatchObject({ kind: 'incorrect', step: 2 });
+    expect(finding.message).toMatch(/^body: expected a JSON body, got a body that is not JSON \(text\/plain, \d+ bytes\): "callbackUri=http:\/\/127\.0\.0\.1:\d+\/api\/calls; modalities=audio"/);
+    const request = outcome.transcript.entries.find((e) => e.kind === 'request')!;
+    expect(request.body).toMatch(/^callbackUri=http:\/\/127\.0\.0\.1:\d+\/api\/calls; modalities=audio$/);
+  });
+});
+
+test('case 7: on v1.0 the 2019 name `callback` fails, naming it; on beta it is still accepted', async () => {
+  const v1 = await shippedFlow('p2p-to-meeting-transfer-v1', 3000);
+  await withTrustBot({ CALLBACK_NAME: 'callback' }, async (harness, url) => {
+    const outcome = await harness.run(v1, url);
+    expect(outcome.findings[0]).toMatchObject({ kind: 'incorrect', step: 2 });
+    expect(outcome.findings[0]!.message).toContain('body.callbackUri: expected a string, got nothing (the property is missing) (the bot sent callback, the 2019 beta name: v1.0 knows only callbackUri)');
+  });
+  const beta = await shippedFlow('answer-incoming-call', 3000);
+  await withTrustBot({ API: 'beta', FAMILY: 'app', CALLBACK_NAME: 'callback' }, async (harness, url) => {
+    expect((await harness.run(beta, url)).findings).toEqual([]);
+  });
+  const schema = validateGraphRequest('POST', '/v1.0/communications/calls/abc/answer', { callback: 'https://bot/cb', mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' } });
+  expect(schema.errors).toContainEqual(expect.objectContaining({ path: 'body.callback', rule: 'legacy-name' }));
+});
+
+// ------------------------------------------------------------------ matcher-level cases (scripted bot)
+
+const inviteFlow = (api: 'beta' | 'v1.0') => `callreplay: 1
+name: t
+description: t
+quiet: 20
+timeout: 400
+ids: [p2pCall, meetingCall, caller]
+steps:
+  - notify: { name: meeting established, body: { value: [ { changeType: updated, resourceUrl: '/communications/calls/\${meetingCall:hex}', resourceData: { state: established } } ] } }
+  - expect:
+      name: invite
+      method: POST
+      path: /${api}/communications/calls/\${meetingCall}/participants/invite
+      body:
+        participants:
+          - identity: { user: { id: { $id: caller } } }
+            replacesCallId: { $id: p2pCall }
+      respond: { status: 202 }
+`;
+
+/** Runs `flowYaml` with a bot that answers the first notification with an invite built by `body`. */
+async function inviteWith(flowYaml: string, path: (run: FlowRun) => string, body: (run: FlowRun) => unknown): Promise<FlowRun> {
+  const flow = parseFlow(flowYaml, 'inline.yaml');
+  let run: FlowRun;
+  const client: HttpClient = {
+    async send() {
+      const b = body(run);
+      const inbound: InboundRequest = { method: 'POST', path: path(run), headers: {}, rawBody: JSON.stringify(b), body: b, service: 'graph', via: 'test' };
+      queueMicrotask(() => run.handleRequest(inbound));
+      return { status: 202, headers: {}, body: '', latencyMs: 0 };
+    },
+  };
+  run = new FlowRun({ flow, http: client, webhookUrl: 'http://127.0.0.1:4999/api/calls', graphBaseUrl: 'http://127.0.0.1:5000', botAppId: 'app' });
+  await run.run();
+  return run;
+}
+
+const v = (run: FlowRun, name: string) => String(run.valueOf(name));
+const invitePath = (api: string) => (run: FlowRun) => `/${api}/communications/calls/${v(run, 'meetingCall')}/participants/invite`;
+const invite = (replaces: (run: FlowRun) => string, user = (run: FlowRun) => v(run, 'caller')) => (run: FlowRun) => ({
+  participants: [{ identity: { user: { id: user(run) } }, replacesCallId: replaces(run) }],
+});
+
+test('case 7: an id inside a URL on another host does not match; on Graph\'s own origin it does', async () => {
+  const evil = await inviteWith(inviteFlow('v1.0'), invitePath('v1.0'), invite((r) => `https://evil.example/v1.0/app/calls/${v(r, 'p2pCall')}`));
+  expect(evil.findings[0]).toMatchObject({ kind: 'incorrect', step: 2 });
+  expect(evil.findings[0]!.message).toMatch(/^body\.participants\[0\]\.replacesCallId: expected p2pCall \([0-9a-f-]+\), got "https:\/\/evil\.example\/v1\.0\/app\/calls\//);
+  const seed = await inviteWith(inviteFlow('beta'), invitePath('beta'), invite((r) => `/app/calls/${v(r, 'p2pCall').replace(/-/g, '').toUpperCase()}`));
+  expect(seed.findings).toEqual([]);
+  const graph = await inviteWith(inviteFlow('v1.0'), invitePath('v1.0'), invite((r) => `https://graph.microsoft.com/v1.0/communications/calls/${v(r, 'p2pCall')}`));
+  expect(graph.findings).toEqual([]);
+});
+
+test('case 7: a call path where Graph takes a bare id (a user id) does not match, and says why', async () => {
+  const run = await inviteWith(inviteFlow('v1.0'), invitePath('v1.0'), invite((r) => v(r, 'p2pCall'), (r) => `/communications/calls/${v(r, 'caller')}`));
+  expect(run.findings[0]).toMatchObject({ kind: 'incorrect', step: 2 });
+  expect(run.findings[0]!.message).toContain('body.participants[0].identity.user.id: expected caller');
+  expect(run.findings[0]!.message).toContain('a call path: Graph takes a bare id here');
+});
+
+test('case 7: a path-form replacesCallId on v1.0 is a schema warning; on beta it is the seed page\'s form', async () => {
+  const body = { participants: [{ identity: { user: { id: 'u' } }, replacesCallId: '/communications/calls/57DAB8B1894C409AB240BD8BEAE78896' }] };
+  const onV1 = validateGraphRequest('POST', '/v1.0/communications/calls/x/participants/invite', body);
+  expect(onV1.warnings).toContainEqual(expect.objectContaining({ path: 'body.participants[0].replacesCallId', rule: 'replaces-call-id-path' }));
+  const onBeta = validateGraphRequest('POST', '/beta/app/calls/x/participants/invite', { participants: [{ ...body.participants[0], replacesCallId: '/app/calls/57DAB8B1894C409AB240BD8BEAE78896' }] });
+  expect(onBeta.warnings.filter((w) => w.rule === 'replaces-call-id-path')).toEqual([]);
+});
