@@ -113,7 +113,7 @@ test('case 3: a token grant the endpoint refuses is named in the failing step, w
     const outcome = await harness.run(flow, url, bot.liveness(bot.mark()));
     const finding = outcome.findings[0]!;
     expect(finding).toMatchObject({ kind: 'missing', step: 2 });
-    expect(finding.message).toContain("the token endpoint refused the bot's token request: a urn:ietf:params:oauth:grant-type:device_code request got HTTP 400: unsupported_grant_type");
+    expect(finding.message).toContain("; meanwhile the token endpoint refused a urn:ietf:params:oauth:grant-type:device_code grant: unsupported_grant_type (AADSTS70003");
     const refused = outcome.transcript.entries.find((e) => e.kind === 'token-response');
     expect(refused).toMatchObject({ status: 400, failed: true });
     expect((refused!.body as { error: string }).error).toBe('unsupported_grant_type');

@@ -798,7 +798,7 @@ export class FlowRun {
 
   private fail(finding: Finding): void {
     if (this.findings.length > 0) return; // the first finding is the cause; later ones are consequences
-    if (this.tokenRefusals.length > 0) finding = { ...finding, message: `${finding.message}; the token endpoint refused the bot's token request: ${this.tokenRefusals.join('; ')}` };
+    if (this.tokenRefusals.length > 0) finding = { ...finding, message: `${finding.message}; meanwhile ${this.tokenRefusals.join('; ')}` };
     this.findings.push(finding);
     this.wake();
   }

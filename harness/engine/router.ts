@@ -94,7 +94,7 @@ export class Router implements RequestSink {
   private async token(req: InboundRequest): Promise<OutboundResponse> {
     const t0 = performance.now();
     const res = await this.tokens.answer(req);
-    const refusal = res.status >= 400 ? describeTokenRefusal(req, res) : undefined;
+    const refusal = this.tokens.describeRefusal(req, res);
     // a token request names no call: a refusal goes to every active run (one of them is waiting
     // for what the bot wanted the token for); a grant only to the run when there is one
     if (refusal) for (const run of this.active) run.recordToken(req, res, performance.now() - t0, refusal);
@@ -107,7 +107,7 @@ export class Router implements RequestSink {
     const problem = this.tokens.problemWith(authorization);
     if (problem) return { problem };
     const token = this.tokens.tokenOf(authorization);
-    return { tenant: token?.tenant, kind: (token as { kind?: string } | undefined)?.kind };
+    return { tenant: token?.tenant, kind: token?.kind };
   }
 
   private stray(req: InboundRequest, reason: string): void {
@@ -162,9 +162,3 @@ export class Router implements RequestSink {
   }
 }
 
-/** "the token endpoint refused a refresh_token grant: invalid_grant (AADSTS...)" from Entra's error body. */
-function describeTokenRefusal(req: InboundRequest, res: OutboundResponse): string {
-  const grant = new URLSearchParams(req.rawBody).get('grant_type') ?? 'token';
-  const body = (res.body ?? {}) as { error?: string; error_description?: string };
-  return `a ${grant} request got HTTP ${res.status}${body.error ? `: ${body.error}` : ''}${body.error_description ? ` (${body.error_description})` : ''}`;
-}
