@@ -24,6 +24,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { GRAPH_APIS, type BotConfig, type GraphApi, type LineConfig, type RejectReason } from './config.js';
+import { DelegatedSession, MeetingError } from './delegated.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types at the boundaries
@@ -59,7 +60,7 @@ export type CallKind =
   | 'incoming'
   /** the meeting call the bot joined to move the caller of an incoming call into */
   | 'transfer-meeting'
-  /** a meeting call joined through `POST /api/join-meeting` */
+  /** a meeting call joined through `POST /api/join-meeting` or `POST /api/create-meeting-and-join` */
   | 'api-meeting'
   /** an incoming call to one of the bot's lines (`*_LINE_ID`): handled as that line says */
   | 'line'
@@ -343,8 +344,12 @@ export class ReferenceBot {
   private pendingCreates = 0;
   /** keepAlive timers of the calls the bot keeps up, keyed by normalizeId(call id) */
   private readonly keepAliveTimers = new Map<string, NodeJS.Timeout>();
+  /** the user the bot creates meetings as (USER_REFRESH_TOKEN) */
+  private readonly user: DelegatedSession;
 
-  constructor(protected readonly config: BotConfig) {}
+  constructor(protected readonly config: BotConfig) {
+    this.user = new DelegatedSession(config, () => this.requestSignal());
+  }
 
   /** The notifications webhook, `http://HOST:PORT/api/calls`. Available after start(). */
   get url(): string {
@@ -398,6 +403,7 @@ export class ReferenceBot {
     this.calls.clear();
     this.operations.clear();
     this.tokens.clear();
+    this.user.clear();
     this.notificationKeys = undefined;
   }
 
@@ -429,6 +435,7 @@ export class ReferenceBot {
     if (req.method === 'GET' && path === '/health') return send(res, 200, 'ok');
     if (req.method === 'POST' && path === '/api/calls') return this.receiveNotifications(req, res);
     if (req.method === 'POST' && path === '/api/join-meeting') return this.joinMeetingApi(req, res);
+    if (req.method === 'POST' && path === '/api/create-meeting-and-join') return this.createMeetingAndJoinApi(req, res);
     const invite = /^\/api\/calls\/([^/]+)\/invite$/.exec(path);
     if (req.method === 'POST' && invite) return this.inviteApi(req, res, decodePathSegment(invite[1]));
     send(res, 404, { error: 'not found' });
@@ -482,6 +489,31 @@ export class ReferenceBot {
     } catch (err) {
       this.logError('join-meeting request failed', err);
       send(res, 502, upstreamFailure(err));
+    }
+  }
+
+  /**
+   * `POST /api/create-meeting-and-join {subject?, tenantId?, api?}` -> `{callId, meetingId, joinWebUrl}`:
+   * creates an online meeting as the user of USER_REFRESH_TOKEN (delegated token,
+   * `POST /{version}/me/onlineMeetings`), then joins it without media with the meeting's chatInfo
+   * and organizer (application token, like every call request).
+   */
+  private async createMeetingAndJoinApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const text = await readBody(req);
+    const request = text.trim() === '' ? {} : parseJsonObject(text, 'request body');
+    const api = optionalString(request, 'api') ?? this.config.graphApi;
+    if (!isGraphApi(api)) throw new HttpError(400, `"api" must be one of ${GRAPH_APIS.join(', ')}`);
+    const tenant = optionalString(request, 'tenantId') ?? this.config.tenantId ?? 'common';
+    const route = routeForApi(api);
+    try {
+      const created = await this.user.createOnlineMeeting(route.version, tenant, optionalString(request, 'subject') ?? 'Reference bot meeting');
+      this.log(`created online meeting ${created.threadId} as the signed-in user`);
+      const meeting: MeetingRef = { threadId: created.threadId, messageId: created.messageId, organizerId: created.organizerId, tenantId: created.organizerTenantId ?? tenant };
+      const call = await this.joinMeeting(meeting, route, tenant, 'api-meeting');
+      send(res, 200, { callId: call.id, meetingId: created.id ?? null, joinWebUrl: created.joinWebUrl ?? null });
+    } catch (err) {
+      this.logError('create-meeting-and-join request failed', err);
+      send(res, 502, err instanceof MeetingError ? { error: err.message, graphStatus: err.status } : upstreamFailure(err));
     }
   }
 

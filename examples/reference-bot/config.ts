@@ -62,6 +62,11 @@ export interface BotConfig {
   openIdConfigUrl: string;
   /** BOT_APP_SECRET: the application's client secret */
   appSecret: string;
+  /**
+   * USER_REFRESH_TOKEN: a refresh token of the user the bot creates meetings as
+   * (`/api/create-meeting-and-join`; delegated OnlineMeetings.ReadWrite, refresh_token grant)
+   */
+  userRefreshToken: string;
   /** BOT_TENANT_ID: tenant used when an incoming call does not name one (and for API calls) */
   tenantId?: string;
   /** PUBLIC_URL without a trailing slash; undefined = `http://127.0.0.1:<actual port>` */
@@ -102,6 +107,7 @@ export const DEFAULTS = {
   loginBaseUrl: 'https://login.microsoftonline.com',
   appId: '00000000-0000-0000-0000-000000000000',
   appSecret: 'reference-bot-secret',
+  userRefreshToken: 'reference-bot-user-refresh-token',
   openIdConfigUrl: 'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration',
   meetingThreadId: '19:meeting_reference-bot@thread.v2',
   meetingOrganizerId: '11111111-1111-4111-8111-111111111111',
@@ -146,6 +152,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BotConfig {
     loginBaseUrl: parseBaseUrl('LOGIN_BASE_URL', get('LOGIN_BASE_URL') ?? DEFAULTS.loginBaseUrl),
     appId: get('BOT_APP_ID') ?? DEFAULTS.appId,
     appSecret: get('BOT_APP_SECRET') ?? DEFAULTS.appSecret,
+    userRefreshToken: get('USER_REFRESH_TOKEN') ?? DEFAULTS.userRefreshToken,
     openIdConfigUrl: parseUrl('CALLS_OPENID_CONFIG_URL', get('CALLS_OPENID_CONFIG_URL') ?? DEFAULTS.openIdConfigUrl),
     tenantId: get('BOT_TENANT_ID'),
     publicUrl: publicUrl === undefined ? undefined : parseBaseUrl('PUBLIC_URL', publicUrl),
