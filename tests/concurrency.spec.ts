@@ -1,5 +1,7 @@
 // Many flows at once through one router: each run mints its own ids and every request reaches its
-// run by call id (or, for a create, by the tenant of the bot's token).
+// run by call id; a create names no call, and the reference bot joins one configured meeting for
+// every call, so it is routed by the tenant of the bot's token: each run mints its own tenant
+// (--tenant per-run), which the reference bot takes from each incoming call.
 import { expect, test } from '@playwright/test';
 import { ReferenceBot } from '../examples/reference-bot/bot.js';
 import { configFromEnv } from '../examples/reference-bot/config.js';
@@ -7,7 +9,7 @@ import { Harness } from '../harness/runner/harness.js';
 import { shippedFlow } from './fixtures/in-process.js';
 
 test('60 flows run concurrently against one bot through one gateway, and all pass', async () => {
-  const harness = await Harness.start({ transport: 'gateway' });
+  const harness = await Harness.start({ transport: 'gateway', tenant: 'per-run' });
   const bot = new ReferenceBot(configFromEnv({ ...harness.botEnvironment(0), LOG_LEVEL: 'silent' }));
   await bot.start();
   try {

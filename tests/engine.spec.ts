@@ -16,7 +16,7 @@ async function runScripted(flowYaml: string, reactions: Record<number, Reaction>
     async send(req) {
       n++;
       for (const r of reactions[n]?.(run) ?? []) {
-        const inbound: InboundRequest = { method: r.method, path: r.path, headers: {}, rawBody: JSON.stringify(r.body ?? ''), body: r.body, service: 'graph', via: 'test' };
+        const inbound: InboundRequest = { method: r.method, path: r.path, headers: {}, rawBody: r.body === undefined ? '' : JSON.stringify(r.body), body: r.body, service: 'graph', via: 'test' };
         queueMicrotask(() => run.handleRequest(inbound));
       }
       return { status: status(n, req), headers: {}, body: '', latencyMs: 0 };

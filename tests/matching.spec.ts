@@ -1,18 +1,25 @@
 // Matching on meaning: ids, paths, legacy names, matchers and their explanations.
 import { expect, test } from '@playwright/test';
 import { canonicalBody, canonicalPath, pathShape } from '../harness/engine/canonical.js';
-import { normalizeId, sameId } from '../harness/engine/ids.js';
+import { normalizeId, sameCall, sameId } from '../harness/engine/ids.js';
 import { compileMatcher } from '../harness/flow/compile.js';
 import type { Mismatch } from '../harness/engine/findings.js';
 
 const id = '57dab8b1-894c-409a-b240-bd8beae78896';
 
-test('ids compare case-insensitively, with or without hyphens, or as a call path', () => {
+test('ids compare case-insensitively, with or without hyphens; a call reference also as a call path on Graph\'s origin', () => {
   expect(sameId(id, '57DAB8B1894C409AB240BD8BEAE78896')).toBe(true);
-  expect(sameId(id, '/app/calls/57DAB8B1894C409AB240BD8BEAE78896')).toBe(true);
-  expect(sameId(id, '/communications/calls/' + id.toUpperCase())).toBe(true);
   expect(sameId(id, '57dab8b1-894c-409a-b240-bd8beae78897')).toBe(false);
   expect(normalizeId('{' + id + '}')).toBe('57dab8b1894c409ab240bd8beae78896');
+  // a path is not an id: only where Graph takes a call reference (sameCall) does it name the call
+  expect(sameId(id, '/app/calls/57DAB8B1894C409AB240BD8BEAE78896')).toBe(false);
+  expect(sameCall(id, '/app/calls/57DAB8B1894C409AB240BD8BEAE78896')).toBe(true);
+  expect(sameCall(id, '/communications/calls/' + id.toUpperCase())).toBe(true);
+  expect(sameCall(id, `https://graph.microsoft.com/v1.0/communications/calls/${id}`)).toBe(true);
+  expect(sameCall(id, `http://127.0.0.1:5870/beta/app/calls/${id}`)).toBe(true);
+  // ... and only on Graph's own origin
+  expect(sameCall(id, `https://evil.example/v1.0/app/calls/${id}`)).toBe(false);
+  expect(sameCall(id, `https://graph.microsoft.com.evil.example/v1.0/app/calls/${id}`)).toBe(false);
 });
 
 test('paths: /app = /communications on beta only, namespaced actions, id spelling', () => {

@@ -59,7 +59,7 @@ test('case 1: the bot environment carries the tenant, and --tenant chooses it', 
   expect(JSON.parse(env.stdout)['TENANT_ID']).toBe(OTHER_TENANT);
   const bad = await callreplay(['env', '--tenant', 'contoso']);
   expect(bad.status).toBe(2);
-  expect(bad.stderr).toContain('--tenant must be a tenant id (a GUID), got "contoso"');
+  expect(bad.stderr).toContain('--tenant must be a tenant id (a GUID) or per-run, got "contoso"');
 });
 
 test('case 1: a token for another tenant is a finding naming both tenants, not a silent 404', async () => {

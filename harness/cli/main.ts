@@ -10,7 +10,7 @@ import { importCommand } from './import-command.js';
 import type { CheckConfig } from '../runner/run-config.js';
 import { callStateRules, type RuleOptions } from '../rules/index.js';
 import { parseVariantKinds, VARIANT_KINDS, type VariantKind } from '../variants/index.js';
-import { DEFAULT_TENANT_ID, INTERCEPT_WAYS, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
+import { DEFAULT_TENANT_ID, INTERCEPT_WAYS, PER_RUN_TENANT, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
 import { isGuidLike } from '../engine/ids.js';
 import { DEFAULT_UPSTREAMS } from '../record/forwarder.js';
 
@@ -49,7 +49,7 @@ const wayOptions = {
   'proxy-port': { type: 'number', describe: 'HTTPS proxy port (default: free; 5874)' },
   'ca-dir': { type: 'string', describe: 'folder of the CA for the HTTPS ways in (kept between runs)' },
   'app-id': { type: 'string', describe: "the bot's app id (BOT_APP_ID): notifications address it and their tokens' audience is it" },
-  tenant: { type: 'string', describe: `the tenant of every call (TENANT_ID), a GUID; the same for every flow of the run (default ${DEFAULT_TENANT_ID})` },
+  tenant: { type: 'string', describe: `the tenant of every call (TENANT_ID), a GUID, the same for every flow of the run (default ${DEFAULT_TENANT_ID}); or per-run: each flow its own (bots that take the tenant from each call)` },
 } as const;
 
 type WayArgs = { intercept?: string; tenant?: string; 'graph-port'?: number; 'login-port'?: number; 'https-graph-port'?: number; 'https-login-port'?: number; 'proxy-port'?: number };
@@ -60,7 +60,7 @@ function checkWayOptions(a: WayArgs): true {
     if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) throw new Error(`--${k} must be a port number (0-65535), got ${String(v)}`);
   }
   parseIntercept(a.intercept);
-  if (a.tenant !== undefined && !isGuidLike(a.tenant)) throw new Error(`--tenant must be a tenant id (a GUID), got "${a.tenant}"`);
+  if (a.tenant !== undefined && a.tenant !== PER_RUN_TENANT && !isGuidLike(a.tenant)) throw new Error(`--tenant must be a tenant id (a GUID) or ${PER_RUN_TENANT}, got "${a.tenant}"`);
   return true;
 }
 

@@ -123,7 +123,7 @@ export class Router implements RequestSink {
 
   /**
    * The run a request belongs to, in this order:
-   * 1. the run that minted the call id in its path;
+   * 1. the run that minted the call id in its path (or, with a tenant per run, the tenant of the token);
    * 2. the run that minted any other id the request carries (path or body: a thread id, an
    *    organizer, a clientContext the bot built from an id, ...);
    * 3. the run waiting for exactly this request (several: the one waiting longest);
@@ -137,6 +137,15 @@ export class Router implements RequestSink {
       if (owner) return { run: owner, reason: '' };
       const ended = this.retired.get(callId);
       if (ended) return { reason: `the call belongs to flow ${ended}, which has ended` };
+    }
+    // with a tenant per run (--tenant per-run), the token's tenant names the run
+    const tenant = this.tokens.tokenOf(req.headers['authorization'])?.tenant;
+    if (tenant) {
+      const id = normalizeId(tenant);
+      const owner = this.byId.get(id);
+      if (owner) return { run: owner, reason: '' };
+      const ended = this.retired.get(id);
+      if (ended) return { reason: `the token's tenant belongs to flow ${ended}, which has ended (--tenant per-run)` };
     }
     const named = this.runNamedIn(req);
     if (named) return { run: named, reason: '' };

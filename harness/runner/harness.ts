@@ -31,6 +31,9 @@ export const DEFAULT_BOT_APP_ID = '3b5c2f5e-8a0d-4c43-9d3e-0c6f4f1a9b27';
  */
 export const DEFAULT_TENANT_ID = '6f2c1a4e-93b7-4d0a-8e15-c4a9d27b3f60';
 
+/** `--tenant per-run`: every flow run mints its own tenant (see HarnessOptions.tenant). */
+export const PER_RUN_TENANT = 'per-run';
+
 export type TransportKind = 'gateway' | 'nock';
 
 /** Ways an out-of-process bot's traffic reaches the harness. */
@@ -60,7 +63,11 @@ export interface HarnessOptions {
   /** folder of the CA for the HTTPS ways in */
   caDir?: string;
   botAppId?: string;
-  /** the tenant of every call (default DEFAULT_TENANT_ID) */
+  /**
+   * the tenant of every call (default DEFAULT_TENANT_ID); 'per-run': each flow run mints its own
+   * and requests are also routed by the tenant of the bot's token (for many concurrent calls
+   * against a bot that takes the tenant from each incoming call; a bot that caches one token fails)
+   */
   tenant?: string;
   /** checks to attach to every run (a factory: observers keep per-run state) */
   observers?: () => RunObserver[];
@@ -186,7 +193,8 @@ export class Harness {
     readonly http: BotHttpClient,
     readonly transport: TransportKind,
     readonly botAppId: string,
-    readonly tenant: string,
+    /** the tenant of every call; undefined when each run mints its own ('per-run') */
+    readonly tenant: string | undefined,
     private readonly endpoints: WaysInEndpoints,
     private readonly closers: Array<() => Promise<void> | void>,
     private readonly observers: () => RunObserver[] = () => [],
@@ -203,7 +211,7 @@ export class Harness {
 
   static async start(opts: HarnessOptions): Promise<Harness> {
     const appId = opts.botAppId ?? DEFAULT_BOT_APP_ID;
-    const tenant = opts.tenant ?? DEFAULT_TENANT_ID;
+    const tenant = opts.tenant === PER_RUN_TENANT ? undefined : (opts.tenant ?? DEFAULT_TENANT_ID);
     let loginBase = '';
     const tokens = await TokenIssuer.create(() => loginBase);
     const signer = await NotificationAuthority.create({ appId });
