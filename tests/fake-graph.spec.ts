@@ -3,6 +3,7 @@
 // may use, and the notifications that follow are well-formed and name the right ids.
 import { expect, test } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
+import { userFromUsername } from '../harness/engine/token-grants.js';
 import { FAKE_GRAPH_ACTIONS, answerAsGraph, graphErrorBody, type FakeGraphAnswer, type FakeGraphContext } from '../harness/graph/fake-graph.js';
 
 const GRAPH = 'http://127.0.0.1:5870';
@@ -442,4 +443,126 @@ test('the action table covers the documented v1.0 calling surface', () => {
   ]) expect(actions).toContain(a);
   expect(new Set(actions).size).toBe(actions.length);
   for (const a of FAKE_GRAPH_ACTIONS) expect(a.doc).toMatch(/^https:\/\/learn\.microsoft\.com\/graph\/api\//);
+});
+
+// ------------------------------------------------------------------ replacesCallId in path form (audit F4)
+
+test('the seed invite (replacesCallId "/app/calls/57DA...") ends the replaced call by its bare id, in every path form', () => {
+  const meeting = randomUUID();
+  const caller = randomUUID();
+  // the seed page's body (Graph beta participant-invite, "Invite Participants in Existing P2P meeting")
+  const seedBody = {
+    participants: [
+      {
+        '@odata.type': '#microsoft.graph.invitationParticipantInfo',
+        replacesCallId: '/app/calls/57DAB8B1894C409AB240BD8BEAE78896',
+        identity: { '@odata.type': '#microsoft.graph.identitySet', user: { '@odata.type': '#microsoft.graph.identity', id: caller, identityProvider: 'AAD' } },
+      },
+    ],
+  };
+  const seed = notificationsOf(answerAsGraph('POST', `/beta/app/calls/${meeting}/participants/invite`, seedBody, context())!);
+  expect(seed.at(-1)).toMatchObject({ changeType: 'deleted', resourceUrl: '/app/calls/57DAB8B1894C409AB240BD8BEAE78896' });
+  expect(seed.at(-1)!.resourceData).toMatchObject({ '@odata.id': '/app/calls/57DAB8B1894C409AB240BD8BEAE78896', state: 'terminated' });
+
+  const p2p = randomUUID();
+  for (const form of [`/communications/calls/${p2p}`, `/v1.0/communications/calls/${p2p}`, `https://graph.microsoft.com/v1.0/communications/calls/${p2p}`, `${GRAPH}/v1.0/communications/calls/${p2p}/`]) {
+    const body = { participants: [{ ...seedBody.participants[0], replacesCallId: form }] };
+    const notes = notificationsOf(answerAsGraph('POST', `/v1.0/communications/calls/${meeting}/participants/invite`, body, context())!);
+    expect(notes.map((n) => `${n.changeType} ${n.resourceUrl}`), form).toEqual([
+      expect.stringMatching(new RegExp(`^deleted /communications/calls/${meeting}/operations/`)),
+      `updated /communications/calls/${meeting}/participants`,
+      `deleted /communications/calls/${p2p}`,
+    ]);
+    for (const n of notes) expect(JSON.stringify(n), form).not.toMatch(/calls\/\/|calls\/[^"]*\/communications\/calls/);
+  }
+});
+
+test('a consultative transfer with replacesCallId in path form ends the replaced call by its bare id (success and failure)', () => {
+  const callId = randomUUID();
+  const consult = randomUUID();
+  const body = { transferTarget: { endpointType: 'default', identity: { user: { id: randomUUID() } }, replacesCallId: `/communications/calls/${consult}` } };
+  const ok = notificationsOf(answerAsGraph('POST', `/v1.0/communications/calls/${callId}/transfer`, body, context())!);
+  expect(ok.filter((n) => n.changeType === 'deleted').map((n) => n.resourceUrl)).toEqual([`/communications/calls/${callId}`, `/communications/calls/${consult}`]);
+  const failed = notificationsOf(answerAsGraph('POST', `/v1.0/communications/calls/${callId}/transfer`, body, context({ outcome: 'failure' }))!);
+  expect(failed.at(-1)!.resourceData).toMatchObject({ state: 'established', replacesContext: consult, resultInfo: { code: 500, subcode: 7700 } });
+});
+
+// ------------------------------------------------------------------ online meetings (application-post-onlinemeetings, onlinemeeting-createorget)
+
+const organizer = { kind: 'delegated' as const, userId: randomUUID(), upn: 'megan@contoso.example', tenantId: randomUUID(), displayName: 'Megan Bowen' };
+
+test('POST /me/onlineMeetings with a delegated token: 201 and a meeting organized by the signed-in user', () => {
+  const start = '2026-07-12T14:30:34.2444915-07:00';
+  const a = answerAsGraph('POST', '/v1.0/me/onlineMeetings', { subject: 'User Token Meeting', startDateTime: start, endDateTime: '2026-07-12T15:00:34.2464912-07:00' }, context({ caller: organizer }))!;
+  expect(a.action).toBe('onlineMeetings/create');
+  expect(a.followUps).toEqual([]);
+  expect(a.response.status).toBe(201);
+  expect(a.response.headers['content-type']).toMatch(/^application\/json/);
+  const m = a.response.body as Record<string, any>;
+  expect(m).toMatchObject({
+    '@odata.type': '#microsoft.graph.onlineMeeting',
+    '@odata.context': `${GRAPH}/v1.0/$metadata#users('${organizer.userId}')/onlineMeetings/$entity`,
+    subject: 'User Token Meeting',
+    startDateTime: start,
+    endDateTime: '2026-07-12T15:00:34.2464912-07:00',
+    chatInfo: { threadId: expect.stringMatching(/^19:meeting_[A-Za-z0-9]+@thread\.v2$/), messageId: '0' },
+    participants: { organizer: { upn: organizer.upn, identity: { user: { id: organizer.userId, tenantId: organizer.tenantId, displayName: 'Megan Bowen' } } } },
+    joinMeetingIdSettings: { isPasscodeRequired: false, joinMeetingId: expect.stringMatching(/^\d{13}$/), passcode: null },
+  });
+  expect(m['id']).toEqual(expect.stringMatching(/^[A-Za-z0-9+/]{20,}$/));
+  // the join URL names the same thread, tenant and organizer (bots parse it to join)
+  const url = new URL(m['joinWebUrl']);
+  expect(`${url.origin}${url.pathname.split('/').slice(0, 3).join('/')}`).toBe('https://teams.microsoft.com/l/meetup-join');
+  expect(m['joinWebUrl']).toContain(`/l/meetup-join/19%3ameeting_`);
+  expect(decodeURIComponent(url.pathname.split('/')[3]!)).toBe(m['chatInfo'].threadId);
+  expect(JSON.parse(url.searchParams.get('context')!)).toEqual({ Tid: organizer.tenantId, Oid: organizer.userId });
+  // a second meeting is another thread
+  const b = answerAsGraph('POST', '/beta/me/onlineMeetings', { subject: 'Other' }, context({ caller: organizer }))!;
+  expect((b.response.body as Record<string, any>)['chatInfo'].threadId).not.toBe(m['chatInfo'].threadId);
+  expect((b.response.body as Record<string, any>)['@odata.context']).toContain(`${GRAPH}/beta/$metadata`);
+});
+
+test('POST /me/onlineMeetings with an app token: Graph\'s 400 "/me request is only valid with delegated authentication flow."', () => {
+  const a = answerAsGraph('POST', '/v1.0/me/onlineMeetings', { subject: 'x' }, context({ caller: { kind: 'app', tenantId: randomUUID() }, clientRequestId: 'abc' }))!;
+  expect(a.response.status).toBe(400);
+  const error = (a.response.body as { error: Record<string, any> }).error;
+  expect(error.code).toBe('BadRequest');
+  expect(error.message).toBe('/me request is only valid with delegated authentication flow.');
+  expect(error.innerError['client-request-id']).toBe('abc');
+});
+
+test('POST /users/{id}/onlineMeetings with an app token (application access policy): that user organizes', () => {
+  const tenantId = randomUUID();
+  const user = randomUUID();
+  const byId = answerAsGraph('POST', `/v1.0/users/${user}/onlineMeetings`, { subject: 's' }, context({ caller: { kind: 'app', tenantId } }))!;
+  expect(byId.response.status).toBe(201);
+  expect((byId.response.body as Record<string, any>)['participants'].organizer.identity.user).toMatchObject({ id: user, tenantId });
+  // by UPN: the oid the token endpoint gives that username
+  const byUpn = answerAsGraph('POST', '/v1.0/users/adele%40contoso.example/onlineMeetings', {}, context({ caller: { kind: 'app', tenantId } }))!;
+  const org = (byUpn.response.body as Record<string, any>)['participants'].organizer;
+  expect(org.upn).toBe('adele@contoso.example');
+  expect(org.identity.user.id).toBe(userFromUsername('adele@contoso.example').oid);
+  // the signed-in user naming themselves by upn
+  const self = answerAsGraph('POST', `/v1.0/users/${organizer.upn}/onlineMeetings`, {}, context({ caller: organizer }))!;
+  expect((self.response.body as Record<string, any>)['participants'].organizer.identity.user.id).toBe(organizer.userId);
+});
+
+test('createOrGet: externalId required; 201 for a new one, 200 with the same meeting for a known externalId', () => {
+  const onlineMeetings = new Map<string, Record<string, unknown>>();
+  const ctx = () => context({ caller: organizer, onlineMeetings });
+  expect(answerAsGraph('POST', '/v1.0/me/onlineMeetings/createOrGet', { subject: 'x' }, ctx())!.response.status).toBe(400);
+  const first = answerAsGraph('POST', '/v1.0/me/onlineMeetings/createOrGet', { externalId: 'ext-1', subject: 'Daily' }, ctx())!;
+  expect(first.action).toBe('onlineMeetings/createOrGet');
+  expect(first.response.status).toBe(201);
+  expect(first.response.body).toMatchObject({ externalId: 'ext-1', subject: 'Daily' });
+  const again = answerAsGraph('POST', '/v1.0/me/onlineMeetings/createOrGet', { externalId: 'ext-1', subject: 'Daily' }, ctx())!;
+  expect(again.response.status).toBe(200);
+  expect((again.response.body as Record<string, unknown>)['id']).toBe((first.response.body as Record<string, unknown>)['id']);
+  const other = answerAsGraph('POST', '/v1.0/me/onlineMeetings/createOrGet', { externalId: 'ext-2' }, ctx())!;
+  expect(other.response.status).toBe(201);
+  expect((other.response.body as Record<string, unknown>)['id']).not.toBe((first.response.body as Record<string, unknown>)['id']);
+  // without a store (one request at a time): always created
+  expect(answerAsGraph('POST', '/v1.0/me/onlineMeetings/createOrGet', { externalId: 'ext-1' }, context({ caller: organizer }))!.response.status).toBe(201);
+  // other methods on online meetings are not answered here
+  expect(answerAsGraph('GET', '/v1.0/me/onlineMeetings', undefined, ctx())).toBeUndefined();
 });
