@@ -13,7 +13,8 @@
  *
  * Scopes: Graph scopes in any form (`OnlineMeetings.ReadWrite`,
  * `https://graph.microsoft.com/OnlineMeetings.ReadWrite`, `00000003-.../OnlineMeetings.ReadWrite`)
- * become the token's `scp` in short form; `.default` gives DEFAULT_DELEGATED_SCOPES; the OpenID
+ * become the token's `scp` in short form (the response's `scope` echoes them as written);
+ * `.default` gives DEFAULT_DELEGATED_SCOPES; the OpenID
  * Connect scopes (openid, profile, email, offline_access) are not Graph scopes: `openid` adds an
  * id_token, `offline_access` a refresh token. `client_info=1` adds client_info ({uid, utid}), as
  * MSAL asks.
@@ -92,7 +93,10 @@ interface RefreshRecord {
 }
 
 interface AskedScopes {
+  /** Graph scopes, short names (the token's scp) */
   graph: string[];
+  /** the same scopes as the client wrote them (the response's `scope` echoes them: MSAL's cache matches on it) */
+  spelled: string[];
   oidc: string[];
 }
 
@@ -123,7 +127,8 @@ export class DelegatedGrants {
         return aadError(400, 'invalid_grant', `AADSTS70000: Provided grant is invalid or malformed: the refresh token was issued to client ${remembered.clientId}, not ${client.clientId}.`);
       }
       if (remembered) user = remembered.user;
-      asked ??= { graph: remembered?.scopes ?? ['User.Read'], oidc: ['offline_access'] };
+      const graph = remembered?.scopes ?? ['User.Read'];
+      asked ??= { graph, spelled: graph, oidc: ['offline_access'] };
       if (!asked.oidc.includes('offline_access')) asked = { ...asked, oidc: [...asked.oidc, 'offline_access'] }; // the refresh token grant always returns a new one
     } else if (grant === 'authorization_code') {
       const code = form.get('code');
@@ -131,7 +136,7 @@ export class DelegatedGrants {
       if (!form.get('redirect_uri')) return need('redirect_uri');
       if (this.redeemedCodes.has(code)) return aadError(400, 'invalid_grant', 'AADSTS54005: OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.');
       this.redeemedCodes.add(code);
-      asked ??= { graph: ['User.Read'], oidc: ['openid', 'profile'] };
+      asked ??= { graph: ['User.Read'], spelled: ['User.Read'], oidc: ['openid', 'profile'] };
     } else if (grant === 'password') {
       const username = form.get('username');
       if (!username) return need('username');
@@ -155,7 +160,7 @@ export class DelegatedGrants {
     const issue: DelegatedIssue = { tenant: tid, clientId: client.clientId, user, scopes, grant };
     const body: Record<string, unknown> = {
       token_type: 'Bearer',
-      scope: [...scopes, ...asked!.oidc.filter((s) => s !== 'offline_access')].join(' '),
+      scope: [...asked!.spelled, ...asked!.oidc.filter((s) => s !== 'offline_access')].join(' '),
       expires_in: TOKEN_LIFETIME_S,
       ext_expires_in: TOKEN_LIFETIME_S,
       access_token: await this.mint.accessToken(issue),
@@ -178,6 +183,7 @@ export class DelegatedGrants {
  */
 function askedScopes(param: string): AskedScopes | OutboundResponse {
   const graph: string[] = [];
+  const spelled: string[] = [];
   const oidc: string[] = [];
   let dotDefault = false;
   for (const scope of param.split(/\s+/).filter(Boolean)) {
@@ -191,13 +197,17 @@ function askedScopes(param: string): AskedScopes | OutboundResponse {
       return aadError(400, 'invalid_scope', `AADSTS70011: The provided value for the input parameter 'scope' is not valid. The scope '${scope}' is not a Microsoft Graph scope (callreplay issues tokens for Microsoft Graph only).`);
     }
     if (name.toLowerCase() === '.default') dotDefault = true;
-    else if (!graph.some((g) => g.toLowerCase() === name.toLowerCase())) graph.push(name);
+    else if (!graph.some((g) => g.toLowerCase() === name.toLowerCase())) {
+      graph.push(name);
+      spelled.push(scope);
+    }
   }
   if (dotDefault && graph.length > 0) {
     return aadError(400, 'invalid_scope', `AADSTS70011: The provided value for the input parameter 'scope' is not valid. The scope '${param}' combines '.default' with other scopes of the same resource.`);
   }
-  // only OpenID Connect scopes: Entra ID issues a token for Graph with User.Read
-  return { graph: dotDefault ? [...DEFAULT_DELEGATED_SCOPES] : graph.length > 0 ? graph : ['User.Read'], oidc };
+  // .default: what was consented; only OpenID Connect scopes: Entra ID issues a token for Graph with User.Read
+  if (dotDefault) return { graph: [...DEFAULT_DELEGATED_SCOPES], spelled: DEFAULT_DELEGATED_SCOPES.map((g) => `https://graph.microsoft.com/${g}`), oidc };
+  return graph.length > 0 ? { graph, spelled, oidc } : { graph: ['User.Read'], spelled: ['User.Read'], oidc };
 }
 
 /** The user an OBO assertion carries (oid, upn, name, tid), when it is a JWT naming one. */
