@@ -1,5 +1,6 @@
 // docs/catalog.md holds the flow catalog and the robustness variants, rendered from the shipped
-// flows and the variants table: a new flow or variant without its row fails here.
+// flows and the variants table (harness/variants/table.ts: what each does, where it applies, its
+// evidence, whether it is opt-in): a new flow or variant without its row, or a changed one, fails here.
 // UPDATE_DOCS=1 npx playwright test -c tests/playwright.config.ts docs  rewrites the tables.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,7 +38,7 @@ test('docs/catalog.md lists every shipped flow and every variant', async () => {
   if (process.env['UPDATE_DOCS']) {
     let text = readFileSync(catalogDoc, 'utf8');
     text = replaceTable(text, '| suite | flow |', flows);
-    text = replaceTable(text, '| variant | what changes |', variants);
+    text = replaceTable(text, '| variant | runs |', variants);
     writeFileSync(catalogDoc, text);
   }
   const doc = readFileSync(catalogDoc, 'utf8');

@@ -15,6 +15,8 @@ import { parseFlow } from '../harness/flow/load-flow.js';
 import { Harness } from '../harness/runner/harness.js';
 import { ackLatencyObserver, ackLatencySummary, duplicateActionObserver } from '../harness/variants/observers.js';
 import {
+  DEFAULT_VARIANT_KINDS,
+  OPT_IN_VARIANT_KINDS,
   VARIANT_KINDS,
   VARIANTS,
   applicableVariants,
@@ -24,8 +26,10 @@ import {
   variantsMarkdownTable,
   type VariantKind,
 } from '../harness/variants/variants.js';
+import { callreplay, tempDir } from './fixtures/cli.js';
 import { recordingsDir } from './fixtures/in-process.js';
-import { variantDefectBot, variantDefects } from './fixtures/variant-defects.js';
+import { BetaResourceUrlOnlyBot, ExactClientContextBot, makeBot, ResourceUrlOnlyBot, V1ResourceOnlyBot } from './fixtures/variant-bots.js';
+import { variantDefects } from './fixtures/variant-defects.js';
 
 // ------------------------------------------------------------------ helpers
 
@@ -121,11 +125,12 @@ function botEnv(harness: Harness): NodeJS.ProcessEnv {
 /**
  * A harness (nock) per test, with the variant observers on every run, closed after the test (not
  * per worker: a nock harness left installed would intercept the next spec file's traffic). Runs
- * of one test may share it at the same time: each run mints its own ids.
+ * of one test may share it at the same time: each run mints its own ids and its own tenant, which
+ * routes a request that names no call (a create) to its run (the bots take the tenant from each call).
  */
 const test = base.extend<{ harness: Harness }>({
   harness: async ({}, use) => {
-    const harness = await Harness.start({ transport: 'nock', observers: () => [duplicateActionObserver(), ackLatencyObserver(2000)] });
+    const harness = await Harness.start({ transport: 'nock', tenant: 'per-run', observers: () => [duplicateActionObserver(), ackLatencyObserver(2000)] });
     try {
       await use(harness);
     } finally {
@@ -153,34 +158,79 @@ function describeOutcome(o: FlowOutcome): string {
 
 // ------------------------------------------------------------------ the table and the API
 
-test('every kind has a one-line doc, in the order of VARIANT_KINDS, and a markdown table', () => {
+test('every kind has a one-line doc and its evidence, in the order of VARIANT_KINDS, and a markdown table', () => {
   expect(VARIANTS.map((v) => v.kind)).toEqual([...VARIANT_KINDS]);
+  // a file of the reference material: a doc page or the protocol notes with a line, the CSDL with a line, or a capture
+  const citation = /(graph-docs\/[\w.-]+\.md:\d+|v1\.0-Prod\.csdl:\d+|captured-notifications\/[\w*.-]+\.json|graph-calling-protocol\.md:\d+)/;
   for (const v of VARIANTS) {
     expect(v.doc.length).toBeGreaterThan(20);
     expect(v.doc).not.toContain('\n');
+    expect(v.evidence).not.toContain('\n');
+    // every variant says where Graph does so; one without evidence says so and is opt-in
+    expect(v.evidence, v.kind).toMatch(citation);
+    expect(v.evidence.startsWith('none'), v.kind).toBe(v.optIn);
   }
+  expect(OPT_IN_VARIANT_KINDS).toEqual(['pascal-case-enums', 'empty-value']);
+  expect(DEFAULT_VARIANT_KINDS).toEqual(VARIANT_KINDS.filter((k) => !OPT_IN_VARIANT_KINDS.includes(k)));
   const table = variantsMarkdownTable();
-  for (const k of VARIANT_KINDS) expect(table).toContain(`| \`${k}\` |`);
+  expect(table.split('\n')[0]).toBe('| variant | runs | what changes | applies to | evidence that Graph does so |');
+  for (const k of DEFAULT_VARIANT_KINDS) expect(table).toContain(`| \`${k}\` | by default |`);
+  for (const k of OPT_IN_VARIANT_KINDS) expect(table).toContain(`| \`${k}\` | opt-in: only when named |`);
 });
 
-test('parseVariantKinds reads none, all and lists, and names an unknown kind', () => {
+test('parseVariantKinds: all is every variant with evidence; an opt-in variant only when named; none; unknown kinds named', () => {
   expect(parseVariantKinds('none')).toEqual([]);
   expect(parseVariantKinds('')).toEqual([]);
-  expect(parseVariantKinds('all')).toEqual([...VARIANT_KINDS]);
+  expect(parseVariantKinds('all')).toEqual([...DEFAULT_VARIANT_KINDS]);
+  expect(parseVariantKinds('all')).not.toContain('pascal-case-enums');
+  expect(parseVariantKinds('all')).not.toContain('empty-value');
+  expect(parseVariantKinds('pascal-case-enums')).toEqual(['pascal-case-enums']);
+  expect(parseVariantKinds('all, empty-value')).toEqual([...DEFAULT_VARIANT_KINDS, 'empty-value']);
   expect(parseVariantKinds('batched, empty-value,batched')).toEqual(['batched', 'empty-value']);
-  expect(() => parseVariantKinds('batched,twice')).toThrow(/unknown variant "twice": use none, all or a comma-separated list of duplicate-delivery, /);
+  expect(() => parseVariantKinds('batched,twice')).toThrow(
+    /unknown variant "twice": use none, all or a comma-separated list of duplicate-delivery, .* \(all runs every one but the opt-in pascal-case-enums, empty-value, which run only when named\)/,
+  );
+  expect(() => parseVariantKinds('none,batched')).toThrow(/unknown variant "none"/);
+  // applicableVariants runs what `all` runs unless told otherwise
+  const f = flow('p2p-to-meeting-transfer');
+  expect(applicableVariants(f).map((v) => variantOf(v)!.kind)).toEqual(DEFAULT_VARIANT_KINDS.filter((k) => applyVariant(f, k)));
+  expect(applicableVariants(f).map((v) => variantOf(v)!.kind)).not.toContain('pascal-case-enums');
+  expect(applicableVariants(f, parseVariantKinds('all,pascal-case-enums')).map((v) => variantOf(v)!.kind)).toContain('pascal-case-enums');
 });
+
+/** The v1.0 flows among the shipped ones. */
+const v1Flows = [...shipped.values()].filter((f): f is CompiledFlow => !(f instanceof Error) && f.api === 'v1.0');
 
 test('which variants apply to which shipped flow', () => {
   const applies = (name: string) => VARIANT_KINDS.filter((k) => applyVariant(flow(name), k) !== undefined);
   const allBut = (...not: VariantKind[]) => VARIANT_KINDS.filter((k) => !not.includes(k));
-  expect(applies('p2p-to-meeting-transfer')).toEqual(allBut('legacy-resource-only'));
-  expect(applies('p2p-to-meeting-transfer-v1')).toEqual(allBut('resource-url-only'));
-  expect(applies('answer-incoming-call')).toEqual(allBut('legacy-resource-only'));
-  // no establishing/established pair; already only `resource`
-  expect(applies('invite-participants')).toEqual(allBut('established-before-establishing', 'legacy-resource-only'));
-  // its only GUIDs are the call paths, already upper-case hex
-  expect(applies('join-meeting-without-media')).toEqual(allBut('upper-case-ids', 'legacy-resource-only'));
+  // beta /app flows in the 2019 shape (resource only): nothing for either resource variant to do
+  expect(applies('p2p-to-meeting-transfer')).toEqual(allBut('legacy-resource-only', 'resource-url-only'));
+  expect(applies('answer-incoming-call')).toEqual(allBut('legacy-resource-only', 'resource-url-only'));
+  // no establishing/established pair
+  expect(applies('invite-participants')).toEqual(allBut('established-before-establishing', 'legacy-resource-only', 'resource-url-only'));
+  // its ids are the call paths, already upper-case hex
+  expect(applies('join-meeting-without-media')).toEqual(allBut('upper-case-ids', 'legacy-resource-only', 'resource-url-only'));
+  // v1.0 flows: resource-url-only drops the twin; never legacy-resource-only
+  expect(applies('p2p-to-meeting-transfer-v1')).toEqual(allBut('legacy-resource-only'));
+  expect(v1Flows.length).toBeGreaterThanOrEqual(15);
+  for (const f of v1Flows) {
+    expect(applyVariant(f, 'legacy-resource-only'), f.name).toBeUndefined();
+    expect(applyVariant(f, 'resource-url-only'), f.name).toBeDefined();
+  }
+});
+
+test('every v1.0 flow carries resource and resourceUrl on every notification item, as real notifications do', () => {
+  for (const f of v1Flows) {
+    const scope = scopeFor(f);
+    for (const step of notifies(f)) {
+      for (const item of itemsOf(step, scope)) {
+        // captured-notifications/*.json: resource /app/calls/{id}..., resourceUrl /communications/calls/{id}..., same id
+        expect(item.resource, `${f.name}: ${step.name}`).toMatch(/^\/app\/calls\/[0-9A-F]{32}(\/|$)/);
+        expect(item.resourceUrl, `${f.name}: ${step.name}`).toBe(item.resource!.replace(/^\/app\//, '/communications/'));
+      }
+    }
+  }
 });
 
 test('a variant is a new flow named <flow>~<kind>, re-indexed, and leaves its input unchanged', () => {
@@ -189,7 +239,7 @@ test('a variant is a new flow named <flow>~<kind>, re-indexed, and leaves its in
     const scope = scopeFor(f, { inviteContext: randomUUID() });
     const before = snapshot(f, scope);
     const stepsBefore = [...f.steps];
-    for (const v of applicableVariants(f)) {
+    for (const v of applicableVariants(f, VARIANT_KINDS)) {
       const kind = variantOf(v)!.kind;
       expect(v.name).toBe(`${name}~${kind}`);
       expect(variantOf(v)).toEqual({ kind, of: name });
@@ -341,10 +391,11 @@ steps:
   ]);
 });
 
-test('upper-case-ids: every GUID in notification bodies upper-case without hyphens', () => {
-  const f = flow('p2p-to-meeting-transfer');
+test('upper-case-ids: ids upper-case without hyphens in the id fields and both resource twins; clientContext, URLs and tokens untouched', () => {
+  const f = flow('p2p-to-meeting-transfer-v1');
   const v = variant(f, 'upper-case-ids');
-  const scope = scopeFor(f, { inviteContext: randomUUID() });
+  const inviteContext = randomUUID();
+  const scope = scopeFor(f, { inviteContext });
   const hex = (name: string) => String(scope.get(name)).replace(/-/g, '').toUpperCase();
   const [incoming] = itemsOf(stepNamed(v, 'incoming call'), scope);
   const call = incoming!.resourceData as unknown as {
@@ -354,37 +405,65 @@ test('upper-case-ids: every GUID in notification bodies upper-case without hyphe
     '@odata.etag': string;
   };
   expect(incoming!.resource).toBe(`/app/calls/${hex('p2pCall')}`);
+  expect(incoming!.resourceUrl).toBe(`/communications/calls/${hex('p2pCall')}`);
   expect(call.tenantId).toBe(hex('tenant'));
   expect(call.source.identity.user.id).toBe(hex('caller'));
-  expect(call.source.identity.user.tenantId).toMatch(HEX_ID);
+  expect(call.source.identity.user.tenantId).toBe(hex('tenant'));
   expect(call.targets[0]!.identity.application.id).toBe('3B5C2F5E8A0D4C439D3E0C6F4F1A9B27');
   expect(call.source.identity.user.displayName).toBe('Test User'); // other strings untouched
   expect(call['@odata.etag']).toBe('W/"5445"');
+  // Graph echoes clientContext verbatim (v1.0_api_call-playprompt.md:71, :122, :156): a GUID keeps its spelling
   const [done] = itemsOf(stepNamed(v, 'invite operation completed'), scope);
-  expect(done!.resourceData!['clientContext']).toBe(hex('inviteContext'));
-  // the plain flow writes them with hyphens
+  expect(done!.resourceData!['clientContext']).toBe(inviteContext);
+  expect(done!.resourceUrl).toBe(`/communications/calls/${hex('meetingCall')}/operations/${hex('inviteOperation')}`);
+  // the plain flow writes identity ids with hyphens
   const [plain] = itemsOf(stepNamed(f, 'incoming call'), scope);
   expect((plain!.resourceData as unknown as typeof call).source.identity.user.id).toMatch(HYPHEN_ID);
-  // an opaque token keeps its spelling; the URL next to it is a resource path
-  const rec = parseFlow(
+
+  // every id field named, at any depth; a URL, a token, a thread id and clientContext keep their spelling
+  const other = parseFlow(
     `callreplay: 1
-name: recording
-description: a recording notification
-ids: [call, recording, token]
+name: ids
+description: id fields and other strings
+ids: [call, op, chain, me, participant, replaced, recording, token, context, thread]
 steps:
-  - notify: { name: done, body: { value: [ { resourceUrl: '/communications/calls/\${call:hex}/operations/x', resourceData: { recordingLocation: '\${graph}/v1.0/communications/calls/\${call}/recordings/\${recording}', recordingAccessToken: '\${token}' } } ] } }
+  - notify:
+      name: done
+      body:
+        value:
+          - resource: '/app/calls/\${call}/operations/\${op}'
+            resourceUrl: '/communications/calls/\${call}/operations/\${op}'
+            resourceData:
+              '@odata.id': '/communications/calls/\${call}/operations/\${op}'
+              id: '\${op}'
+              callChainId: '\${chain}'
+              myParticipantId: '\${me}'
+              participants: [ { participantId: '\${participant}', replacesCallId: '\${replaced}' } ]
+              recordingLocation: '\${graph}/v1.0/communications/calls/\${call}/recordings/\${recording}'
+              recordingAccessToken: '\${token}'
+              clientContext: '\${context}'
+              chatInfo: { threadId: '19:meeting_\${thread}@thread.v2' }
 `,
-    'recording.yaml',
+    'ids.yaml',
   );
-  const recScope = scopeFor(rec);
-  const [recItem] = itemsOf(variant(rec, 'upper-case-ids').steps[0] as CompiledNotify, recScope);
-  const recHex = (name: string) => String(recScope.get(name)).replace(/-/g, '').toUpperCase();
-  expect(recItem!.resourceData).toEqual({
-    recordingLocation: `http://127.0.0.1:5870/v1.0/communications/calls/${recHex('call')}/recordings/${recHex('recording')}`,
-    recordingAccessToken: recScope.get('token'),
+  const os = scopeFor(other);
+  const oh = (name: string) => String(os.get(name)).replace(/-/g, '').toUpperCase();
+  const [item] = itemsOf(variant(other, 'upper-case-ids').steps[0] as CompiledNotify, os);
+  expect(item).toEqual({
+    resource: `/app/calls/${oh('call')}/operations/${oh('op')}`,
+    resourceUrl: `/communications/calls/${oh('call')}/operations/${oh('op')}`,
+    resourceData: {
+      '@odata.id': `/communications/calls/${oh('call')}/operations/${oh('op')}`,
+      id: oh('op'),
+      callChainId: oh('chain'),
+      myParticipantId: oh('me'),
+      participants: [{ participantId: oh('participant'), replacesCallId: oh('replaced') }],
+      recordingLocation: `http://127.0.0.1:5870/v1.0/communications/calls/${os.get('call')}/recordings/${os.get('recording')}`,
+      recordingAccessToken: os.get('token'),
+      clientContext: os.get('context'),
+      chatInfo: { threadId: `19:meeting_${os.get('thread')}@thread.v2` },
+    },
   });
-  // a clientContext that is not a GUID is left alone
-  expect(itemsOf(stepNamed(v, 'invite operation completed'), scopeFor(f, { inviteContext: 'ctx-1' }))[0]!.resourceData!['clientContext']).toBe('ctx-1');
 });
 
 test('pascal-case-enums: enum values PascalCase, @odata.type and other strings untouched', () => {
@@ -409,34 +488,96 @@ test('pascal-case-enums: enum values PascalCase, @odata.type and other strings u
   expect(itemsOf(stepNamed(v, 'p2p call terminated'), scope)[0]!.resourceData!['terminationReason']).toBe('AppInitiated');
 });
 
-test('legacy-resource-only and resource-url-only move the path to the other property, keeping the path', () => {
-  const beta = flow('p2p-to-meeting-transfer');
+/** p2p-to-meeting-transfer (beta /app) with each item's resourceUrl twin added, as current Graph sends them. */
+function betaTwinFlow(stepTimeoutMs?: number): CompiledFlow {
+  const f = flow('p2p-to-meeting-transfer');
+  const text = readFileSync(f.file, 'utf8')
+    .replace(/^name: p2p-to-meeting-transfer$/m, 'name: p2p-to-meeting-transfer-twins')
+    .replace(/^(\s+)resource: \/app(\/calls\/\S+)$/gm, '$1resource: /app$2\n$1resourceUrl: /communications$2');
+  const twins = parseFlow(text, f.file);
+  if (stepTimeoutMs !== undefined) for (const s of twins.steps) s.timeoutMs = stepTimeoutMs;
+  return twins;
+}
+
+test('resource-url-only: resourceUrl /communications/... alone, where the v1.0 twin pair is; not on 2019-shape flows', () => {
   const v1 = flow('p2p-to-meeting-transfer-v1');
-  const scope = scopeFor(beta, { inviteContext: 'c' });
+  const scope = scopeFor(v1, { inviteContext: 'c' });
   const hex = (name: string) => String(scope.get(name)).replace(/-/g, '').toUpperCase();
-
-  const legacy = variant(v1, 'legacy-resource-only');
-  for (const step of notifies(legacy)) {
-    for (const item of itemsOf(step, scope)) {
-      expect(item.resourceUrl).toBeUndefined();
-      expect(item.resource).toMatch(/^\/communications\/calls\/[0-9A-F]{32}(\/|$)/);
-    }
-  }
-  const [op] = itemsOf(stepNamed(legacy, 'invite operation completed'), scope);
-  expect(op!.resource).toBe(`/communications/calls/${hex('meetingCall')}/operations/${hex('inviteOperation')}`);
-  expect(Object.keys(op!)).toEqual(['@odata.type', 'changeType', 'resource', 'resourceData']); // in resourceUrl's place
-
-  const url = variant(beta, 'resource-url-only');
+  const url = variant(v1, 'resource-url-only');
   for (const step of notifies(url)) {
     for (const item of itemsOf(step, scope)) {
       expect(item.resource).toBeUndefined();
-      expect(item.resourceUrl).toMatch(/^\/app\/calls\/[0-9A-F]{32}(\/|$)/);
+      expect(item.resourceUrl).toMatch(/^\/communications\/calls\/[0-9A-F]{32}(\/|$)/);
     }
   }
-  expect(itemsOf(stepNamed(url, 'meeting roster updated with the caller'), scope)[0]!.resourceUrl).toBe(`/app/calls/${hex('meetingCall')}/participants`);
-  // a flow that already has only one of them: nothing to convert
-  expect(applyVariant(beta, 'legacy-resource-only')).toBeUndefined();
-  expect(applyVariant(v1, 'resource-url-only')).toBeUndefined();
+  const [op] = itemsOf(stepNamed(url, 'invite operation completed'), scope);
+  expect(op!.resourceUrl).toBe(`/communications/calls/${hex('meetingCall')}/operations/${hex('inviteOperation')}`);
+  expect(Object.keys(op!)).toEqual(['@odata.type', 'changeType', 'resourceUrl', 'resourceData']); // in resource's place
+  // a beta twin flow gets the same shape: the v1.0 docs' one
+  const twins = betaTwinFlow();
+  const [first] = itemsOf(notifies(variant(twins, 'resource-url-only'))[0]!, scope);
+  expect(first).toMatchObject({ resourceUrl: `/communications/calls/${hex('p2pCall')}` });
+  expect(first!.resource).toBeUndefined();
+  // a resourceUrl on /app (never seen from Graph) becomes /communications
+  const odd = parseFlow(
+    `callreplay: 1\nname: odd\ndescription: odd\nids: [a]\nsteps:\n  - notify: { name: n, body: { value: [ { resourceUrl: '/app/calls/\${a:hex}/participants', resource: '/app/calls/\${a:hex}/participants' } ] } }\n`,
+    'odd.yaml',
+  );
+  const os = scopeFor(odd);
+  expect(itemsOf(variant(odd, 'resource-url-only').steps[0] as CompiledNotify, os)).toEqual([
+    { resourceUrl: `/communications/calls/${String(os.get('a')).replace(/-/g, '').toUpperCase()}/participants` },
+  ]);
+  // the 2019 shape (resource only, beta /app requests): nothing to convert
+  expect(applyVariant(flow('p2p-to-meeting-transfer'), 'resource-url-only')).toBeUndefined();
+});
+
+test('legacy-resource-only: the 2019 shape (resource /app/... alone) on beta /app flows only, never on v1.0', () => {
+  const twins = betaTwinFlow();
+  const scope = scopeFor(twins, { inviteContext: 'c' });
+  const hex = (name: string) => String(scope.get(name)).replace(/-/g, '').toUpperCase();
+  const legacy = variant(twins, 'legacy-resource-only');
+  for (const step of notifies(legacy)) {
+    for (const item of itemsOf(step, scope)) {
+      expect(item.resourceUrl).toBeUndefined();
+      expect(item.resource).toMatch(/^\/app\/calls\/[0-9A-F]{32}(\/|$)/);
+    }
+  }
+  const [roster] = itemsOf(stepNamed(legacy, 'meeting roster updated with the caller'), scope);
+  expect(roster!.resource).toBe(`/app/calls/${hex('meetingCall')}/participants`);
+  // the shipped beta flows already have that shape
+  expect(applyVariant(flow('p2p-to-meeting-transfer'), 'legacy-resource-only')).toBeUndefined();
+  // v1.0: resourceUrl is never dropped (v1.0-Prod.csdl: Nullable="false"; every capture has it), whether the flow says api: v1.0 ...
+  for (const f of v1Flows) expect(applyVariant(f, 'legacy-resource-only'), f.name).toBeUndefined();
+  // ... or only its requests are on /v1.0 (no api)
+  const noApi = parseFlow(
+    `callreplay: 1
+name: no-api
+description: v1.0 requests, no api
+ids: [a]
+steps:
+  - notify: { name: n, body: { value: [ { resource: '/app/calls/\${a:hex}', resourceUrl: '/communications/calls/\${a:hex}', resourceData: { state: incoming } } ] } }
+  - expect: { name: answer, method: POST, path: '/v1.0/communications/calls/\${a}/answer' }
+`,
+    'no-api.yaml',
+  );
+  expect(noApi.api).toBeUndefined();
+  expect(applyVariant(noApi, 'legacy-resource-only')).toBeUndefined();
+  // the same flow answering on beta /app: the 2019 shape applies
+  const onBetaApp = parseFlow(
+    `callreplay: 1
+name: beta-app
+description: beta /app requests, no api
+ids: [a]
+steps:
+  - notify: { name: n, body: { value: [ { resource: '/communications/calls/\${a:hex}', resourceUrl: '/communications/calls/\${a:hex}', resourceData: { state: incoming } } ] } }
+  - expect: { name: answer, method: POST, path: '/beta/app/calls/\${a}/answer' }
+`,
+    'beta-app.yaml',
+  );
+  const bs = scopeFor(onBetaApp);
+  expect(itemsOf(variant(onBetaApp, 'legacy-resource-only').steps[0] as CompiledNotify, bs)).toEqual([
+    { resource: `/app/calls/${String(bs.get('a')).replace(/-/g, '').toUpperCase()}`, resourceData: { state: 'incoming' } },
+  ]);
 });
 
 test('unknown-properties: extra properties on every item and its resourceData, nothing else changed', () => {
@@ -529,6 +670,7 @@ function fakeRun(observer: RunObserver, f: CompiledFlow, values: Record<string, 
   const ctx: ObserverContext = {
     flow: f,
     currentStep: () => 1,
+    stepOf: (entry) => (entry.step !== undefined ? entry.step + 1 : 1),
     report: (finding) => reports.push(finding),
     describe: (v) => JSON.stringify(v),
     describePath: (p) => p,
@@ -643,6 +785,69 @@ for (const [name, f] of shipped) {
   });
 }
 
+// ------------------------------------------------------------------ bots real Graph does not fail
+
+/** Problems of an outcome: findings, warnings, an unacknowledged notification. */
+function problemsOf(o: FlowOutcome): string[] {
+  const problems = [...o.findings, ...o.warnings].map(formatFinding);
+  const notifications = o.transcript.entries.filter((e) => e.kind === 'notification').length;
+  if (o.status === 'passed' && ackLatencySummary(o.transcript).count !== notifications) problems.push('a notification was not acknowledged');
+  return problems;
+}
+
+for (const name of ['p2p-to-meeting-transfer-v1', 'ivr-play-prompt-and-tones']) {
+  test(`a v1.0 bot that reads only resourceUrl passes ${name} and every default variant of it`, async ({ harness }) => {
+    const base = flow(name, 2000);
+    const kinds = DEFAULT_VARIANT_KINDS.filter((k) => applyVariant(base, k) !== undefined);
+    expect(kinds).toContain('resource-url-only');
+    expect(kinds).toContain('upper-case-ids');
+    const runs = [base, ...kinds.map((k) => variant(flow(name, 2000), k))];
+    const results = await Promise.all(runs.map(async (f) => ({ name: f.name, problems: problemsOf((await runAll(harness, [f], makeBot(ResourceUrlOnlyBot)))[0]!) })));
+    expect(results.filter((r) => r.problems.length > 0).map((r) => `${r.name}:\n${r.problems.join('\n')}`).join('\n\n')).toBe('');
+    expect(results.map((r) => r.name)).toEqual([name, ...kinds.map((k) => `${name}~${k}`)]);
+  });
+}
+
+test('a bot that correlates operations by the exact clientContext passes upper-case-ids, and would fail if clientContext were rewritten', async ({ harness }) => {
+  const name = 'ivr-play-prompt-and-tones';
+  const plain = flow(name, 1000);
+  const upper = variant(flow(name, 1000), 'upper-case-ids');
+  // the old rewrite: the clientContext GUIDs upper-cased as well
+  const rewritten = variant(flow(name, 1000), 'upper-case-ids');
+  rewritten.steps = rewritten.steps.map((s) => {
+    if (s.kind !== 'notify') return s;
+    const render = s.body;
+    const body = (scope: Parameters<typeof render>[0]) =>
+      JSON.parse(JSON.stringify(render(scope)).replace(/("clientContext":")([^"]+)"/g, (_m, k: string, v: string) => `${k}${v.replace(/-/g, '').toUpperCase()}"`));
+    return { ...s, body };
+  });
+  const [p, u, r] = await runAll(harness, [plain, upper, rewritten], makeBot(ExactClientContextBot));
+  expect(describeOutcome(p!)).toBe('passed');
+  expect(describeOutcome(u!)).toBe('passed');
+  // the test's bot really depends on the spelling: it never goes on from the menu prompt
+  expect(r!.status).toBe('failed');
+  expect(r!.findings[0]).toMatchObject({ kind: 'missing', stepName: 'subscribe to tones' });
+});
+
+test('callreplay run: an opt-in variant does not run under --variants all, and runs when named', async () => {
+  test.setTimeout(120_000);
+  const { dir, cleanup } = tempDir();
+  try {
+    const variantsRun = async (spec: string): Promise<string[]> => {
+      const r = await callreplay(['run', 'reject-incoming-call', '--variants', spec, '--no-auth-check', '--report-dir', dir]);
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { flows: Array<{ mode?: string; variant?: string; status: string }> };
+      return results.flows.filter((f) => f.mode === 'variant').map((f) => `${f.variant} ${f.status}`);
+    };
+    const all = await variantsRun('all');
+    expect(all).toEqual(DEFAULT_VARIANT_KINDS.filter((k) => applyVariant(flow('reject-incoming-call'), k)).map((k) => `${k} passed`));
+    expect(all.join()).not.toMatch(/pascal-case-enums|empty-value/);
+    expect(await variantsRun('all,pascal-case-enums')).toEqual([...all, 'pascal-case-enums passed']);
+  } finally {
+    cleanup();
+  }
+});
+
 // ------------------------------------------------------------------ one defective bot per kind
 
 interface DefectCase {
@@ -681,12 +886,12 @@ const defectCases: Record<VariantKind, DefectCase> = {
   'legacy-resource-only': {
     kind: 'missing',
     step: 'answer',
-    message: /the bot never sent POST \/v1\.0\/communications\/calls\/\{p2pCall\}\/answer \(waited 1000 ms; last sent: step 1, incoming call\)/,
+    message: /the bot never sent POST \/beta\/app\/calls\/\{p2pCall\}\/answer \(waited 1000 ms; last sent: step 1, incoming call\)/,
   },
   'resource-url-only': {
     kind: 'missing',
     step: 'answer',
-    message: /the bot never sent POST \/beta\/app\/calls\/\{p2pCall\}\/answer \(waited 1000 ms; last sent: step 1, incoming call\)/,
+    message: /the bot never sent POST \/v1\.0\/communications\/calls\/\{p2pCall\}\/answer \(waited 1000 ms; last sent: step 1, incoming call\)/,
   },
   'unknown-properties': {
     kind: 'bad-ack',
@@ -700,12 +905,36 @@ const defectCases: Record<VariantKind, DefectCase> = {
   },
 };
 
+/**
+ * The bot and flow of each defect: tests/fixtures/variant-defects.ts, except the two resource
+ * variants, whose bots keep to one API version (tests/fixtures/variant-bots.ts) and whose flows are
+ * where the variant applies: a beta /app flow with both twins, the v1.0 flow.
+ */
+const defects: Record<VariantKind, { defect: string; flowName: string; flow: () => CompiledFlow; makeBot: (env: NodeJS.ProcessEnv) => ReferenceBot }> = Object.fromEntries(
+  VARIANT_KINDS.map((kind) => {
+    const d = variantDefects[kind];
+    return [kind, { defect: d.defect, flowName: d.flow, flow: () => flow(d.flow, 1000), makeBot: makeBot(d.bot) }];
+  }),
+) as never;
+defects['legacy-resource-only'] = {
+  defect: 'reads the call only from resourceUrl',
+  flowName: 'p2p-to-meeting-transfer with resourceUrl twins',
+  flow: () => betaTwinFlow(1000),
+  makeBot: makeBot(BetaResourceUrlOnlyBot),
+};
+defects['resource-url-only'] = {
+  defect: 'reads the call only from the legacy resource',
+  flowName: 'p2p-to-meeting-transfer-v1',
+  flow: () => flow('p2p-to-meeting-transfer-v1', 1000),
+  makeBot: makeBot(V1ResourceOnlyBot),
+};
+
 for (const kind of VARIANT_KINDS) {
-  const d = variantDefects[kind];
+  const d = defects[kind];
   const c = defectCases[kind];
-  test(`a bot that ${d.defect} passes ${d.flow} but fails its ${kind} variant (${c.kind})`, async ({ harness }) => {
-    const plain = flow(d.flow, 1000);
-    const [plainOutcome, variantOutcome] = await runAll(harness, [plain, variant(plain, kind)], (env) => variantDefectBot(kind, env));
+  test(`a bot that ${d.defect} passes ${d.flowName} but fails its ${kind} variant (${c.kind})`, async ({ harness }) => {
+    const plain = d.flow();
+    const [plainOutcome, variantOutcome] = await runAll(harness, [plain, variant(plain, kind)], d.makeBot);
     expect(describeOutcome(plainOutcome!)).toBe('passed');
     expect(variantOutcome!.status).toBe('failed');
     expect(variantOutcome!.findings).toHaveLength(1);

@@ -1,7 +1,8 @@
 /**
  * Robustness variants of a compiled flow. A replay proves that a bot repeats one recording; Graph
  * really delivers notifications twice, out of order, several in one POST, with ids in another
- * spelling and properties it added later. applyVariant(flow, kind) derives a new CompiledFlow from
+ * spelling and properties it added later. Each variant is one such way, with its evidence in
+ * ./table.ts; the few without evidence are opt-in. applyVariant(flow, kind) derives a new CompiledFlow from
  * ANY flow by restructuring its notify steps and wrapping their body renders; the flow's own
  * expectations stay as they are, so a bot passes a variant when it still sends the same requests,
  * acknowledges every notification POST with 2xx, and never repeats an action (see
@@ -17,117 +18,41 @@
  * steps are re-indexed (members of unordered groups carry their group's index), while `pointer`
  * keeps pointing at the source step in the flow file.
  */
-import { createHash } from 'node:crypto';
-import { callIdOfPath, canonicalPath } from '../engine/canonical.js';
 import type { CompiledFlow, CompiledNotify, CompiledStep } from '../engine/plan.js';
 import type { Render, Scope } from '../flow/templates.js';
+import { isObject, legacyResourceOnly, mapItems, pascalEnums, resourceUrlOnly, upperCaseIds, withFutureProperties } from './notification-bodies.js';
+import { callStateOf, ProbeScope, requestPaths, targetOf } from './probe.js';
+import { DEFAULT_VARIANT_KINDS, isVariantKind, OPT_IN_VARIANT_KINDS, VARIANT_KINDS, variantInfo, type VariantKind } from './table.js';
 
-export const VARIANT_KINDS = [
-  'duplicate-delivery',
-  'established-before-establishing',
-  'batched',
-  'upper-case-ids',
-  'pascal-case-enums',
-  'legacy-resource-only',
-  'resource-url-only',
-  'unknown-properties',
-  'empty-value',
-] as const;
-
-export type VariantKind = (typeof VARIANT_KINDS)[number];
+export * from './table.js';
 
 /** Separates the flow's name from the variant's in a variant flow's name: `p2p-to-meeting-transfer~batched`. */
 export const VARIANT_SEPARATOR = '~';
 
-export interface VariantInfo {
-  readonly kind: VariantKind;
-  /** one line: what the variant changes */
-  readonly doc: string;
-  /** when applyVariant returns undefined for a flow */
-  readonly appliesTo: string;
-}
-
-const VARIANT_TABLE = [
-  {
-    kind: 'duplicate-delivery',
-    doc: 'every notification is delivered twice: a copy, same body, follows it once the bot has reacted to it (Graph retries; `established` can arrive twice)',
-    appliesTo: 'flows with a notification',
-  },
-  {
-    kind: 'established-before-establishing',
-    doc: 'an `established` notification is delivered before the `establishing` one for the same call that preceded it; the `establishing` comes late, after the bot has reacted',
-    appliesTo: 'flows with an `establishing` notification immediately followed by an `established` one for the same call',
-  },
-  {
-    kind: 'batched',
-    doc: 'consecutive notifications to the same place (same `to`, same call in their first item) are sent as ONE POST whose `value` holds all their items, in order (with the delay of the first)',
-    appliesTo: 'flows with two consecutive notifications to the same place',
-  },
-  {
-    kind: 'upper-case-ids',
-    doc: 'every GUID in notification bodies (resource paths, ids, tenant, clientContext, ...) is written upper-case without hyphens; opaque tokens (`recordingAccessToken`) keep their spelling',
-    appliesTo: 'flows whose notifications hold a GUID not already written that way',
-  },
-  {
-    kind: 'pascal-case-enums',
-    doc: 'enum values in notifications (`changeType`, `state`, `status`, `direction`, `mediaType`, `endpointType`, modalities, `mediaState`) are PascalCase (`Established`, `Deleted`); `@odata.type` is left alone',
-    appliesTo: 'flows whose notifications hold such a value',
-  },
-  {
-    kind: 'legacy-resource-only',
-    doc: 'each notification item carries its path only in the legacy `resource` property (moved from `resourceUrl` where the flow has that; the path itself, and so the API family, is kept)',
-    appliesTo: 'flows with a notification item that has `resourceUrl`',
-  },
-  {
-    kind: 'resource-url-only',
-    doc: 'each notification item carries its path only in `resourceUrl` (moved from the legacy `resource` where the flow has that; the path itself is kept)',
-    appliesTo: 'flows with a notification item that has `resource`',
-  },
-  {
-    kind: 'unknown-properties',
-    doc: 'each notification item and its resourceData carry properties Graph may add later (`callreplayFutureProperty`, annotations such as `@odata.etag`)',
-    appliesTo: 'flows with a notification item',
-  },
-  {
-    kind: 'empty-value',
-    doc: 'an extra notification `{"value": []}` is delivered before the first one (the bot must answer 2xx and do nothing)',
-    appliesTo: 'flows with a notification',
-  },
-] as const satisfies readonly VariantInfo[];
-
-/** Every variant kind with its one-line doc, in the order of VARIANT_KINDS (for reports and docs). */
-export const VARIANTS: readonly VariantInfo[] = VARIANT_TABLE;
-
-export function variantInfo(kind: VariantKind): VariantInfo {
-  return VARIANTS.find((v) => v.kind === kind)!;
-}
-
-export function isVariantKind(value: string): value is VariantKind {
-  return (VARIANT_KINDS as readonly string[]).includes(value);
-}
-
 /**
- * Parses a `--variants` value: `none` (or empty) -> [], `all` -> every kind, else a comma-separated
- * list of kinds. Throws an Error naming the unknown kind and listing the known ones.
+ * Parses a `--variants` value: `none` (or empty) -> [], `all` -> every variant with evidence
+ * (DEFAULT_VARIANT_KINDS), else a comma-separated list of kinds, which may include `all`: an opt-in
+ * variant runs only when named (`all,pascal-case-enums`). Throws an Error naming the unknown kind
+ * and listing the known ones.
  */
 export function parseVariantKinds(spec: string): VariantKind[] {
   const parts = spec.split(',').map((s) => s.trim()).filter(Boolean);
   if (parts.length === 0 || (parts.length === 1 && parts[0] === 'none')) return [];
-  if (parts.length === 1 && parts[0] === 'all') return [...VARIANT_KINDS];
   const out: VariantKind[] = [];
+  const add = (k: VariantKind) => {
+    if (!out.includes(k)) out.push(k);
+  };
   for (const p of parts) {
-    if (!isVariantKind(p)) throw new Error(`unknown variant "${p}": use none, all or a comma-separated list of ${VARIANT_KINDS.join(', ')}`);
-    if (!out.includes(p)) out.push(p);
+    if (p === 'all') DEFAULT_VARIANT_KINDS.forEach(add);
+    else if (isVariantKind(p)) add(p);
+    else {
+      throw new Error(
+        `unknown variant "${p}": use none, all or a comma-separated list of ${VARIANT_KINDS.join(', ')} ` +
+          `(all runs every one but the opt-in ${OPT_IN_VARIANT_KINDS.join(', ')}, which run only when named)`,
+      );
+    }
   }
   return out;
-}
-
-/** Markdown table of the variants (kind, what it changes, when it applies). */
-export function variantsMarkdownTable(variants: readonly VariantInfo[] = VARIANTS): string {
-  const cell = (s: string) => s.replace(/\|/g, '\\|');
-  const lines = ['| variant | what changes | applies to |', '|---|---|---|'];
-  for (const v of variants) lines.push(`| \`${v.kind}\` | ${cell(v.doc)} | ${cell(v.appliesTo)} |`);
-  return lines.join('\n');
 }
 
 /** A flow made by applyVariant: a CompiledFlow that also says what it was made from. */
@@ -157,8 +82,8 @@ export function applyVariant(flow: CompiledFlow, kind: VariantKind): VariantFlow
   };
 }
 
-/** Every applicable variant of `flow` among `kinds` (default: all), in the order of `kinds`. */
-export function applicableVariants(flow: CompiledFlow, kinds: readonly VariantKind[] = VARIANT_KINDS): VariantFlow[] {
+/** Every applicable variant of `flow` among `kinds` (default: the evidence-backed ones, as `--variants all`), in the order of `kinds`. */
+export function applicableVariants(flow: CompiledFlow, kinds: readonly VariantKind[] = DEFAULT_VARIANT_KINDS): VariantFlow[] {
   return kinds.map((k) => applyVariant(flow, k)).filter((f): f is VariantFlow => f !== undefined);
 }
 
@@ -171,13 +96,13 @@ function variantSteps(flow: CompiledFlow, kind: VariantKind): CompiledStep[] | u
     case 'batched':
       return batched(flow.steps, new ProbeScope(flow));
     case 'upper-case-ids':
-      return mapBodies(flow, (body) => upperCaseIds(body));
+      return mapBodies(flow, (body) => mapItems(body, upperCaseIds));
     case 'pascal-case-enums':
-      return mapBodies(flow, (body) => pascalEnums(body, undefined));
+      return mapBodies(flow, (body) => pascalEnums(body));
     case 'legacy-resource-only':
-      return mapBodies(flow, (body) => mapItems(body, (item) => onlyResource(item, 'resource')));
+      return onBetaApp(flow) ? mapBodies(flow, (body) => mapItems(body, legacyResourceOnly)) : undefined;
     case 'resource-url-only':
-      return mapBodies(flow, (body) => mapItems(body, (item) => onlyResource(item, 'resourceUrl')));
+      return mapBodies(flow, (body) => mapItems(body, resourceUrlOnly));
     case 'unknown-properties':
       return mapBodies(flow, (body) => mapItems(body, withFutureProperties));
     case 'empty-value':
@@ -310,190 +235,13 @@ function reindex(step: Step, index: number): Step {
   return { ...step, index };
 }
 
-// ------------------------------------------------------------------ notification bodies
-
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Applies `fn` to every item of `body.value` (a new body; the input is not modified). */
-function mapItems(body: unknown, fn: (item: Json) => Json): unknown {
-  if (!isObject(body) || !Array.isArray(body['value'])) return body;
-  return { ...body, value: body['value'].map((item: unknown) => (isObject(item) ? fn(item) : item)) };
-}
-
-/** Applies `fn` to every string value (not keys), recursively. */
-function mapStrings(v: unknown, fn: (s: string) => string): unknown {
-  if (typeof v === 'string') return fn(v);
-  if (Array.isArray(v)) return v.map((x) => mapStrings(x, fn));
-  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mapStrings(x, fn)]));
-  return v;
-}
-
-const GUID_IN_TEXT = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}(?![0-9A-Fa-f])/g;
-
-/** Opaque secrets that merely look like GUIDs (`recordingAccessToken`): their spelling is their value. */
-const OPAQUE_KEY = /token/i;
-
-function upperCaseIds(v: unknown, key?: string): unknown {
-  if (typeof v === 'string') return key !== undefined && OPAQUE_KEY.test(key) ? v : v.replace(GUID_IN_TEXT, (m) => m.replace(/-/g, '').toUpperCase());
-  if (Array.isArray(v)) return v.map((x) => upperCaseIds(x, key));
-  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, upperCaseIds(x, k)]));
-  return v;
-}
-
-/** Properties whose string values (or arrays of strings) are enum members. */
-const ENUM_KEYS = new Set(['changeType', 'state', 'status', 'direction', 'mediaType', 'endpointType', 'modalities']);
-/** Objects whose every string value is an enum member (`mediaState: {audio: "active"}`). */
-const ENUM_OBJECTS = new Set(['mediaState']);
-
-function isEnumKey(key: string): boolean {
-  return ENUM_KEYS.has(key) || /Modalities$/.test(key);
-}
-
-function pascal(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
-
-function pascalEnums(v: unknown, key: string | undefined): unknown {
-  if (typeof v === 'string') return key !== undefined && isEnumKey(key) ? pascal(v) : v;
-  if (Array.isArray(v)) return v.map((x) => pascalEnums(x, key !== undefined && isEnumKey(key) ? key : undefined));
-  if (isObject(v)) {
-    return Object.fromEntries(
-      Object.entries(v).map(([k, x]) => {
-        if (ENUM_OBJECTS.has(k) && isObject(x)) return [k, mapStrings(x, pascal)];
-        return [k, pascalEnums(x, k)];
-      }),
-    );
-  }
-  return v;
-}
-
 /**
- * The item with its path only in `keep` (resource or resourceUrl). The path is kept as the flow has
- * it: which API family a call belongs to is the flow's contract (its expected request paths), so
- * the variant tests which property a bot reads, not a change of family.
+ * A beta flow on `/app/calls`, the family of the 2019 resource-only notifications: not v1.0 (by
+ * its `api` or any request on /v1.0/), and at least one request on /beta/app/.
  */
-function onlyResource(item: Json, keep: 'resource' | 'resourceUrl'): Json {
-  const other = keep === 'resource' ? 'resourceUrl' : 'resource';
-  const path = typeof item[keep] === 'string' ? (item[keep] as string) : typeof item[other] === 'string' ? (item[other] as string) : undefined;
-  if (path === undefined) return item;
-  const out: Json = {};
-  let placed = false;
-  for (const [k, v] of Object.entries(item)) {
-    if (k === 'resource' || k === 'resourceUrl') {
-      if (!placed) out[keep] = path;
-      placed = true;
-    } else out[k] = v;
-  }
-  return out;
-}
-
-function futureProperty(): Json {
-  return {
-    '@odata.type': '#microsoft.graph.callreplayFutureType',
-    note: 'a property Graph may add later: a bot must ignore what it does not know',
-    nested: { level: 2, values: [1, 'two', null, true] },
-  };
-}
-
-function withNoise(o: Json): Json {
-  return {
-    ...o,
-    callreplayFutureProperty: futureProperty(),
-    '@callreplay.annotation': 'noise',
-    ...(o['@odata.etag'] === undefined ? { '@odata.etag': 'W/"callreplay-1"' } : {}),
-  };
-}
-
-function withFutureProperties(item: Json): Json {
-  const data = item['resourceData'];
-  const resourceData = Array.isArray(data) ? data.map((d: unknown) => (isObject(d) ? withNoise(d) : d)) : isObject(data) ? withNoise(data) : data;
-  return { ...withNoise(item), ...(data === undefined ? {} : { resourceData }) };
-}
-
-// ------------------------------------------------------------------ reading steps without a run
-
-/**
- * A scope in which every name has a plausible value, so that step templates can be rendered
- * while the flow is transformed (to find a notification's call, state or target): ids and
- * captures are GUIDs derived from their names (the same name gives the same GUID), values are the
- * flow's, built-ins are fixed.
- */
-class ProbeScope extends Map<string, unknown> {
-  constructor(private readonly flow: CompiledFlow) {
-    super();
-  }
-
-  override get(name: string): unknown {
-    if (super.has(name)) return super.get(name);
-    const value = this.probe(name);
-    this.set(name, value);
-    return value;
-  }
-
-  override has(_name: string): boolean {
-    return true;
-  }
-
-  private probe(name: string): unknown {
-    if (Object.prototype.hasOwnProperty.call(this.flow.values, name)) return this.flow.values[name];
-    if (name === 'graph') return 'http://127.0.0.1:5870';
-    if (name === 'botUrl') return 'http://127.0.0.1:3978';
-    if (name === 'now') return '2020-01-01T00:00:00.000Z';
-    return probeGuid(name);
-  }
-}
-
-function probeGuid(name: string): string {
-  const h = createHash('sha1').update(`callreplay-probe:${name}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
-
-function firstItems(step: CompiledNotify, probe: Scope): Json[] | undefined {
-  let body: unknown;
-  try {
-    body = step.body(probe);
-  } catch {
-    return undefined;
-  }
-  if (!isObject(body) || !Array.isArray(body['value'])) return undefined;
-  return body['value'].filter(isObject);
-}
-
-function resourceOf(item: Json): string | undefined {
-  const r = item['resourceUrl'] ?? item['resource'];
-  return typeof r === 'string' ? r : undefined;
-}
-
-/** Where a notify step goes: its `to`, its headers and the call of its first item (JSON); undefined when unknown. */
-function targetOf(step: CompiledNotify, probe: Scope): string | undefined {
-  const items = firstItems(step, probe);
-  if (!items || items.length === 0) return undefined;
-  try {
-    const to = step.to === 'auto' || step.to === 'webhook' ? step.to : `url ${String(step.to(probe))}`;
-    const headers = step.headers ? JSON.stringify(step.headers(probe)) : '';
-    const resource = resourceOf(items[0]!);
-    const call = resource === undefined ? '' : (callIdOfPath(canonicalPath(resource)) ?? '');
-    return JSON.stringify([to, headers, call]);
-  } catch {
-    return undefined;
-  }
-}
-
-/** For a notification with one item about a call itself: the call and its (lower-case) state. */
-function callStateOf(step: CompiledNotify, probe: Scope): { call: string; state: string } | undefined {
-  const items = firstItems(step, probe);
-  if (!items || items.length !== 1) return undefined;
-  const item = items[0]!;
-  const resource = resourceOf(item);
-  if (resource === undefined) return undefined;
-  const canonical = canonicalPath(resource);
-  if (!/\/calls\/[^/]+$/.test(canonical)) return undefined;
-  const data = item['resourceData'];
-  const state = isObject(data) && typeof data['state'] === 'string' ? data['state'].toLowerCase() : undefined;
-  const call = callIdOfPath(canonical);
-  return state !== undefined && call !== undefined ? { call, state } : undefined;
+function onBetaApp(flow: CompiledFlow): boolean {
+  if (flow.api === 'v1.0') return false;
+  const paths = requestPaths(flow, new ProbeScope(flow));
+  if (paths.some((p) => /^\/v1\.0\//i.test(p))) return false;
+  return paths.some((p) => /^\/beta\/app\/calls(\/|$|\?)/i.test(p));
 }
