@@ -355,9 +355,16 @@ test('the seed\'s request bodies (answer, join without media, invite with replac
   expect(validateGraphRequest('POST', SEED.joinWithoutMedia.path, SEED.joinWithoutMedia.body).warnings.map((w) => `${w.path} ${w.rule}`)).toContain('body.targetDisposition undeclared');
   // languageId and region are not declared on invitationParticipantInfo (endpointType is, on beta)
   expect(validateGraphRequest('POST', SEED.invite.path, SEED.invite.body).warnings.map((w) => w.path)).toEqual(['body.participants[0].languageId', 'body.participants[0].region']);
-  // ... and on v1.0 the 2019 names are unknown: the answer has no callbackUri (optional), and the media has no uri
+  // ... and on v1.0 the 2019 names are errors (v1.0 never knew them: Graph would ignore the callback), and the media has no uri
   const onV1 = validateGraphRequest('POST', v1('/answer'), SEED.answer.body);
-  expect(onV1.errors.map((e) => `${e.path} ${e.rule}`)).toEqual(['body.mediaConfig.preFetchMedia[0].uri required', 'body.mediaConfig.preFetchMedia[1].uri required']);
+  expect(onV1.errors.map((e) => `${e.path} ${e.rule}`)).toEqual([
+    'body.callback legacy-name',
+    'body.acceptModalities legacy-name',
+    'body.mediaConfig.preFetchMedia[0].url legacy-name',
+    'body.mediaConfig.preFetchMedia[1].url legacy-name',
+    'body.mediaConfig.preFetchMedia[0].uri required',
+    'body.mediaConfig.preFetchMedia[1].uri required',
+  ]);
 });
 
 class BodiesOfTheReferenceBot extends ReferenceBot {
