@@ -62,6 +62,36 @@ test('case 1: the bot environment carries the tenant, and --tenant chooses it', 
   expect(bad.stderr).toContain('--tenant must be a tenant id (a GUID) or per-run, got "contoso"');
 });
 
+test('case 1: a token and the signing keys a bot caches stay good when the harness restarts (kept with the CA)', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const first = await Harness.start({ transport: 'gateway', caDir: dir });
+    let token: string;
+    let kid: string;
+    try {
+      const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: first.botAppId, client_secret: 's', scope: 'https://graph.microsoft.com/.default' });
+      const res = await fetch(`${first.loginBaseUrl}/${first.tenant}/oauth2/v2.0/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+      token = ((await res.json()) as { access_token: string }).access_token;
+      kid = first.signer.kid;
+    } finally {
+      await first.close();
+    }
+    const second = await Harness.start({ transport: 'gateway', caDir: dir });
+    try {
+      expect(second.router.tokens.problemWith(`Bearer ${token}`)).toBeUndefined();
+      expect(second.router.tokens.tokenOf(`Bearer ${token}`)).toMatchObject({ tenant: second.tenant, kind: 'app' });
+      expect(second.signer.kid).toBe(kid);
+      // a token signed with any other key is still not the harness's
+      const [h, p] = token.split('.');
+      expect(second.router.tokens.problemWith(`Bearer ${h}.${p}.${Buffer.from('forged').toString('base64url')}`)).toContain('the harness did not issue');
+    } finally {
+      await second.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
 test('case 1: a token for another tenant is a finding naming both tenants, not a silent 404', async () => {
   const flow = await shippedFlow('answer-incoming-call', 3000);
   await withTrustBot({ API: 'beta', FAMILY: 'app', TOKEN_TENANT: OTHER_TENANT }, async (harness, url, bot) => {

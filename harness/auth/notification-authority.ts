@@ -8,7 +8,9 @@
  * one defect and is otherwise a valid token.
  */
 import { randomUUID } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import { SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { newSigningKey, type SigningKey as EngineSigningKey } from '../engine/signing-key.js';
 import type { AuthVariant, InboundRequest, NotificationSigner, OutboundResponse, ServiceResponder } from '../engine/ports.js';
 
 /** The OpenID configuration path (`https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration`). */
@@ -37,7 +39,7 @@ const CONFIG_PATH_LC = OPENID_CONFIG_PATH.toLowerCase();
 const JWKS_PATH_LC = JWKS_PATH.toLowerCase();
 
 interface SigningKey {
-  privateKey: CryptoKey;
+  privateKey: CryptoKey | KeyObject;
   kid: string;
 }
 
@@ -65,17 +67,10 @@ export class NotificationAuthority implements NotificationSigner, ServiceRespond
     readonly publicJwk: JWK,
   ) {}
 
-  static async create(opts: { appId: string }): Promise<NotificationAuthority> {
-    const [real, rogue] = await Promise.all([generateKeyPair('RS256'), generateKeyPair('RS256')]);
-    const realJwk = await exportJWK(real.publicKey);
-    const kid = await calculateJwkThumbprint(realJwk);
-    const rogueKid = await calculateJwkThumbprint(await exportJWK(rogue.publicKey));
-    return new NotificationAuthority(
-      opts.appId,
-      { privateKey: real.privateKey, kid },
-      { privateKey: rogue.privateKey, kid: rogueKid },
-      { ...realJwk, kid, use: 'sig', alg: 'RS256' },
-    );
+  /** @param opts.key, opts.rogueKey the signing keys (default: fresh ones; the harness passes the keys it keeps) */
+  static async create(opts: { appId: string; key?: EngineSigningKey; rogueKey?: EngineSigningKey }): Promise<NotificationAuthority> {
+    const [real, rogue] = await Promise.all([opts.key ?? newSigningKey(), opts.rogueKey ?? newSigningKey()]);
+    return new NotificationAuthority(opts.appId, { privateKey: real.privateKey, kid: real.kid }, { privateKey: rogue.privateKey, kid: rogue.kid }, real.publicJwk);
   }
 
   /** The kid of the signing key (the one the JWKS lists). */

@@ -19,8 +19,9 @@
  * or headers), strict about what matters: the grant, the credential, the Graph `.default` scope and
  * a tenant in the path.
  */
-import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { randomUUID, verify, type KeyObject } from 'node:crypto';
+import { SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { newSigningKey, type SigningKey } from './signing-key.js';
 import type { InboundRequest, OutboundResponse } from './ports.js';
 import { aadError, decode, identifyClient, json, jsonType, missingCredential, NON_TENANTS, readForm, TOKEN_LIFETIME_S, tokenResponse } from './token-common.js';
 import { DEFAULT_DELEGATED_USER, DELEGATED_GRANTS, DelegatedGrants, type DelegatedIssue, type DelegatedUser } from './token-grants.js';
@@ -70,7 +71,8 @@ export class TokenIssuer {
   private readonly delegated: DelegatedGrants;
 
   private constructor(
-    private readonly privateKey: CryptoKey,
+    private readonly privateKey: CryptoKey | KeyObject,
+    private readonly publicKey: KeyObject,
     readonly publicJwk: JWK,
     readonly kid: string,
     private readonly loginBaseUrl: () => string,
@@ -84,11 +86,9 @@ export class TokenIssuer {
    * @param loginBaseUrl the login base URL of the plain gateway (or nock), read at request time
    * @param opts.defaultUser the default user of delegated grants (default DEFAULT_DELEGATED_USER)
    */
-  static async create(loginBaseUrl: () => string, opts: { defaultUser?: DelegatedUser } = {}): Promise<TokenIssuer> {
-    const { privateKey, publicKey } = await generateKeyPair('RS256');
-    const kid = randomUUID();
-    const jwk = { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256' };
-    return new TokenIssuer(privateKey, jwk, kid, loginBaseUrl, Object.freeze({ ...(opts.defaultUser ?? DEFAULT_DELEGATED_USER) }));
+  static async create(loginBaseUrl: () => string, opts: { defaultUser?: DelegatedUser; key?: SigningKey } = {}): Promise<TokenIssuer> {
+    const key = opts.key ?? (await newSigningKey());
+    return new TokenIssuer(key.privateKey, key.publicKey, key.publicJwk, key.kid, loginBaseUrl, Object.freeze({ ...(opts.defaultUser ?? DEFAULT_DELEGATED_USER) }));
   }
 
   /** True for requests this issuer answers (token endpoint, OpenID metadata, instance discovery, keys). */
@@ -157,10 +157,18 @@ export class TokenIssuer {
       .sign(this.privateKey);
   }
 
-  /** The token an Authorization header carries, if this issuer issued it. */
+  /**
+   * The token an Authorization header carries, if this issuer issued it: one it remembers, or one
+   * signed with its key (kept with the CA) by an earlier harness, which a bot may still hold.
+   */
   tokenOf(authorization: string | undefined): IssuedToken | undefined {
     const m = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization.trim()) : null;
-    return m ? this.issued.get(m[1]!) : undefined;
+    if (!m) return undefined;
+    const known = this.issued.get(m[1]!);
+    if (known) return known;
+    const earlier = verifiedToken(m[1]!, this.kid, this.publicKey);
+    if (earlier) this.issued.set(m[1]!, earlier);
+    return earlier;
   }
 
   /** Who a Graph request with this Authorization header acts as (undefined when the token is not ours). */
@@ -326,6 +334,33 @@ function pathOf(path: string): string {
 
 function withHeaders(res: OutboundResponse, headers: Record<string, string>): OutboundResponse {
   return { ...res, headers: { ...res.headers, ...headers } };
+}
+
+/**
+ * An access token signed with `publicKey`'s private key (kid `kid`) by an earlier harness, read
+ * back from its claims; undefined for anything else (another key, a bad signature, not a JWT).
+ */
+function verifiedToken(token: string, kid: string, publicKey: KeyObject): IssuedToken | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  const header = decodeSegment(parts[0]!);
+  if (header?.['kid'] !== kid || header['alg'] !== 'RS256') return undefined;
+  if (!verify('RSA-SHA256', Buffer.from(`${parts[0]}.${parts[1]}`), publicKey, Buffer.from(parts[2]!, 'base64url'))) return undefined;
+  const c = decodeSegment(parts[1]!);
+  if (!c || typeof c['tid'] !== 'string' || typeof c['exp'] !== 'number' || c['aud'] !== 'https://graph.microsoft.com') return undefined;
+  const scp = typeof c['scp'] === 'string' ? c['scp'].split(' ').filter(Boolean) : undefined;
+  const base = { tenant: c['tid'], clientId: String(c['appid'] ?? c['sub'] ?? ''), expiresAt: c['exp'] * 1000, grant: 'unknown (issued by an earlier harness)' };
+  if (!scp) return { ...base, kind: 'app', scopes: Array.isArray(c['roles']) ? (c['roles'] as string[]) : [] };
+  return { ...base, kind: 'delegated', scopes: scp, user: { oid: String(c['oid'] ?? ''), upn: String(c['upn'] ?? ''), name: typeof c['name'] === 'string' ? c['name'] : undefined } };
+}
+
+function decodeSegment(part: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** See TokenIssuer.describeRefusal. */

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NotificationAuthority, OPENID_CONFIG_PATH } from '../auth/notification-authority.js';
+import { loadHarnessKeys } from '../auth/signing-keys.js';
 import { FlowRun, type BotLiveness, type RunObserver } from '../engine/flow-run.js';
 import type { FlowOutcome } from '../engine/flow-run.js';
 import type { CompiledFlow } from '../engine/plan.js';
@@ -213,8 +214,10 @@ export class Harness {
     const appId = opts.botAppId ?? DEFAULT_BOT_APP_ID;
     const tenant = opts.tenant === PER_RUN_TENANT ? undefined : (opts.tenant ?? DEFAULT_TENANT_ID);
     let loginBase = '';
-    const tokens = await TokenIssuer.create(() => loginBase);
-    const signer = await NotificationAuthority.create({ appId });
+    // the keys kept with the CA: tokens and signing keys a bot caches stay good across harnesses
+    const keys = await loadHarnessKeys(opts.caDir ?? DEFAULT_CA_DIR);
+    const tokens = await TokenIssuer.create(() => loginBase, { key: keys.token });
+    const signer = await NotificationAuthority.create({ appId, key: keys.notification, rogueKey: keys.rogue });
     const router = new Router(tokens, [signer]);
     const closers: Array<() => Promise<void> | void> = [];
     try {
