@@ -11,109 +11,21 @@
  * that answers a notification before the harness has read its 202 is not penalised.
  */
 import { randomUUID } from 'node:crypto';
-import { createTwoFilesPatch } from 'diff';
-import { stringify as stringifyYaml } from 'yaml';
 import type { Scope } from '../flow/templates.js';
-import { canonicalBody, canonicalPath, callIdOfPath, isBetaPath, legacyNameOf, pathShape } from './canonical.js';
+import { canonicalBody, canonicalPath, callIdOfPath, isBetaPath, pathShape } from './canonical.js';
 import type { Finding, Mismatch } from './findings.js';
-import { isGuidLike, normalizeCallReference, normalizeId } from './ids.js';
-import { ABSENT, type MatchContext } from './matchers.js';
+import { normalizeId } from './ids.js';
+import { IdNames } from './id-names.js';
+import type { MatchContext } from './matchers.js';
 import type { CompiledExpect, CompiledFlow, CompiledNotify, CompiledStep, CompiledTrigger } from './plan.js';
-import { BotUnreachableError, type AuthVariant, type BotResponse, type HttpClient, type InboundRequest, type NotificationSigner, type OutboundResponse } from './ports.js';
+import { BotUnreachableError, type AuthVariant, type BotResponse, type InboundRequest, type OutboundResponse } from './ports.js';
 import type { EntryKind, Party, Transcript, TranscriptEntry } from './transcript.js';
 import { closestRequest, type SentRequest } from './near-miss.js';
+import { actionLabel, bodyDiff, describeVariant, graphError, legacyNameHint, notificationLabel, parseMaybeJson, pathMismatches, pick, queryOf, round } from './explain.js';
+import type { FlowOutcome, FlowRunOptions, ObserverContext, RequestAuth, StepOutcome } from './run-types.js';
 
-export interface FlowRunOptions {
-  flow: CompiledFlow;
-  http: HttpClient;
-  /** the bot's calling webhook, e.g. http://127.0.0.1:3978/api/calls */
-  webhookUrl: string;
-  /** the Graph base URL as the bot sees it (${graph} in templates) */
-  graphBaseUrl: string;
-  botAppId: string;
-  /** signs notifications (Authorization: Bearer <JWT>); without it notifications carry no token */
-  signer?: NotificationSigner;
-  /** called for every transcript entry as it happens */
-  onEntry?: (entry: TranscriptEntry) => void;
-  /** checks that watch the exchange (call-state rules, schema validation, ...) */
-  observers?: readonly RunObserver[];
-  /**
-   * What Graph would answer to a request, for expect steps without `respond` and for requests an
-   * `unmatched: ignore` flow does not list (the harness plugs in its fake Graph).
-   */
-  defaultAnswer?: (req: InboundRequest) => OutboundResponse | undefined;
-  /**
-   * The tenant of the run (the harness's stable tenant): `${tenant}` in the flow, and the tenant
-   * the bot's token must be for. Without it a flow that lists `tenant` in its ids mints one.
-   */
-  tenant?: string;
-  /** the bot's process, when the harness started it: a bot that exits mid-flow is reported as such */
-  bot?: BotLiveness;
-}
-
-/** What the engine knows of the bot process (the harness's BotProcess implements it). */
-export interface BotLiveness {
-  /** e.g. "exited with code 1"; undefined while it runs */
-  readonly exitDescription: string | undefined;
-  /** calls `listener` once when the process exits; returns an unsubscribe function */
-  onExit(listener: () => void): () => void;
-  /** the last lines the bot printed (for the finding) */
-  lastOutput(lines: number): string;
-}
-
-/** What the Router knows of a Graph request's bearer token, for the run to judge. */
-export interface RequestAuth {
-  /** why the Authorization header is not acceptable (missing, not ours, expired) */
-  problem?: string;
-  /** the tenant of the token (a token the harness issued) */
-  tenant?: string;
-  /** 'delegated' for a token issued to a signed-in user */
-  kind?: string;
-}
-
-/**
- * A check that watches a run: it sees every transcript entry as it is recorded (notifications,
- * acks, the bot's requests, the harness's responses) and reports findings. Errors fail the flow;
- * warnings are reported only.
- */
-export interface RunObserver {
-  /** a short id, e.g. "call-state" */
-  readonly id: string;
-  onEntry(entry: TranscriptEntry, ctx: ObserverContext): void;
-  /** after the last step (not called when the run failed earlier) */
-  onEnd?(ctx: ObserverContext): void;
-}
-
-export interface ObserverContext {
-  readonly flow: CompiledFlow;
-  /** 1-based number of the step the run stands at */
-  currentStep(): number;
-  /** 1-based number of the step an entry belongs to (the step it matched or was sent by), else the current one */
-  stepOf(entry: TranscriptEntry): number;
-  report(finding: Finding): void;
-  /** a value for messages, known ids by name */
-  describe(value: unknown): string;
-  describePath(path: string): string;
-  /** the value of a minted id, value or capture */
-  valueOf(name: string): unknown;
-}
-
-export interface StepOutcome {
-  index: number;
-  name: string;
-  kind: CompiledStep['kind'];
-  status: 'passed' | 'failed' | 'skipped';
-  finding?: Finding;
-}
-
-export interface FlowOutcome {
-  flow: string;
-  status: 'passed' | 'failed';
-  findings: Finding[];
-  /** findings with severity 'warning': reported, not failing */
-  warnings: Finding[];
-  transcript: Transcript;
-}
+export type { BotLiveness, FlowOutcome, FlowRunOptions, ObserverContext, RequestAuth, RunObserver, StepOutcome } from './run-types.js';
+export { describeVariant, graphError } from './explain.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
@@ -125,7 +37,7 @@ export class FlowRun {
   /** normalized form of every id minted for this run (the Router routes on these) */
   readonly mintedIds: string[] = [];
   private readonly scope = new Map<string, unknown>();
-  private readonly idNames = new Map<string, string>();
+  private readonly idNames = new IdNames();
   private readonly released: boolean[];
   private readonly matched = new Set<CompiledExpect>();
   private readonly expectedPaths = new Map<CompiledExpect, string>();
@@ -151,7 +63,7 @@ export class FlowRun {
       // the tenant is the harness's, the same for every run: bots cache tokens for it
       const id = name === 'tenant' && opts.tenant ? opts.tenant : randomUUID();
       this.scope.set(name, id);
-      this.idNames.set(id, name);
+      this.idNames.add(id, name);
       if (id !== opts.tenant) this.mintedIds.push(normalizeId(id));
     }
     if (opts.tenant && !this.scope.has('tenant')) this.scope.set('tenant', opts.tenant);
@@ -161,7 +73,7 @@ export class FlowRun {
     this.scope.set('botAppId', opts.botAppId);
     this.scope.set('botUrl', new URL(opts.webhookUrl).origin);
     this.scope.set('now', new Date().toISOString());
-    this.transcript = { flow: opts.flow.name, startedAt: new Date().toISOString(), entries: [], idNames: Object.fromEntries(this.idNames) };
+    this.transcript = { flow: opts.flow.name, startedAt: new Date().toISOString(), entries: [], idNames: this.idNames.byValue };
     this.observerContext = {
       flow: opts.flow,
       currentStep: () => Math.min(this.firstUnreleased(), this.flow.steps.length - 1) + 1,
@@ -360,7 +272,7 @@ export class FlowRun {
       message: `unexpected request ${req.method} ${this.describePath(req.path)}: the flow does not list it${open.length ? '' : ` (the flow was at step ${k + 1}, ${candidate?.kind} ${candidate?.name})`}${near ? `; the flow waits for ${near.e.method} ${this.displayPath(near.e)} (step ${near.e.index + 1}): this is ${near.miss!.why}` : ''}`,
       received: { method: req.method, url: req.path, body: req.body },
       expected: open.length ? `the flow was waiting for ${open.map((e) => this.explainExpect(e)).join('; ')}` : undefined,
-      suggestion: this.suggestStep(req, canonical),
+      suggestion: this.idNames.suggestStep(req.method, req.path, canonical),
     });
     return respond(graphError(400, 'callreplay.unexpectedRequest', 'this request is not in the flow'), undefined, true);
   }
@@ -483,7 +395,7 @@ export class FlowRun {
     const body = step.body(this.scope);
     const url = this.notificationUrl(step, body);
     const headers = await this.notificationHeaders(step);
-    const entry = this.record('graph', 'bot', 'notification', { step: step.index, method: 'POST', url, headers, body, label: notificationLabel(body, (id) => this.nameOfId(id)) });
+    const entry = this.record('graph', 'bot', 'notification', { step: step.index, method: 'POST', url, headers, body, label: notificationLabel(body, (id) => this.idNames.nameOf(id)) });
     this.released[step.index] = true;
     this.releasedAt = performance.now();
     const ack = this.exchange(step, { method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: step.timeoutMs }, 'ack', entry, 'notification');
@@ -615,7 +527,7 @@ export class FlowRun {
     const body = step.body(this.scope);
     const url = this.notificationUrl(step, body);
     const headers = await this.notificationHeaders(step, variant);
-    const entry = this.record('graph', 'bot', 'notification', { step: 0, method: 'POST', url, headers, body, label: `${notificationLabel(body, (id) => this.nameOfId(id))} (${variant})` });
+    const entry = this.record('graph', 'bot', 'notification', { step: 0, method: 'POST', url, headers, body, label: `${notificationLabel(body, (id) => this.idNames.nameOf(id))} (${variant})` });
     try {
       const res = await this.opts.http.send({ method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: step.timeoutMs });
       const ack = this.record('bot', 'graph', 'ack', { step: 0, status: res.status, headers: res.headers, body: parseMaybeJson(res.body), latencyMs: res.latencyMs, label: `${res.status}` });
@@ -752,45 +664,14 @@ export class FlowRun {
     }
   }
 
-  /** A ready-to-paste expect step for a request the flow does not list. */
-  private suggestStep(req: InboundRequest, canonical: string): string {
-    const path = req.path.split('?')[0]!.replace(/[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}/g, (m) => {
-      const name = this.nameOfId(m);
-      return name ? `\${${name}}` : m;
-    });
-    const step = { name: actionLabel(req.method, canonical), method: req.method, path, respond: { status: req.method === 'DELETE' ? 204 : 202 } };
-    return `- expect: ${stringifyYaml(step, { collectionStyle: 'flow', lineWidth: 0 }).trim()}`;
-  }
-
   /** A value for messages: known ids by name. */
   describe(value: unknown): string {
-    if (value === undefined) return 'nothing';
-    if (typeof value === 'string') {
-      const name = this.nameOfId(value);
-      if (name) return `${name} (${value})`;
-      return JSON.stringify(this.replaceIds(value));
-    }
-    const text = JSON.stringify(value);
-    return text.length > 160 ? `${text.slice(0, 157)}...` : text;
+    return this.idNames.describe(value);
   }
 
   /** A path with known ids replaced by {name}. */
   describePath(path: string): string {
-    return this.replaceIds(path);
-  }
-
-  private nameOfId(value: string): string | undefined {
-    if (!isGuidLike(value) && !/calls\//i.test(value)) return undefined;
-    const norm = normalizeCallReference(value);
-    for (const [id, name] of this.idNames) if (normalizeId(id) === norm) return name;
-    return undefined;
-  }
-
-  private replaceIds(text: string): string {
-    return text.replace(/[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}/g, (m) => {
-      const name = this.nameOfId(m);
-      return name ? `{${name}}` : m;
-    });
+    return this.idNames.describePath(path);
   }
 
   /** what observers get: built once per run */
@@ -900,110 +781,3 @@ const BOT_EXIT_SETTLE_MS = 300;
 
 /** How long an auth probe waits for a request the bot should not send. */
 const PROBE_QUIET_MS = 100;
-
-const VARIANT_TEXT: Record<AuthVariant, string> = {
-  'no-authorization': 'no Authorization header',
-  'garbage-token': 'a garbage bearer token',
-  expired: 'an expired token',
-  'wrong-audience': 'a token for another audience (not the bot\'s app id)',
-  'wrong-issuer': 'a token from the wrong issuer',
-  'unknown-kid': 'a token signed with an unknown key id',
-  'bad-signature': 'a token with a bad signature',
-  'no-tid': 'a token without a tenant (tid) claim',
-};
-
-export function describeVariant(variant: AuthVariant): string {
-  return VARIANT_TEXT[variant];
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
-}
-
-function queryOf(path: string): Record<string, string> {
-  const q = path.indexOf('?');
-  return q < 0 ? {} : Object.fromEntries(new URLSearchParams(path.slice(q + 1)));
-}
-
-function pick(root: unknown, segments: ReadonlyArray<string | number>): unknown {
-  let v: unknown = root;
-  for (const s of segments) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string | number, unknown>)[s];
-  }
-  return v;
-}
-
-function parseMaybeJson(text: string): unknown {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-export function graphError(status: number, code: string, message: string): OutboundResponse {
-  return { status, headers: { 'content-type': 'application/json' }, body: { error: { code, message } } };
-}
-
-
-/**
- * For a property the bot left out on v1.0 while sending its 2019 beta name (callback for
- * callbackUri), a note saying so; '' otherwise.
- */
-function legacyNameHint(m: Mismatch, body: unknown): string {
-  if (!m.actual.startsWith('nothing')) return '';
-  const segments = m.path.replace(/\[(\d+)\]/g, '.$1').split('.').slice(1);
-  const key = segments.pop();
-  const legacy = key ? legacyNameOf(key) : undefined;
-  const parent = pick(body, segments) as Record<string, unknown> | undefined;
-  if (!legacy || parent === null || typeof parent !== 'object' || !(legacy in parent)) return '';
-  return ` (the bot sent ${legacy}, the 2019 beta name: v1.0 knows only ${key})`;
-}
-
-function pathMismatches(want: string, got: string, describe: (v: string) => string): Mismatch[] {
-  const a = want.split('/');
-  const b = got.split('/');
-  const out: Mismatch[] = [];
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (a[i] !== b[i]) out.push({ path: `path segment ${i}`, expected: describe(a[i] ?? ''), actual: describe(b[i] ?? '') });
-  }
-  return out;
-}
-
-function bodyDiff(expected: unknown, actual: unknown): string {
-  const e = JSON.stringify(expected, (_k, v) => (v === ABSENT ? undefined : v), 2) ?? '';
-  const a = JSON.stringify(actual, null, 2) ?? '';
-  return createTwoFilesPatch('expected', 'received', e + '\n', a + '\n', '', '', { context: 3 })
-    .split('\n')
-    .slice(4)
-    .join('\n')
-    .trimEnd();
-}
-
-/** "answer", "participants/invite", "create call", ... from a canonical path. */
-function actionLabel(method: string, canonical: string): string {
-  const segs = canonical.split('/');
-  const i = segs.indexOf('calls');
-  const rest = segs.slice(i + 2).filter((s) => !/^[0-9a-f]{32}$/.test(s));
-  if (i >= 0 && segs.length === i + 1) return method === 'POST' ? 'create call' : `${method} calls`;
-  if (i >= 0 && rest.length === 0) return method === 'DELETE' ? 'hang up' : `${method} call`;
-  return `${method === 'POST' ? '' : method + ' '}${rest.join('/') || canonical}`;
-}
-
-/** "p2pCall established", "meetingCall operation completed", "meetingCall roster", ... */
-function notificationLabel(body: unknown, nameOf: (id: string) => string | undefined): string {
-  const values = (body as { value?: Array<Record<string, unknown>> }).value ?? [];
-  const labels = values.map((n) => {
-    const resource = String(n['resourceUrl'] ?? n['resource'] ?? '');
-    const data = n['resourceData'] as Record<string, unknown> | undefined;
-    const state = data && !Array.isArray(data) ? (data['state'] ?? data['status']) : undefined;
-    const what = resource.includes('/operations/') ? 'operation' : resource.endsWith('/participants') ? 'roster' : 'call';
-    const id = /calls\/([^/?]+)/.exec(resource)?.[1];
-    const subject = id ? (nameOf(id) ?? what) : what;
-    const change = state === undefined ? String(n['changeType'] ?? '') : '';
-    return [subject, what === 'call' ? '' : what, change, state === undefined ? '' : String(state)].filter(Boolean).join(' ');
-  });
-  return labels.join(' + ') || 'notification';
-}
