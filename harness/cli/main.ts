@@ -9,7 +9,7 @@ import { recordCommand } from './record-command.js';
 import { importCommand } from './import-command.js';
 import type { CheckConfig } from '../runner/run-config.js';
 import { callStateRules, type RuleOptions } from '../rules/index.js';
-import { parseVariantKinds, VARIANT_KINDS, type VariantKind } from '../variants/index.js';
+import { OPT_IN_VARIANT_KINDS, parseVariantKinds, VARIANT_KINDS, type VariantKind } from '../variants/index.js';
 import { DEFAULT_TENANT_ID, INTERCEPT_WAYS, PER_RUN_TENANT, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
 import { isGuidLike } from '../engine/ids.js';
 import { DEFAULT_UPSTREAMS } from '../record/forwarder.js';
@@ -122,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
           .option('disable-rule', { type: 'string', array: true, default: [], describe: 'a rule id (or prefix/*) not to check; repeatable' })
           .option('answer-deadline', { type: 'number', describe: 'ms within which the bot must answer an incoming call (rule timing/answer-deadline; default 15000)' })
           .option('keepalive-interval', { type: 'number', describe: 'ms a call may go without keepAlive (rule timing/keepalive; default 45 minutes)' })
-          .option('variants', { type: 'string', default: 'all', describe: `robustness variants to run with every flow: all, none, or a comma-separated list of ${VARIANT_KINDS.join(', ')}` })
+          .option('variants', { type: 'string', default: 'all', describe: `robustness variants to run with every flow: all (every variant with evidence, i.e. all but the opt-in ${OPT_IN_VARIANT_KINDS.join(', ')}), none, or a comma-separated list of ${VARIANT_KINDS.join(', ')}` })
           .option('ack-threshold', { type: 'number', default: 1000, describe: 'ms: a notification acknowledged slower than this is reported (warning)' })
           .option('schema-check', { type: 'boolean', default: true, describe: 'validate every Graph request body against the calling schemas (--no-schema-check skips it)' })
           .option('auth-check', { type: 'boolean', default: true, describe: 'check that the bot refuses notifications with broken tokens (--no-auth-check skips it)' })
