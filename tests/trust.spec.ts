@@ -150,6 +150,24 @@ test('case 3: a token grant the endpoint refuses is named in the failing step, w
   });
 });
 
+test('case 5: a v1.0 bot that joins the meeting with service-hosted audio (the v1.0 recipe) passes the v1.0 seed flow', async () => {
+  const flow = await shippedFlow('p2p-to-meeting-transfer-v1', 3000);
+  const harness = await Harness.start({ transport: 'gateway' });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/api/calls`;
+  const script = join(import.meta.dirname, 'fixtures', 'independent-bots', 'token-cache-bot.mjs');
+  const bot = await BotProcess.start({ command: `"${process.execPath}" "${script}"`, env: { ...harness.botEnvironment(port), JOIN_MEDIA: 'audio' }, readyUrl: url });
+  try {
+    const outcome = await harness.run(flow, url, bot.liveness(bot.mark()));
+    expect(outcome.findings).toEqual([]);
+    const join = outcome.transcript.entries.find((e) => e.kind === 'request' && e.method === 'POST' && /\/communications\/calls$/.test(e.url ?? ''));
+    expect(join?.body).toMatchObject({ requestedModalities: ['audio'], mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' } });
+  } finally {
+    await bot.stop();
+    await harness.close();
+  }
+});
+
 test('case 6: a bot that exits mid-flow is bot-unavailable, with its exit code and last output', async () => {
   const { dir, cleanup } = tempDir();
   try {
