@@ -1,0 +1,136 @@
+/**
+ * What a run sends to the bot: notifications (signed, to the webhook or the callbackUri the bot
+ * registered for the call, one at a time) and triggers (the bot's own API), each checked for a 2xx
+ * answer in time. Every address is mapped onto loopback: nothing leaves the machine.
+ */
+import { canonicalPath, callIdOfPath } from './canonical.js';
+import type { CompiledNotify, CompiledTrigger } from './plan.js';
+import { BotUnreachableError, type AuthVariant, type BotResponse } from './ports.js';
+import type { EntryKind, TranscriptEntry } from './transcript.js';
+import { notificationLabel, parseMaybeJson } from './explain.js';
+import { botExitSettled, reportBotExit } from './bot-exit.js';
+import type { RunState } from './run-state.js';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/** How long a refused delivery waits for the bot's exit event, to report the exit rather than the refusal. */
+const BOT_EXIT_SETTLE_MS = 300;
+
+export class BotDelivery {
+  private pendingAck: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly state: RunState) {}
+
+  /** Settles once the bot has answered (or failed to answer) the last notification sent. */
+  get acknowledged(): Promise<unknown> {
+    return this.pendingAck;
+  }
+
+  /** Sends a notify step and waits for the bot's acknowledgement; releases the step once sent. */
+  async notify(step: CompiledNotify): Promise<void> {
+    const state = this.state;
+    await this.pendingAck; // notifications are delivered one at a time
+    if (step.delayMs > 0) await state.sleep(step.delayMs);
+    if (state.failed || state.phase === 'ended') return;
+    const body = step.body(state.scope);
+    const url = this.notificationUrl(step, body);
+    const headers = await this.notificationHeaders(step);
+    const entry = state.record('graph', 'bot', 'notification', { step: step.index, method: 'POST', url, headers, body, label: notificationLabel(body, (id) => state.idNames.nameOf(id)) });
+    state.release(step.index);
+    const ack = this.exchange(step, { method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: step.timeoutMs }, 'ack', entry, 'notification');
+    this.pendingAck = ack;
+    await ack;
+  }
+
+  /** Sends a trigger step to the bot's own API and waits for its answer; releases the step once sent. */
+  async trigger(step: CompiledTrigger): Promise<void> {
+    const state = this.state;
+    await this.pendingAck;
+    if (state.failed) return;
+    const path = String(step.path(state.scope));
+    const url = new URL(path, state.opts.webhookUrl).toString();
+    const body = step.body ? step.body(state.scope) : undefined;
+    const headers = { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(step.headers ? (step.headers(state.scope) as Record<string, string>) : {}) };
+    const entry = state.record('graph', 'bot', 'trigger', { step: step.index, method: step.method, url, headers, body, label: `trigger: ${step.name}` });
+    state.release(step.index);
+    await this.exchange(step, { method: step.method, url, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: step.timeoutMs }, 'trigger-response', entry, 'trigger');
+  }
+
+  /** Sends one request to the bot and checks it answered 2xx in time. */
+  private async exchange(
+    step: CompiledNotify | CompiledTrigger,
+    req: { method: string; url: string; headers: Record<string, string>; body?: string; timeoutMs: number },
+    kind: EntryKind,
+    sent: TranscriptEntry,
+    what: string,
+  ): Promise<void> {
+    const state = this.state;
+    let res: BotResponse;
+    try {
+      res = await state.opts.http.send(req);
+    } catch (e) {
+      sent.failed = true;
+      const unreachable = e instanceof BotUnreachableError ? e : undefined;
+      if (state.opts.bot && unreachable?.reason !== 'timeout') await botExitSettled(state.opts.bot, BOT_EXIT_SETTLE_MS);
+      if (state.opts.bot?.exitDescription !== undefined) return reportBotExit(state);
+      state.fail({
+        kind: unreachable?.reason === 'timeout' ? 'bad-ack' : 'bot-unavailable',
+        step: step.index + 1,
+        stepName: step.name,
+        message:
+          unreachable?.reason === 'timeout'
+            ? `the bot did not answer the ${what} "${step.name}" within ${req.timeoutMs} ms (POST ${req.url})`
+            : `could not deliver the ${what} "${step.name}" to ${req.url}: ${(e as Error).message}`,
+      });
+      return;
+    }
+    const entry = state.record('bot', 'graph', kind, { step: step.index, status: res.status, headers: res.headers, body: parseMaybeJson(res.body), latencyMs: res.latencyMs, label: `${res.status}` });
+    if (res.status < 200 || res.status > 299) {
+      entry.failed = true;
+      state.fail({
+        kind: 'bad-ack',
+        step: step.index + 1,
+        stepName: step.name,
+        message: `the bot answered the ${what} "${step.name}" with HTTP ${res.status}${res.body ? `: ${res.body.slice(0, 200)}` : ''} (expected 2xx)`,
+      });
+    }
+  }
+
+  /** Where a notification goes: the webhook, the callbackUri registered for its call ('auto'), or the step's address. */
+  notificationUrl(step: CompiledNotify, body: unknown): string {
+    const state = this.state;
+    let url: string | undefined;
+    if (step.to === 'webhook') url = state.opts.webhookUrl;
+    else if (step.to === 'auto') {
+      const first = (body as { value?: Array<{ resourceUrl?: string; resource?: string }> }).value?.[0];
+      const resource = first?.resourceUrl ?? first?.resource;
+      const callId = resource ? callIdOfPath(canonicalPath(resource)) : undefined;
+      url = (callId && state.callbacks.get(callId)) || state.opts.webhookUrl;
+    } else url = String(step.to(state.scope));
+    return this.toBotAddress(url);
+  }
+
+  /** A notification's headers: JSON, the signer's Authorization (a broken `variant` when probing), the step's own. */
+  async notificationHeaders(step: CompiledNotify, variant?: AuthVariant): Promise<Record<string, string>> {
+    const state = this.state;
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const tenant = state.scope.get('tenant');
+    const authorization = state.opts.signer ? await state.opts.signer.authorization(typeof tenant === 'string' ? tenant : undefined, variant) : undefined;
+    if (authorization !== undefined) headers['authorization'] = authorization;
+    return { ...headers, ...(step.headers ? (step.headers(state.scope) as Record<string, string>) : {}) };
+  }
+
+  /** Notifications only ever go to loopback: a public callbackUri is mapped onto the bot's own origin. */
+  private toBotAddress(url: string): string {
+    const webhookUrl = this.state.opts.webhookUrl;
+    let parsed: URL;
+    try {
+      parsed = new URL(url, webhookUrl);
+    } catch {
+      return webhookUrl;
+    }
+    if (LOOPBACK_HOSTS.has(parsed.hostname)) return parsed.toString();
+    const bot = new URL(webhookUrl);
+    return `${bot.origin}${parsed.pathname}${parsed.search}`;
+  }
+}
