@@ -57,7 +57,7 @@ function pingBot(graphBase: () => string, token: () => string, callPath: () => s
 
 async function gatewayHop(n: number): Promise<number> {
   const harness = await Harness.start({ transport: 'gateway' });
-  const token = await harness.router.tokens.issue('bench-tenant', 'bench-app');
+  const token = await harness.router.tokens.issue(harness.tenant!, 'bench-app');
   const flow = parseFlow(pingPongFlow(n), 'bench.yaml');
   let run: FlowRun | undefined;
   const bot = await pingBot(() => harness.graphBaseUrl, () => token, () => `/v1.0/communications/calls/${String(run!.valueOf('call'))}/keepAlive`);

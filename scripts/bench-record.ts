@@ -48,7 +48,7 @@ async function pingBot(graphBase: () => string, token: string, callPath: () => s
 /** Runs `n` rounds; with `record`, through a recorder. Returns ms per round and the recorded exchanges. */
 async function runRounds(n: number, record: boolean): Promise<{ perRound: number; exchanges: RecordedExchange[] }> {
   const upstream = await Harness.start({ transport: 'gateway' });
-  const token = await upstream.router.tokens.issue('bench-tenant', 'bench-app');
+  const token = await upstream.router.tokens.issue(upstream.tenant!, 'bench-app');
   let run: FlowRun | undefined;
   let recorder: Recorder | undefined;
   const callPath = () => `/v1.0/communications/calls/${String(run!.valueOf('call'))}/keepAlive`;

@@ -1,7 +1,8 @@
 /**
  * The token on a Graph request, judged as Graph would: none or not ours or expired (401), a token
- * for another tenant than the call's (the tenant the harness runs as), or a delegated token on the
- * calling API, which takes application permissions only.
+ * for another tenant than the call's (the tenant the harness runs as), a delegated token on the
+ * calling API, which takes application permissions only, or an application token on /me, which
+ * names a signed-in user.
  */
 import type { Finding } from './findings.js';
 import { normalizeId } from './ids.js';
@@ -41,6 +42,15 @@ export function authRefusal(req: InboundRequest, canonical: string, auth: Reques
         message: `${req.method} ${names.describePath(req.path)} carries a delegated (signed-in user) token: the calling API takes application tokens only (Graph: "Delegated (work or school account): Not supported"); use the client-credentials token`,
       },
       response: graphError(403, 'Forbidden', 'callreplay: the calling API does not support delegated permissions'),
+    };
+  }
+  if (auth.kind === 'app' && /^\/(?:v1\.0|beta)\/me(?:\/|$)/.test(canonical)) {
+    return {
+      finding: {
+        kind: 'unauthorized',
+        message: `${req.method} ${names.describePath(req.path)} carries an application token: Graph answers 400 "/me request is only valid with delegated authentication flow." (/me names the signed-in user: use a delegated token, or /users/{id} with the application token)`,
+      },
+      response: graphError(400, 'BadRequest', '/me request is only valid with delegated authentication flow.'),
     };
   }
   return undefined;

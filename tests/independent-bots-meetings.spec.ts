@@ -1,0 +1,51 @@
+// The independent-bot corpus (issue 8), a bot that signs a user in: meeting-creator-bot.mjs is
+// built on MSAL node with every Microsoft URL hard-coded, reaches callreplay through the Node
+// preload, gets a delegated token by the refresh_token grant to create an online meeting on /me,
+// then joins it with its cached application token. It runs through the real `callreplay run`.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { loadFlowFile } from '../harness/flow/load-flow.js';
+import { applicableVariants } from '../harness/variants/index.js';
+import { callreplay, repoRoot, tempDir } from './fixtures/cli.js';
+
+test.describe.configure({ mode: 'parallel' });
+
+const FLOW = 'create-meeting-and-join';
+const bot = (defect?: string) => `${defect ? `DEFECT=${defect} ` : ''}"${process.execPath}" "${join(repoRoot, 'tests', 'fixtures', 'independent-bots', 'meeting-creator-bot.mjs')}"`;
+
+interface Results {
+  flows: Array<{ flow: string; mode?: string; variant?: string; status: string; failures: Array<{ step?: number; kind: string; message: string }> }>;
+}
+
+test('an MSAL bot with hard-coded Microsoft URLs creates a meeting with a delegated token and joins it: every default variant passes', async () => {
+  test.setTimeout(90_000);
+  const { dir, cleanup } = tempDir('callreplay-meeting-creator-');
+  try {
+    const r = await callreplay(['run', FLOW, '--bot-command', bot(), '--report-dir', dir], { timeoutMs: 80_000 });
+    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
+    expect(results.flows.filter((f) => f.status !== 'passed'), r.stdout.slice(-3000)).toEqual([]);
+    expect(r.status).toBe(0);
+    const expected = applicableVariants(await loadFlowFile(join(repoRoot, 'recordings', `${FLOW}.yaml`))).map((v) => v.variant.kind);
+    expect(expected.length).toBeGreaterThanOrEqual(3);
+    expect(results.flows.filter((f) => f.mode === 'variant').map((f) => f.variant)).toEqual(expected);
+  } finally {
+    cleanup();
+  }
+});
+
+test('DEFECT=app-token-for-me: creating the meeting on /me with the application token fails at that step, with Graph\'s reason', async () => {
+  test.setTimeout(60_000);
+  const { dir, cleanup } = tempDir('callreplay-meeting-creator-defect-');
+  try {
+    const r = await callreplay(['run', FLOW, '--bot-command', bot('app-token-for-me'), '--variants', 'none', '--report-dir', dir], { timeoutMs: 50_000 });
+    expect(r.status, r.stdout.slice(-3000)).toBe(1);
+    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
+    const failure = results.flows.find((f) => f.flow === FLOW)!.failures[0]!;
+    expect(failure).toMatchObject({ step: 2, kind: 'unauthorized' });
+    expect(failure.message).toContain('POST /v1.0/me/onlineMeetings carries an application token');
+    expect(failure.message).toContain('/me request is only valid with delegated authentication flow.');
+  } finally {
+    cleanup();
+  }
+});
