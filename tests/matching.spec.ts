@@ -3,6 +3,7 @@ import { expect, test } from '@playwright/test';
 import { canonicalBody, canonicalPath, pathShape } from '../harness/engine/canonical.js';
 import { normalizeId, sameCall, sameId } from '../harness/engine/ids.js';
 import { compileMatcher } from '../harness/flow/compile.js';
+import { closestRequest } from '../harness/engine/near-miss.js';
 import type { Mismatch } from '../harness/engine/findings.js';
 
 const id = '57dab8b1-894c-409a-b240-bd8beae78896';
@@ -64,4 +65,21 @@ test('matchers report each difference with its path and explain themselves', () 
   expect(bad[2]).toMatchObject({ expected: `p2pCall (${id})`, actual: '"other"' });
   expect(bad[3]).toMatchObject({ expected: 'no such property' });
   expect(m.explain(ctx)).toBe('an object with participants, mediaConfig, requestedModalities');
+});
+
+test('near misses: the closest request sent and why it is not the one expected', () => {
+  const c = (p: string) => canonicalPath(p);
+  const want = { method: 'POST', canonical: c(`/beta/app/calls/${id}/answer`) };
+  const sent = (method: string, url: string) => ({ method, url, canonical: c(url) });
+  expect(closestRequest(want, [sent('POST', `/v1.0/communications/calls/${id}/answer`)])?.why).toBe('the same action on v1.0; this flow is written for beta');
+  const v1 = { method: 'POST', canonical: c(`/v1.0/communications/calls/${id}/answer`) };
+  expect(closestRequest(v1, [sent('POST', `/v1.0/app/calls/${id}/answer`)])?.why).toBe('the same action on /v1.0/app/calls, which v1.0 does not serve (use /v1.0/communications/calls)');
+  const other = '11111111-2222-4333-8444-555555555555';
+  expect(closestRequest(v1, [sent('POST', `/v1.0/communications/calls/${other}/answer`)])?.why).toBe('the same action on another resource (the ids in the path differ)');
+  expect(closestRequest(v1, [sent('GET', `/v1.0/communications/calls/${id}/answer`)])?.why).toBe('the same path with GET; the step expects POST');
+  // nothing close: another action altogether
+  expect(closestRequest(v1, [sent('POST', `/v1.0/communications/calls/${id}/reject`)])).toBeUndefined();
+  // the closest of several wins; later requests win ties
+  const both = closestRequest(want, [sent('GET', `/beta/app/calls/${id}/answer`), sent('POST', `/v1.0/communications/calls/${id}/answer`)]);
+  expect(both?.request.method).toBe('POST');
 });
