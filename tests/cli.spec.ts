@@ -11,6 +11,7 @@ interface Results {
   status: string;
   summary: { flows: number; passed: number; failed: number };
   flows: Array<{ flow: string; status: string; mode: string; variant?: string; checks?: string[]; failures: Array<{ step: number; kind: string; message: string; text: string }>; errors: string[]; botOutput?: string }>;
+  notRun: Array<{ check: string; flow?: string; reason: string }>;
 }
 const readResults = (dir: string) => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
 
@@ -25,16 +26,20 @@ test('callreplay run, no arguments: every shipped flow passes against the refere
   const { dir, cleanup } = tempDir();
   try {
     const r = await callreplay(['run', '--report-dir', dir], { timeoutMs: 300_000 });
-    const summary = /callreplay: (\d+) of \1 flow\(s\) passed; variants: (\d+) of \2 passed; notification auth: (\d+) of \3 check\(s\) passed/.exec(r.stdout);
+    const summary = /callreplay: (\d+) of \1 flow\(s\) passed; variants: (\d+) of \2 passed; notification auth: (\d+) of \3 check\(s\) passed; refusal checks: 5 of 5 passed/.exec(r.stdout);
     expect(summary, r.stdout.slice(-3000)).not.toBeNull();
     expect(r.status).toBe(0);
     const [flowCount, variantCount, authCount] = summary!.slice(1).map(Number) as [number, number, number];
+    // every shipped flow sends a notification somewhere, so every one is auth-checked (trigger-first ones too)
+    expect(authCount).toBe(flowCount);
     expect(existsSync(join(dir, 'html', 'index.html'))).toBe(true);
     const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
-    expect(junit).toMatch(new RegExp(`<testsuites [^>]*tests="${flowCount + variantCount + authCount}" failures="0"`));
+    expect(junit).toMatch(new RegExp(`<testsuites [^>]*tests="${flowCount + variantCount + authCount + 5}" failures="0"`));
     const results = readResults(dir);
     expect(results.summary).toMatchObject({ failed: 0 });
-    const flowRuns = results.flows.filter((f) => f.mode !== 'notification-auth' && f.mode !== 'variant');
+    const flowRuns = results.flows.filter((f) => f.mode !== 'notification-auth' && f.mode !== 'variant' && f.mode !== 'refusal');
+    expect(results.flows.filter((f) => f.mode === 'refusal').map((f) => f.status)).toEqual(['passed', 'passed', 'passed', 'passed', 'passed']);
+    expect(results.notRun).toEqual([]);
     const shipped = readdirSync(join(repoRoot, 'recordings')).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''));
     expect(flowRuns.map((f) => f.flow).sort()).toEqual(shipped.sort());
     expect(flowCount).toBe(shipped.length);
@@ -44,8 +49,8 @@ test('callreplay run, no arguments: every shipped flow passes against the refere
     expect(flowRuns[0]!.checks).toEqual(expect.arrayContaining(['state/established-only', 'schema', 'variant/duplicate-action']));
     // every way in was open for the started bot
     expect(flowRuns[0]!.mode).toBe('gateway+https+proxy+preload');
-    // the auth check ran for the flows that start with a notification
-    expect(results.flows.filter((f) => f.mode === 'notification-auth').map((f) => f.flow)).toEqual(expect.arrayContaining(['answer-incoming-call', 'p2p-to-meeting-transfer', 'p2p-to-meeting-transfer-v1']));
+    // the auth check ran for the flows that start with a notification, and for those that start with a trigger
+    expect(results.flows.filter((f) => f.mode === 'notification-auth').map((f) => f.flow)).toEqual(expect.arrayContaining(['answer-incoming-call', 'p2p-to-meeting-transfer', 'p2p-to-meeting-transfer-v1', 'create-meeting-and-join', 'join-meeting-by-token']));
     // the reference bot ran as a separate process: its output is in the report
     expect(results.flows.find((f) => f.flow === 'p2p-to-meeting-transfer')!.botOutput).toContain('invited the caller');
   } finally {

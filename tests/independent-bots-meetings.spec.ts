@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { AUTH_VARIANTS } from '../harness/engine/ports.js';
 import { loadFlowFile } from '../harness/flow/load-flow.js';
 import { applicableVariants } from '../harness/variants/index.js';
 import { callreplay, repoRoot, tempDir } from './fixtures/cli.js';
@@ -29,6 +30,9 @@ test('an MSAL bot with hard-coded Microsoft URLs creates a meeting with a delega
     const expected = applicableVariants(await loadFlowFile(join(repoRoot, 'recordings', `${FLOW}.yaml`))).map((v) => v.variant.kind);
     expect(expected.length).toBeGreaterThanOrEqual(3);
     expect(results.flows.filter((f) => f.mode === 'variant').map((f) => f.variant)).toEqual(expected);
+    // the flow starts with a trigger, and its first notification is still auth-checked
+    expect(results.flows.filter((f) => f.mode === 'notification-auth').map((f) => `${f.flow} ${f.status}`)).toEqual([`${FLOW} passed`]);
+    expect(r.stdout).toContain('notification auth: 1 of 1 check(s) passed; refusal checks: 5 of 5 passed');
   } finally {
     cleanup();
   }
@@ -45,6 +49,27 @@ test('DEFECT=app-token-for-me: creating the meeting on /me with the application 
     expect(failure).toMatchObject({ step: 2, kind: 'unauthorized' });
     expect(failure.message).toContain('POST /v1.0/me/onlineMeetings carries an application token');
     expect(failure.message).toContain('/me request is only valid with delegated authentication flow.');
+  } finally {
+    cleanup();
+  }
+});
+
+test('DEFECT=no-token-check: a bot that accepts any notification fails the auth check of this trigger-first flow, naming every variant it accepted', async () => {
+  test.setTimeout(90_000);
+  const { dir, cleanup } = tempDir('callreplay-meeting-creator-auth-');
+  try {
+    const r = await callreplay(['run', FLOW, '--bot-command', bot('no-token-check'), '--variants', 'none', '--no-refusal-checks', '--report-dir', dir], { timeoutMs: 80_000 });
+    expect(r.status, r.stdout.slice(-3000)).toBe(1);
+    expect(r.stdout).toContain('callreplay: 1 of 1 flow(s) passed; variants not run (--variants none); notification auth: 0 of 1 check(s) passed; refusal checks not run (--no-refusal-checks)');
+    expect(r.stdout).toContain(`the bot accepted ${AUTH_VARIANTS.length} of ${AUTH_VARIANTS.length} notifications it must refuse`);
+    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
+    const auth = results.flows.find((f) => f.mode === 'notification-auth')!;
+    expect(auth.status).toBe('failed');
+    // one finding per broken token, each at the flow's first notification (step 4, after the trigger and two requests)
+    expect(auth.failures).toHaveLength(AUTH_VARIANTS.length);
+    for (const f of auth.failures) expect(f).toMatchObject({ kind: 'auth-accepted', step: 4 });
+    expect(auth.failures.map((f) => f.message)).toContain('the bot answered a notification with no Authorization header with HTTP 202: it must refuse it with 401 or 403');
+    expect(auth.failures.map((f) => f.message)).toContain('the bot answered a notification with a token with a bad signature with HTTP 202: it must refuse it with 401 or 403');
   } finally {
     cleanup();
   }

@@ -37,7 +37,9 @@ function expectAllPassed(results: Results, stdout: string, flows: string[], mode
   const failed = results.flows.filter((f) => f.status !== 'passed');
   expect(failed.map((f) => `${f.flow}~${f.variant ?? f.mode}: ${f.failures[0]?.text ?? f.errors.join('; ')}`)).toEqual([]);
   expect(results.summary.failed).toBe(0);
-  const runs = results.flows.filter((f) => f.mode !== 'variant' && f.mode !== 'notification-auth');
+  const runs = results.flows.filter((f) => f.mode !== 'variant' && f.mode !== 'notification-auth' && f.mode !== 'refusal');
+  // the refusal checks ran once, and the bot refused or ignored every delivery
+  expect(results.flows.filter((f) => f.mode === 'refusal').map((f) => f.status)).toEqual(['passed', 'passed', 'passed', 'passed', 'passed']);
   expect(runs.map((f) => f.flow).sort()).toEqual([...flows].sort());
   for (const r of runs) expect(r.mode).toBe(mode);
   const variants = results.flows.filter((f) => f.mode === 'variant');
@@ -48,7 +50,7 @@ function expectAllPassed(results: Results, stdout: string, flows: string[], mode
     expect(ran, flow).toEqual(expect.arrayContaining(['duplicate-delivery', 'upper-case-ids', 'unknown-properties', ...(variantsOf[flow] ?? [])]));
     expect(auth.filter((a) => a.flow === flow), flow).toHaveLength(1);
   }
-  const summary = new RegExp(`callreplay: ${flows.length} of ${flows.length} flow\\(s\\) passed; variants: ${variants.length} of ${variants.length} passed; notification auth: ${flows.length} of ${flows.length} check\\(s\\) passed`);
+  const summary = new RegExp(`callreplay: ${flows.length} of ${flows.length} flow\\(s\\) passed; variants: ${variants.length} of ${variants.length} passed; notification auth: ${flows.length} of ${flows.length} check\\(s\\) passed; refusal checks: 5 of 5 passed`);
   expect(stdout).toMatch(summary);
 }
 

@@ -29,9 +29,10 @@ interface FlowResult {
   failures: Failure[];
   errors: string[];
   botOutput?: string;
+  notRun?: string;
 }
 interface Results {
-  summary: { flows: number; passed: number; failed: number };
+  summary: { flows: number; passed: number; failed: number; skipped: number };
   flows: FlowResult[];
 }
 
@@ -112,6 +113,7 @@ const BOTS: BotCase[] = [
 
 const VARIANT = 'variant';
 const AUTH = 'notification-auth';
+const REFUSAL = 'refusal';
 
 const botCommand = (bot: string, defect?: string) =>
   `${defect ? `DEFECT=${defect} ` : ''}"${process.execPath}" "${join(repoRoot, 'tests', 'fixtures', 'independent-bots', `${bot}.mjs`)}"`;
@@ -146,7 +148,9 @@ for (const c of BOTS) {
         expect(notPassed(results), `${c.bot}: tests that did not pass\n${r.stdout.slice(-3000)}`).toEqual([]);
         expect(r.status, r.stdout.slice(-3000)).toBe(0);
 
-        const flowRuns = results.flows.filter((f) => f.mode !== VARIANT && f.mode !== AUTH);
+        const flowRuns = results.flows.filter((f) => f.mode !== VARIANT && f.mode !== AUTH && f.mode !== REFUSAL);
+        // the refusal checks ran once, and the bot refused or ignored every hostile delivery
+        expect(results.flows.filter((f) => f.mode === REFUSAL).map((f) => f.status)).toEqual(['passed', 'passed', 'passed', 'passed', 'passed']);
         const variants = results.flows.filter((f) => f.mode === VARIANT);
         const auth = results.flows.filter((f) => f.mode === AUTH);
         expect(flowRuns.map((f) => f.flow).sort()).toEqual([...c.flows].sort());
@@ -164,7 +168,7 @@ for (const c of BOTS) {
         // ... and the bot itself refused every broken token (it says so once per token)
         for (const a of auth) expect(a.botOutput?.match(c.refusal)?.length, `${a.flow}: refusals in the bot output`).toBe(AUTH_VARIANTS.length);
         expect(r.stdout).toContain(
-          `callreplay: ${c.flows.length} of ${c.flows.length} flow(s) passed; variants: ${expectedVariants} of ${expectedVariants} passed; notification auth: ${c.flows.length} of ${c.flows.length} check(s) passed`,
+          `callreplay: ${c.flows.length} of ${c.flows.length} flow(s) passed; variants: ${expectedVariants} of ${expectedVariants} passed; notification auth: ${c.flows.length} of ${c.flows.length} check(s) passed; refusal checks: 5 of 5 passed`,
         );
       } finally {
         cleanup();
@@ -183,13 +187,15 @@ for (const c of BOTS) {
         expect(r.stdout).toMatch(new RegExp(`step ${c.defect.step} \\([^)]*\\): ${c.defect.message.source}`));
 
         const results = readResults(dir);
-        expect(results.summary).toMatchObject({ flows: c.flows.length, passed, failed: 1 });
+        // the defect fails its flow and nothing else: the other flows and the 5 refusal checks pass;
+        // the variants and the auth check are reported as not run (2 skipped entries)
+        expect(results.summary).toMatchObject({ flows: c.flows.length + 7, passed: passed + 5, failed: 1, skipped: 2 });
         const failed = results.flows.find((f) => f.flow === c.defect.flow)!;
         expect(failed.status).toBe('failed');
         expect(failed.failures[0]).toMatchObject({ step: c.defect.step, kind: c.defect.kind });
         expect(failed.failures[0]!.message).toMatch(c.defect.message);
         // the bot's other flows are not affected by the defect
-        for (const other of results.flows.filter((f) => f.flow !== c.defect.flow)) expect(other.status, other.flow).toBe('passed');
+        for (const other of results.flows.filter((f) => f.flow !== c.defect.flow && f.notRun === undefined)) expect(other.status, other.flow).toBe('passed');
       } finally {
         cleanup();
       }

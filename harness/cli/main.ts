@@ -126,6 +126,7 @@ async function main(argv: string[]): Promise<number> {
           .option('ack-threshold', { type: 'number', default: 1000, describe: 'ms: a notification acknowledged slower than this is reported (warning)' })
           .option('schema-check', { type: 'boolean', default: true, describe: 'validate every Graph request body against the calling schemas (--no-schema-check skips it)' })
           .option('auth-check', { type: 'boolean', default: true, describe: 'check that the bot refuses notifications with broken tokens (--no-auth-check skips it)' })
+          .option('refusal-checks', { type: 'boolean', default: true, describe: 'check that the bot refuses or ignores hostile input: malformed JSON, no value, a wrong content type, an unknown call, a body over 1 MB (--no-refusal-checks skips them)' })
           .check((a) => {
             if (a['ready-timeout'] <= 0 || !Number.isFinite(a['ready-timeout'])) throw new Error('--ready-timeout must be a positive number of milliseconds');
             return true;
@@ -142,6 +143,7 @@ async function main(argv: string[]): Promise<number> {
           ports: portsFrom(a),
           caDir: a['ca-dir'],
           authCheck: a['auth-check'],
+          refusalChecks: a['refusal-checks'],
           suite: a.suite,
           checks: checksFrom(a),
           appId: a['app-id'],

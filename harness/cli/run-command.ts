@@ -9,7 +9,7 @@ import { join, relative, resolve } from 'node:path';
 import { packageRoot, referenceBotMain } from '../paths.js';
 import { loadFlowFile } from '../flow/load-flow.js';
 import { DEFAULT_BOT_APP_ID, DEFAULT_CA_DIR, DEFAULT_TENANT_ID, INTERCEPT_WAYS, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
-import { AUTH_CHECK_MODE, RUN_CONFIG_ENV, VARIANT_MODE, type CheckConfig, type RunConfig } from '../runner/run-config.js';
+import { AUTH_CHECK_MODE, REFUSAL_MODE, RUN_CONFIG_ENV, VARIANT_MODE, type CheckConfig, type RunConfig } from '../runner/run-config.js';
 import type { ResultsFile } from '../report/results-reporter.js';
 import { resolveFlowArgs, UsageError } from './resolve-flows.js';
 import { botUrlProblem } from '../bot/bot-url.js';
@@ -25,6 +25,8 @@ export interface RunArgs {
   ports: HarnessPorts;
   caDir?: string;
   authCheck: boolean;
+  /** the refusal checks (hostile input), once per run */
+  refusalChecks: boolean;
   /** run only the flows of this suite */
   suite?: string;
   /** the checks on every flow */
@@ -80,6 +82,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
     ports: resolvePorts(handStarted, args.ports),
     caDir: resolve(args.caDir ?? DEFAULT_CA_DIR),
     authCheck: args.authCheck,
+    refusalChecks: args.refusalChecks,
     checks: args.checks,
     appId: args.appId ?? DEFAULT_BOT_APP_ID,
     tenant: args.tenant ?? DEFAULT_TENANT_ID,
@@ -135,21 +138,38 @@ function summarize(config: RunConfig, playwrightStatus: number): number {
     return EXIT.internal;
   }
   const results = JSON.parse(readFileSync(resultsPath, 'utf8')) as ResultsFile;
-  const flows = results.flows.filter((r) => r.mode !== AUTH_CHECK_MODE && r.mode !== VARIANT_MODE);
-  const auth = results.flows.filter((r) => r.mode === AUTH_CHECK_MODE);
-  const variants = results.flows.filter((r) => r.mode === VARIANT_MODE);
+  const ran = results.flows.filter((r) => r.notRun === undefined);
+  const of = (mode?: string) => ran.filter((r) => (mode === undefined ? r.mode !== AUTH_CHECK_MODE && r.mode !== VARIANT_MODE && r.mode !== REFUSAL_MODE : r.mode === mode));
+  const flows = of();
   const passed = (list: typeof flows) => list.filter((r) => r.status === 'passed').length;
   console.log('');
-  for (const f of results.flows.filter((r) => r.status !== 'passed')) {
-    const what = f.mode === AUTH_CHECK_MODE ? `${f.flow} (notification auth)` : f.mode === VARIANT_MODE ? `${f.flow}~${f.variant}` : f.flow;
+  for (const f of ran.filter((r) => r.status !== 'passed')) {
+    const what = f.mode === AUTH_CHECK_MODE ? `${f.flow} (notification auth)` : f.mode === VARIANT_MODE ? `${f.flow}~${f.variant}` : f.mode === REFUSAL_MODE ? f.title : f.flow;
     console.log(`✘ ${what} (${f.status})`);
     for (const line of [...(f.failures ?? []).map((x) => x.text), ...(f.failures?.length ? [] : (f.errors ?? []))]) console.log(indent(line));
   }
-  const variantText = config.checks.variants.length > 0 ? `; variants: ${passed(variants)} of ${variants.length} passed` : '; variants not run (--variants none)';
-  const authText = config.authCheck ? `; notification auth: ${passed(auth)} of ${auth.length} check(s) passed` : '; auth not checked (--no-auth-check)';
-  console.log(`callreplay: ${passed(flows)} of ${flows.length} flow(s) passed${variantText}${authText}. Report: ${html}`);
+  const notRun = (mode: string) => (results.notRun ?? []).filter((n) => n.check === mode);
+  // e.g. "variants: 8 of 8 passed", "auth not checked (--no-auth-check)",
+  // "notification auth: 14 of 15 check(s) passed, not checked for ping (the flow sends no notification)";
+  // never "0 of 0 passed"
+  const part = (mode: string, label: string, noun: string, off: string): string => {
+    const skipped = notRun(mode);
+    const whole = skipped.find((n) => n.flow === undefined);
+    if (whole) return `${off} (${whole.reason})`;
+    const list = of(mode);
+    const missed = skipped.map((n) => `${n.flow} (${n.reason})`).join(', ');
+    if (list.length === 0) return skipped.length > 0 ? `${off}: ${missed}` : `${label}: none apply`;
+    const text = `${label}: ${passed(list)} of ${list.length} ${noun}passed`;
+    return skipped.length > 0 ? `${text}, ${off.replace(/^\S+ /, '')} for ${missed}` : text;
+  };
+  const parts = [
+    part(VARIANT_MODE, 'variants', '', 'variants not run'),
+    part(AUTH_CHECK_MODE, 'notification auth', 'check(s) ', 'auth not checked'),
+    part(REFUSAL_MODE, 'refusal checks', '', 'refusal checks not run'),
+  ];
+  console.log(`callreplay: ${passed(flows)} of ${flows.length} flow(s) passed; ${parts.join('; ')}. Report: ${html}`);
   if (flows.length === 0) return EXIT.internal;
-  return passed(results.flows) === results.flows.length && playwrightStatus === 0 ? EXIT.passed : EXIT.botFailed;
+  return passed(ran) === ran.length && playwrightStatus === 0 ? EXIT.passed : EXIT.botFailed;
 }
 
 function indent(text: string): string {

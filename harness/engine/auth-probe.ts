@@ -1,41 +1,113 @@
 /**
- * Auth conformance: the flow's first notification sent with a broken token. The bot must refuse it
- * (401 or 403) and send no Graph request because of it; while the run is probing, the judge fails
- * any request it receives (request-judge.ts).
+ * Probes: deliveries the bot must refuse or ignore, each on a run of its own (fresh ids).
+ * - Notification auth: the flow runs up to its first notification, wherever it is (the triggers and
+ *   requests before it happen for real, so the bot is in the state the flow builds), and that
+ *   notification is sent with a broken token: the bot must answer 401 or 403.
+ * - Refusal checks (refusal-checks.ts): hostile or broken input on the webhook.
+ * While the run probes, any Graph request the bot sends fails it (request-judge.ts): it acted on
+ * what it must refuse.
  */
 import { describeVariant, notificationLabel, parseMaybeJson } from './explain.js';
 import type { BotDelivery } from './bot-delivery.js';
-import type { AuthVariant } from './ports.js';
+import type { CompiledFlow, CompiledNotify } from './plan.js';
+import type { AuthVariant, BotResponse } from './ports.js';
+import { BotUnreachableError } from './ports.js';
+import { refusalAnswerProblem, refusalCheckInfo, refusalDelivery, type RefusalCheck } from './refusal-checks.js';
 import type { RunState } from './run-state.js';
 
-/** How long an auth probe waits for a request the bot should not send. */
+/** How long a probe watches for a request the bot should not send (and lets earlier steps settle). */
 const PROBE_QUIET_MS = 100;
+/** How long a refusal check waits for the bot's answer. */
+const REFUSAL_TIMEOUT_MS = 5000;
 
-/** Sends the probe and waits out the quiet period; the caller ends the run. Use a fresh run per variant. */
-export async function probeNotificationAuth(state: RunState, delivery: BotDelivery, variant: AuthVariant): Promise<void> {
-  const step = state.flow.steps[0];
-  if (step?.kind !== 'notify') throw new Error(`flow ${state.flow.name} does not start with a notification: there is nothing to probe`);
+/** Sends the broken-token probe and waits out the quiet period; the caller ends the run. */
+export async function probeNotificationAuth(state: RunState, delivery: BotDelivery, variant: AuthVariant, runStep: (index: number) => Promise<unknown>): Promise<void> {
+  const k = state.flow.steps.findIndex((s) => s.kind === 'notify');
+  if (k < 0) throw new Error(`flow ${state.flow.name} sends no notification: there is nothing to probe`);
+  for (let i = 0; i < k && !state.failed; i++) await runStep(i);
+  if (state.failed) return;
+  if (k > 0) {
+    await delivery.acknowledged;
+    await state.sleep(PROBE_QUIET_MS); // the bot finishes what the earlier steps started
+    if (state.failed) return;
+  }
+  const step = state.flow.steps[k] as CompiledNotify;
+  const what = describeVariant(variant);
   state.phase = 'probing';
-  state.probe = variant;
+  state.probe = { kind: 'auth-accepted', step: k, acted: (request) => `after a notification with ${what}, the bot sent ${request}: it must not act on a notification it cannot authenticate` };
   const body = step.body(state.scope);
   const url = delivery.notificationUrl(step, body);
   const headers = await delivery.notificationHeaders(step, variant);
-  const entry = state.record('graph', 'bot', 'notification', { step: 0, method: 'POST', url, headers, body, label: `${notificationLabel(body, (id) => state.idNames.nameOf(id))} (${variant})` });
-  try {
-    const res = await state.opts.http.send({ method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: step.timeoutMs });
-    const ack = state.record('bot', 'graph', 'ack', { step: 0, status: res.status, headers: res.headers, body: parseMaybeJson(res.body), latencyMs: res.latencyMs, label: `${res.status}` });
-    if (res.status !== 401 && res.status !== 403) {
-      ack.failed = true;
-      state.fail({
-        kind: 'auth-accepted',
-        step: 1,
-        stepName: step.name,
-        message: `the bot answered a notification with ${describeVariant(variant)} with HTTP ${res.status}: it must refuse it with 401 or 403`,
-      });
-    }
-  } catch (e) {
-    entry.failed = true;
-    state.fail({ kind: 'bot-unavailable', step: 1, stepName: step.name, message: `could not deliver the notification "${step.name}" to ${url}: ${(e as Error).message}` });
+  const label = `${notificationLabel(body, (id) => state.idNames.nameOf(id))} (${variant})`;
+  const res = await sendProbe(state, { step: k, url, headers, body: JSON.stringify(body), shown: body, label, timeoutMs: step.timeoutMs });
+  if (res && res.status !== 401 && res.status !== 403) {
+    state.fail({ kind: 'auth-accepted', step: k + 1, stepName: step.name, message: `the bot answered a notification with ${what} with HTTP ${res.status}: it must refuse it with 401 or 403` });
   }
   if (!state.failed) await state.sleep(PROBE_QUIET_MS); // time for a bot that refused but acts anyway
+}
+
+/** The one-step flow a refusal check runs as: a fresh call id (never announced to the bot) and the harness's tenant. */
+export function refusalFlow(check: RefusalCheck): CompiledFlow {
+  const info = refusalCheckInfo(check);
+  const step: CompiledNotify = { kind: 'notify', index: 0, name: info.sends, pointer: '', timeoutMs: REFUSAL_TIMEOUT_MS, to: 'webhook', delayMs: 0, body: () => ({}) };
+  return { name: `refusal-${check}`, description: `refusal check: ${info.sends}`, file: '', suite: 'refusal', unmatched: 'fail', quietMs: 0, ids: ['call', 'tenant'], values: {}, steps: [step] };
+}
+
+/** Sends a refusal check's delivery (validly signed) and judges the answer; the caller ends the run. */
+export async function probeRefusal(state: RunState, delivery: BotDelivery, check: RefusalCheck): Promise<void> {
+  const info = refusalCheckInfo(check);
+  const step = state.flow.steps[0] as CompiledNotify;
+  const { contentType, body } = refusalDelivery(check, String(state.scope.get('call')));
+  state.phase = 'probing';
+  state.probe = { kind: 'refusal', rule: `refusal/${check}`, step: 0, acted: (request) => `after ${info.sends}, the bot sent ${request}: it must not act on it` };
+  const url = delivery.notificationUrl(step, undefined);
+  const headers = { ...(await delivery.notificationHeaders(step)), 'content-type': contentType };
+  const shown = body.length > 400 ? `${body.slice(0, 400)}... (${Buffer.byteLength(body)} bytes)` : (parseMaybeJson(body) ?? body);
+  const res = await sendProbe(state, { step: 0, url, headers, body, shown, label: `refusal: ${check}`, timeoutMs: step.timeoutMs, rule: `refusal/${check}` });
+  const problem = res && refusalAnswerProblem(check, res);
+  if (problem) state.fail({ kind: 'refusal', rule: `refusal/${check}`, step: 1, stepName: step.name, message: `the bot ${problem} (sent: ${info.sends})` });
+  if (res && !state.failed && check === 'oversized-body') {
+    // the bot must still answer afterwards: any HTTP answer to a plain GET of its webhook
+    try {
+      await state.opts.http.send({ method: 'GET', url, headers: {}, timeoutMs: step.timeoutMs });
+    } catch (e) {
+      state.fail({ kind: 'refusal', rule: `refusal/${check}`, step: 1, stepName: step.name, message: `after ${info.sends}, the bot no longer answers at ${url}: ${(e as Error).message}` });
+    }
+  }
+  if (!state.failed) await state.sleep(PROBE_QUIET_MS); // time for a bot that answered but acts anyway
+}
+
+interface ProbeDelivery {
+  step: number;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  /** the body as the transcript shows it */
+  shown: unknown;
+  label: string;
+  timeoutMs: number;
+  /** the refusal check, when the probe is one */
+  rule?: string;
+}
+
+/** POSTs a probe and records it; the bot's answer, or undefined after a finding (no answer in time, unreachable). */
+async function sendProbe(state: RunState, p: ProbeDelivery): Promise<BotResponse | undefined> {
+  const step = state.flow.steps[p.step]!;
+  const entry = state.record('graph', 'bot', 'notification', { step: p.step, method: 'POST', url: p.url, headers: p.headers, body: p.shown, label: p.label });
+  try {
+    const res = await state.opts.http.send({ method: 'POST', url: p.url, headers: p.headers, body: p.body, timeoutMs: p.timeoutMs });
+    state.record('bot', 'graph', 'ack', { step: p.step, status: res.status, headers: res.headers, body: parseMaybeJson(res.body), latencyMs: res.latencyMs, label: `${res.status}` });
+    return res;
+  } catch (e) {
+    entry.failed = true;
+    const timeout = e instanceof BotUnreachableError && e.reason === 'timeout';
+    state.fail({
+      kind: timeout && p.rule ? 'refusal' : timeout ? 'bad-ack' : 'bot-unavailable',
+      rule: timeout ? p.rule : undefined,
+      step: p.step + 1,
+      stepName: step.name,
+      message: timeout ? `the bot did not answer ${p.label} within ${p.timeoutMs} ms (POST ${p.url}): it must answer, even what it refuses` : `could not deliver ${p.label} to ${p.url}: ${(e as Error).message}`,
+    });
+    return undefined;
+  }
 }

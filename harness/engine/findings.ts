@@ -23,7 +23,9 @@ export type FindingKind =
   /** the bot accepted (2xx, or acted on) a notification whose token it should have refused */
   | 'auth-accepted'
   /** the bot's Graph token is for another tenant than the call's */
-  | 'wrong-tenant';
+  | 'wrong-tenant'
+  /** the bot accepted, acted on or broke on hostile or broken input a refusal check sent (rule refusal/<check>) */
+  | 'refusal';
 
 export interface Mismatch {
   /** JSON path in the request, e.g. body.participants[0].replacesCallId */

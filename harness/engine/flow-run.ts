@@ -4,8 +4,8 @@
  * handleRequest and the judge matches and answers (request-judge.ts), and records findings and the
  * transcript in the run's state (run-state.ts, where the ids are minted). The driver calls
  * runStep() for each step in order (the Playwright suite wraps each call in a test.step), then
- * finish(). probeAuth() instead checks that the bot refuses a badly signed notification
- * (auth-probe.ts).
+ * finish(). probeAuth() and probeRefusal() instead check that the bot refuses a badly signed
+ * notification or hostile input (auth-probe.ts).
  *
  * Ordering model: a notify or trigger step is "released" once sent; an expect step once matched.
  * A request is accepted for the first unreleased expect step only when every step before it is
@@ -18,7 +18,8 @@ import type { CompiledFlow, CompiledStep } from './plan.js';
 import type { AuthVariant, InboundRequest, OutboundResponse } from './ports.js';
 import type { Transcript } from './transcript.js';
 import { actionLabel } from './explain.js';
-import { probeNotificationAuth } from './auth-probe.js';
+import { probeNotificationAuth, probeRefusal } from './auth-probe.js';
+import type { RefusalCheck } from './refusal-checks.js';
 import { BotDelivery } from './bot-delivery.js';
 import { reportBotExit } from './bot-exit.js';
 import { RequestJudge } from './request-judge.js';
@@ -122,11 +123,20 @@ export class FlowRun {
   }
 
   /**
-   * Auth conformance: sends the flow's first notification with a broken token and checks that the
-   * bot refuses it (401 or 403) and sends no Graph request because of it. Use a fresh run per variant.
+   * Auth conformance: runs the flow up to its first notification, sends that notification with a
+   * broken token and checks that the bot refuses it (401 or 403) and sends no Graph request because
+   * of it. Use a fresh run per variant.
    */
   async probeAuth(variant: AuthVariant): Promise<FlowOutcome> {
-    await probeNotificationAuth(this.state, this.delivery, variant);
+    await probeNotificationAuth(this.state, this.delivery, variant, (i) => this.runStep(i));
+    this.state.phase = 'ended';
+    this.dispose();
+    return this.outcome();
+  }
+
+  /** A refusal check (refusal-checks.ts) on a run of refusalFlow(check): the bot must refuse or ignore the delivery. */
+  async probeRefusal(check: RefusalCheck): Promise<FlowOutcome> {
+    await probeRefusal(this.state, this.delivery, check);
     this.state.phase = 'ended';
     this.dispose();
     return this.outcome();

@@ -14,7 +14,7 @@ import type { MatchContext } from './matchers.js';
 import type { CompiledExpect } from './plan.js';
 import type { InboundRequest, OutboundResponse } from './ports.js';
 import { closestRequest, type SentRequest } from './near-miss.js';
-import { actionLabel, bodyDiff, describeVariant, graphError, legacyNameHint, pathMismatches, pick, queryOf } from './explain.js';
+import { actionLabel, bodyDiff, graphError, legacyNameHint, pathMismatches, pick, queryOf } from './explain.js';
 import { authRefusal } from './request-auth.js';
 import type { RunState } from './run-state.js';
 import type { RequestAuth } from './run-types.js';
@@ -53,14 +53,16 @@ export class RequestJudge {
 
     if (state.failed) return respond(graphError(503, 'callreplay.flowFailed', `flow ${flow.name} already failed; see the report`));
     if (state.phase === 'probing') {
+      const probe = state.probe!;
       state.fail({
-        kind: 'auth-accepted',
-        step: 1,
-        stepName: flow.steps[0]!.name,
-        message: `after a notification with ${describeVariant(state.probe!)}, the bot sent ${req.method} ${this.describePath(req.path)}: it must not act on a notification it cannot authenticate`,
+        kind: probe.kind,
+        rule: probe.rule,
+        step: probe.step + 1,
+        stepName: flow.steps[probe.step]?.name,
+        message: probe.acted(`${req.method} ${this.describePath(req.path)}`),
         received: { method: req.method, url: req.path, body: req.body },
       });
-      return respond(graphError(403, 'Forbidden', 'callreplay: request caused by an unauthenticated notification'), 0, true);
+      return respond(graphError(403, 'Forbidden', 'callreplay: request caused by a delivery the bot must refuse'), probe.step, true);
     }
     const refusal = authRefusal(req, canonical, auth, state.scope.get('tenant'), state.idNames);
     if (refusal) {

@@ -11,13 +11,25 @@ import type { Finding } from './findings.js';
 import { normalizeId } from './ids.js';
 import { IdNames } from './id-names.js';
 import type { CompiledExpect, CompiledFlow, CompiledStep } from './plan.js';
-import type { AuthVariant } from './ports.js';
 import type { EntryKind, Party, Transcript, TranscriptEntry } from './transcript.js';
 import { round } from './explain.js';
 import type { FlowRunOptions, ObserverContext } from './run-types.js';
 
-/** running: steps in progress; quiet: after the last step; probing: an auth probe (probeAuth); ended */
+/** running: steps in progress; quiet: after the last step; probing: a probe the bot must refuse (auth, refusal checks); ended */
 export type RunPhase = 'running' | 'quiet' | 'ended' | 'probing';
+
+/**
+ * A delivery the bot must refuse or ignore (a broken token, hostile input): while the run probes,
+ * any Graph request the bot sends is a finding of this shape.
+ */
+export interface Probe {
+  kind: Finding['kind'];
+  rule?: string;
+  /** the 0-based step the probe stands in for */
+  step: number;
+  /** the finding's message, given the request the bot sent ("POST /v1.0/communications/calls/{call}/answer") */
+  acted(request: string): string;
+}
 
 export class RunState {
   readonly flow: CompiledFlow;
@@ -38,8 +50,8 @@ export class RunState {
   /** why the token endpoint refused the bot's token requests during this run (named in the failure) */
   readonly tokenRefusals: string[] = [];
   phase: RunPhase = 'running';
-  /** the broken token variant being probed (auth conformance), if any */
-  probe: AuthVariant | undefined;
+  /** what the run probes while phase is 'probing' */
+  probe: Probe | undefined;
   /** when a step was last released (the Router hands an ambiguous request to the run waiting longest) */
   releasedAt = performance.now();
   /** called on progress (a release, a finding, the end): the sequencer waiting for an expect step */

@@ -57,6 +57,17 @@ export interface FlowResult {
   errors: string[];
   /** the last 4000 characters of the bot-output.txt attachment (ANSI codes removed), if any */
   botOutput?: string;
+  /** why the check was not run (a flag, or a flow with nothing to check); the test is skipped */
+  notRun?: string;
+}
+
+/** A check that was not run, and why (results.json `notRun`). */
+export interface NotRunCheck {
+  /** the check's mode: 'notification-auth', 'variant', 'refusal' */
+  check: string;
+  /** the flow, when the reason is the flow's */
+  flow?: string;
+  reason: string;
 }
 
 export interface ResultsFile {
@@ -67,7 +78,12 @@ export interface ResultsFile {
   status: FullResult['status'];
   summary: { flows: number; passed: number; failed: number; skipped: number };
   flows: FlowResult[];
+  /** every check that was not run, and why (their tests are reported as skipped) */
+  notRun: NotRunCheck[];
 }
+
+/** The annotation (set by the suite) of a test that stands for a check that was not run. */
+export const NOT_RUN = 'not-run';
 
 export const DEFAULT_RESULTS_FILE = 'reports/results.json';
 export const RESULTS_FILE_ENV = 'CALLREPLAY_RESULTS_FILE';
@@ -111,6 +127,7 @@ function toFailure(f: Finding): FlowFailure {
 export function flowResult(test: TestCase, result: TestResult | undefined): FlowResult {
   if (!result) {
     // never ran (the run was interrupted or stopped at maxFailures before reaching it)
+    const notRun = annotation(test, undefined, NOT_RUN);
     return {
       flow: annotation(test, undefined, 'flow') ?? test.title,
       file: annotation(test, undefined, 'flow-file'),
@@ -121,7 +138,8 @@ export function flowResult(test: TestCase, result: TestResult | undefined): Flow
       retry: 0,
       failures: [],
       warnings: [],
-      errors: ['the test did not run'],
+      errors: notRun ? [] : ['the test did not run'],
+      ...(notRun ? { notRun } : {}),
     };
   }
   const errors: string[] = [];
@@ -169,6 +187,8 @@ export function flowResult(test: TestCase, result: TestResult | undefined): Flow
     errors,
   };
   if (botOutput !== undefined) flow.botOutput = botOutput;
+  const notRun = annotation(test, result, NOT_RUN);
+  if (notRun !== undefined) flow.notRun = notRun;
   return flow;
 }
 
@@ -239,6 +259,7 @@ export default class ResultsReporter implements Reporter {
       status: result.status,
       summary: { flows: flows.length, passed, failed: flows.length - passed - skipped, skipped },
       flows,
+      notRun: flows.filter((f) => f.notRun !== undefined).map((f) => ({ check: f.mode ?? 'flow', ...(f.mode === f.flow ? {} : { flow: f.flow }), reason: f.notRun! })),
     };
     writeAtomic(this.outputFile(), `${JSON.stringify(out, null, 2)}\n`);
   }

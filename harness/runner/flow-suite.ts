@@ -14,7 +14,8 @@ import { parseFlow } from '../flow/load-flow.js';
 import { BotProcess } from '../bot/bot-process.js';
 import { renderSequenceDiagram } from '../report/sequence-diagram.js';
 import { Harness } from './harness.js';
-import { AUTH_CHECK_MODE, checkIds, observersFor, readRunConfig, VARIANT_MODE, type RunConfig } from './run-config.js';
+import { AUTH_CHECK_MODE, checkIds, NOT_RUN_ANNOTATION, observersFor, readRunConfig, REFUSAL_MODE, VARIANT_MODE, type RunConfig } from './run-config.js';
+import { REFUSAL_CHECK_TABLE, refusalCheckInfo, type RefusalCheck } from '../engine/refusal-checks.js';
 import { ackLatencySummary, applicableVariants, variantInfo } from '../variants/index.js';
 import { freePort } from './free-port.js';
 
@@ -75,7 +76,12 @@ async function startBot(config: RunConfig, harness: Harness): Promise<BotUnderTe
   return { webhookUrl, process };
 }
 
-/** Declares one test per flow of the run (and one notification-auth check per flow that starts with a notification). */
+/**
+ * Declares the run's tests: per flow, the flow, its variants and its notification-auth check (a
+ * flow that sends no notification gets a not-run entry instead); then the refusal checks, once per
+ * run. A check turned off by a flag is a not-run entry too, so that the report names what was not
+ * checked and why.
+ */
 export function defineFlowTests(): void {
   const config = readRunConfig();
   for (const file of config.flows) {
@@ -100,13 +106,34 @@ export function defineFlowTests(): void {
         await runFlowAsTest(variant, callreplay.harness, callreplay.bot, testInfo);
       });
     }
-    if (config.authCheck && flow.steps[0]?.kind === 'notify') {
+    const firstNotification = flow.steps.findIndex((s) => s.kind === 'notify');
+    if (config.authCheck && firstNotification >= 0) {
       test(`${flow.name}: notification auth`, { annotation: annotation(AUTH_CHECK_MODE) }, async ({ callreplay }, testInfo) => {
-        test.setTimeout(AUTH_VARIANTS.length * (flow.steps[0]!.timeoutMs + 100) + 15_000);
+        const before = flow.steps.slice(0, firstNotification + 1).reduce((sum, s) => sum + s.timeoutMs, 0);
+        test.setTimeout(AUTH_VARIANTS.length * (before + 300) + 15_000);
         await checkNotificationAuth(flow, callreplay.harness, callreplay.bot, testInfo);
       });
+    } else if (config.authCheck) {
+      notRun(`${flow.name}: notification auth`, annotation(AUTH_CHECK_MODE), 'the flow sends no notification');
     }
+
   }
+  const runAnnotation = (mode: string) => [
+    { type: 'flow', description: mode },
+    { type: 'mode', description: mode },
+    { type: 'bot', description: config.bot.label },
+  ];
+  if (config.refusalChecks) {
+    for (const info of REFUSAL_CHECK_TABLE) {
+      const annotation = [...runAnnotation(REFUSAL_MODE), { type: 'check', description: info.check }];
+      test(`refusal: ${info.check}: ${info.sends}; the bot must give ${info.expects}`, { annotation }, async ({ callreplay }, testInfo) => {
+        await checkRefusal(info.check, callreplay.harness, callreplay.bot, testInfo);
+      });
+    }
+  } else notRun('refusal checks', runAnnotation(REFUSAL_MODE), '--no-refusal-checks');
+  if (!config.authCheck) notRun('notification auth', runAnnotation(AUTH_CHECK_MODE), '--no-auth-check');
+  if (config.checks.variants.length === 0) notRun('robustness variants', runAnnotation(VARIANT_MODE), '--variants none');
+
 }
 
 
@@ -142,6 +169,23 @@ async function checkNotificationAuth(flow: CompiledFlow, harness: Harness, bot: 
     ];
     throw new FlowFailure(lines.join('\n') + botNote(bot, outputMark));
   }
+}
+
+/** A test that is declared, reported as skipped, and says why the check did not run (annotation `not-run`). */
+function notRun(title: string, annotation: Array<{ type: string; description: string }>, reason: string): void {
+  test.skip(`${title}: not run (${reason})`, { annotation: [...annotation, { type: NOT_RUN_ANNOTATION, description: reason }] }, () => undefined);
+}
+
+/** One refusal check (refusal-checks.ts): the bot must refuse or ignore the delivery and act on nothing. */
+async function checkRefusal(check: RefusalCheck, harness: Harness, bot: BotUnderTest, testInfo: TestInfo): Promise<void> {
+  const outputMark = bot.process?.mark() ?? 0;
+  if (bot.process && !bot.process.running) throw new FlowFailure(`the bot is not running (${bot.process.exitDescription})`);
+  const outcome = await harness.probeRefusal(check, bot.webhookUrl, bot.process?.liveness(outputMark));
+  await attachJson(testInfo, 'findings.json', outcome.findings);
+  await attachJson(testInfo, 'transcript.json', outcome.transcript);
+  if (bot.process) await attachText(testInfo, 'bot-output.txt', bot.process.logSince(outputMark) || '(the bot printed nothing during this check)');
+  const finding = outcome.findings[0];
+  if (finding) throw new FlowFailure(`${formatFinding(finding)}\n  expected: ${refusalCheckInfo(check).expects} (${refusalCheckInfo(check).evidence})${botNote(bot, outputMark)}`);
 }
 
 async function attachJson(testInfo: TestInfo, name: string, value: unknown): Promise<void> {

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { NotificationAuthority, OPENID_CONFIG_PATH } from '../auth/notification-authority.js';
 import { loadHarnessKeys } from '../auth/signing-keys.js';
 import { FlowRun, type BotLiveness, type RunObserver } from '../engine/flow-run.js';
+import { refusalFlow } from '../engine/auth-probe.js';
+import type { RefusalCheck } from '../engine/refusal-checks.js';
 import type { FlowOutcome } from '../engine/flow-run.js';
 import type { CompiledFlow } from '../engine/plan.js';
 import type { AuthVariant, InboundRequest, RequestSink } from '../engine/ports.js';
@@ -284,6 +286,16 @@ export class Harness {
     const run = this.createRun(flow, webhookUrl, undefined, bot);
     try {
       return await run.probeAuth(variant);
+    } finally {
+      this.release(run);
+    }
+  }
+
+  /** One refusal check (refusal-checks.ts) against the bot at `webhookUrl`, on a run of its own. */
+  async probeRefusal(check: RefusalCheck, webhookUrl: string, bot?: BotLiveness): Promise<FlowOutcome> {
+    const run = this.createRun(refusalFlow(check), webhookUrl, undefined, bot);
+    try {
+      return await run.probeRefusal(check);
     } finally {
       this.release(run);
     }

@@ -14,6 +14,10 @@ export const RUN_CONFIG_ENV = 'CALLREPLAY_RUN';
 export const AUTH_CHECK_MODE = 'notification-auth';
 /** The `mode` annotation of robustness-variant runs. */
 export const VARIANT_MODE = 'variant';
+/** The `mode` annotation of refusal checks (once per run, not per flow). */
+export const REFUSAL_MODE = 'refusal';
+/** The annotation of a check that was not run, with the reason (the report and results.json name it). */
+export { NOT_RUN as NOT_RUN_ANNOTATION } from '../report/results-reporter.js';
 
 export interface BotSpec {
   /** the bot's calling webhook, e.g. http://127.0.0.1:3978/api/calls (a bot started by hand, or the started bot's) */
@@ -37,8 +41,10 @@ export interface RunConfig {
   /** fixed ports (0 = any free port) */
   ports: Required<HarnessPorts>;
   caDir: string;
-  /** run the notification-auth conformance check for every flow that starts with a notification */
+  /** run the notification-auth conformance check for every flow that sends a notification */
   authCheck: boolean;
+  /** run the refusal checks (hostile or broken input on the webhook), once per run */
+  refusalChecks: boolean;
   /** the checks that watch every flow */
   checks: CheckConfig;
   appId: string;
