@@ -103,7 +103,7 @@ test('a bot started by hand (--bot-url) gets its environment from `callreplay en
 test('a bot that exits at start is reported as such, not as a hang', async () => {
   const { dir, cleanup } = tempDir();
   try {
-    const r = await callreplay(['run', 'answer-incoming-call', '--bot-command', `"${process.execPath}" -e "console.log('boom: missing config'); process.exit(3)"`, '--variants', 'none', '--report-dir', dir]);
+    const r = await callreplay(['run', 'answer-incoming-call', '--bot-command', `"${process.execPath}" -e "console.log('boom: missing config'); process.exit(3)"`, '--variants', 'none', '--no-auth-check', '--no-refusal-checks', '--report-dir', dir]);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/exited with code 3 before answering at http:\/\/127\.0\.0\.1:\d+\/api\/calls/);
     expect(r.stdout).toContain('boom: missing config');
@@ -119,7 +119,7 @@ test('a bot that never listens times out at start, and no process is left behind
   try {
     // a shell that starts a grandchild: the whole group must be stopped
     const command = `"${process.execPath}" -e "setInterval(() => {}, 1000)" ${marker} & "${process.execPath}" -e "setInterval(() => {}, 1000)" ${marker}`;
-    const r = await callreplay(['run', 'answer-incoming-call', '--bot-command', command, '--ready-timeout', '1500', '--variants', 'none', '--report-dir', dir]);
+    const r = await callreplay(['run', 'answer-incoming-call', '--bot-command', command, '--ready-timeout', '1500', '--variants', 'none', '--no-auth-check', '--no-refusal-checks', '--report-dir', dir]);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/did not answer at http:\/\/127\.0\.0\.1:\d+\/api\/calls within 1500 ms/);
     expect(processesMatching(marker)).toEqual([]);
