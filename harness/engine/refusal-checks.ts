@@ -29,7 +29,7 @@ export const REFUSAL_CHECK_TABLE: readonly RefusalCheckInfo[] = [
     check: 'malformed-json',
     sends: 'a notification body that is not valid JSON (cut off mid-object)',
     expects: 'a 4xx answer (400), and no Graph request',
-    evidence: 'Graph posts notifications as application/json (calling-notifications: "Content-Type: application/json"); RFC 9110 §15.5.1: 400 is the answer to malformed request syntax. A 2xx says garbage was handled; a 5xx that the bot broke on it',
+    evidence: 'Graph posts notifications as application/json (calling-notifications: "Content-Type: application/json"), and the Graph communications SDK parses a notification before it answers (ProcessNotificationAsync: a body it cannot read is answered with an error status, 400 by default); RFC 9110 §15.5.1: 400 is the answer to malformed request syntax. A 2xx says garbage was handled; a 5xx that the bot broke on it',
   },
   {
     check: 'no-value',
