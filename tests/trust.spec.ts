@@ -283,3 +283,17 @@ test('case 7: a path-form replacesCallId on v1.0 is a schema warning; on beta it
   const onBeta = validateGraphRequest('POST', '/beta/app/calls/x/participants/invite', { participants: [{ ...body.participants[0], replacesCallId: '/app/calls/57DAB8B1894C409AB240BD8BEAE78896' }] });
   expect(onBeta.warnings.filter((w) => w.rule === 'replaces-call-id-path')).toEqual([]);
 });
+
+test('a harness server that took the bot\'s port is not mistaken for the bot (readiness)', async () => {
+  // another test's harness may bind the port a started bot was given before the bot listens on it:
+  // the readiness check must not take the harness's answer for the bot's
+  const harness = await Harness.start({ transport: 'gateway' });
+  try {
+    const readyUrl = `${harness.graphBaseUrl}/api/calls`;
+    expect((await fetch(readyUrl)).headers.get('x-callreplay-server')).toBe('gateway');
+    const start = BotProcess.start({ command: `"${process.execPath}" -e "setInterval(() => {}, 1000)"`, env: {}, readyUrl, readyTimeoutMs: 1000 });
+    await expect(start).rejects.toThrow(/did not answer at .* within 1000 ms/);
+  } finally {
+    await harness.close();
+  }
+});

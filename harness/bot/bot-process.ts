@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { BotLiveness } from '../engine/flow-run.js';
+import { HARNESS_SERVER_HEADER } from '../transports/read-request.js';
 
 export interface BotProcessOptions {
   /** shell command line */
@@ -165,7 +166,8 @@ function answers(url: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = http.get(url, { timeout: 1000 }, (res) => {
       res.resume();
-      resolve(true);
+      // one of callreplay's own servers on the bot's port is not the bot (it took the port first)
+      resolve(res.headers[HARNESS_SERVER_HEADER] === undefined);
     });
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));

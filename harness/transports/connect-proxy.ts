@@ -23,6 +23,7 @@ import type { Duplex } from 'node:stream';
 import type { RequestSink } from '../engine/ports.js';
 import type { CertificateAuthority } from '../tls/certificate-authority.js';
 import { closeServer, listenOn, routerListener, SERVICE_BY_HOST } from './gateway.js';
+import { HARNESS_SERVER_HEADER } from './read-request.js';
 
 /** Hosts whose TLS the proxy terminates and whose requests the Router answers. */
 export const INTERCEPTED_HOSTS = ['graph.microsoft.com', 'login.microsoftonline.com', 'api.aps.skype.com'] as const;
@@ -160,7 +161,7 @@ export async function startConnectProxy(router: RequestSink, ca: CertificateAuth
       url = undefined;
     }
     if (!url) {
-      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close', [HARNESS_SERVER_HEADER]: 'proxy' });
       res.end(`callreplay's proxy: expected CONNECT host:port or an absolute-URI request, got ${req.method} ${req.url}`);
       return;
     }
@@ -169,14 +170,14 @@ export async function startConnectProxy(router: RequestSink, ca: CertificateAuth
       if (url.protocol === 'http:') forward(req, res, url, target);
       else {
         req.resume();
-        res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+        res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close', [HARNESS_SERVER_HEADER]: 'proxy' });
         res.end(`callreplay's proxy forwards plain http only; use CONNECT ${formatAuthority(target)} for ${url.protocol}`);
       }
       return;
     }
     const destination = formatAuthority(target);
     req.resume();
-    res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', connection: 'close', 'proxy-agent': 'callreplay' });
+    res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', connection: 'close', 'proxy-agent': 'callreplay', [HARNESS_SERVER_HEADER]: 'proxy' });
     res.end(refusalMessage(destination));
     router.refused(destination, 'proxy');
   }

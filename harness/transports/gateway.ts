@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { InboundRequest, RequestSink } from '../engine/ports.js';
-import { serializeBody, toInboundRequest } from './read-request.js';
+import { HARNESS_SERVER_HEADER, serializeBody, toInboundRequest } from './read-request.js';
 
 export interface GatewayOptions {
   host?: string;
@@ -54,6 +54,7 @@ export const SERVICE_BY_HOST: Readonly<Record<string, InboundRequest['service']>
  */
 export function routerListener(router: RequestSink, service: InboundRequest['service'], via: string): http.RequestListener {
   return (req, res) => {
+    res.setHeader(HARNESS_SERVER_HEADER, via);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {

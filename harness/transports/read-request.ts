@@ -1,4 +1,11 @@
 /** Turns raw request parts into the engine's InboundRequest (shared by every transport). */
+
+/**
+ * A header on every answer the harness's own servers give (gateway, HTTPS gateway, the proxy's own
+ * refusals): a bot's readiness check must not mistake one of them for the bot (another test's
+ * harness may have taken the port the bot was about to listen on).
+ */
+export const HARNESS_SERVER_HEADER = 'x-callreplay-server';
 import type { InboundRequest } from '../engine/ports.js';
 
 export function toInboundRequest(
