@@ -49,6 +49,8 @@ test('DEFECT=app-token-for-me: creating the meeting on /me with the application 
     expect(failure).toMatchObject({ step: 2, kind: 'unauthorized' });
     expect(failure.message).toContain('POST /v1.0/me/onlineMeetings carries an application token');
     expect(failure.message).toContain('/me request is only valid with delegated authentication flow.');
+    // the auth check runs the flow up to its first notification, and says why it could not get there
+    expect(r.stdout).toContain("the notification-auth check could not reach the flow's first notification (step 4): the flow failed before it");
   } finally {
     cleanup();
   }

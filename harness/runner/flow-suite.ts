@@ -160,11 +160,14 @@ async function checkNotificationAuth(flow: CompiledFlow, harness: Harness, bot: 
   await attachJson(testInfo, 'findings.json', failed.map((f) => f.finding));
   if (bot.process) await attachText(testInfo, 'bot-output.txt', bot.process.logSince(outputMark));
   if (failed.length > 0) {
+    const probeStep = flow.steps.findIndex((s) => s.kind === 'notify') + 1;
     const accepted = failed.filter((f) => f.finding.kind === 'auth-accepted').map((f) => f.variant);
     const lines = [
       accepted.length > 0
         ? `the bot accepted ${accepted.length} of ${AUTH_VARIANTS.length} notifications it must refuse: ${accepted.map(describeVariant).join('; ')}`
-        : `the notification-auth check could not complete`,
+        : failed.some((f) => (f.finding.step ?? probeStep) < probeStep)
+          ? `the notification-auth check could not reach the flow's first notification (step ${probeStep}): the flow failed before it`
+          : `the notification-auth check could not complete`,
       ...failed.map((f) => `[${f.variant}] ${formatFinding(f.finding)}`),
     ];
     throw new FlowFailure(lines.join('\n') + botNote(bot, outputMark));
