@@ -1,7 +1,7 @@
 // No false verdicts on bots we did not write (issue 8): each case below failed before the fix.
 // The bot is tests/fixtures/trust-bot.mjs, a separate process written apart from the reference bot,
 // or a scripted bot for the matcher-level cases.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { BotProcess } from '../harness/bot/bot-process.js';
@@ -295,5 +295,117 @@ test('a harness server that took the bot\'s port is not mistaken for the bot (re
     await expect(start).rejects.toThrow(/did not answer at .* within 1000 ms/);
   } finally {
     await harness.close();
+  }
+});
+
+// ------------------------------------------------------------------ review mends
+
+test('a delegated token from /common, and a tenant named by its domain, are for the harness\'s tenant (no false wrong-tenant)', async () => {
+  const harness = await Harness.start({ transport: 'gateway' });
+  try {
+    const token = async (tenant: string, form: Record<string, string>) => {
+      const res = await fetch(`${harness.loginBaseUrl}/${tenant}/oauth2/v2.0/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+      expect(res.status).toBe(200);
+      return harness.router.tokens.tokenOf(`Bearer ${((await res.json()) as { access_token: string }).access_token}`)!;
+    };
+    const common = await token('common', { grant_type: 'refresh_token', client_id: harness.botAppId, client_secret: 's', refresh_token: 'rt', scope: 'OnlineMeetings.ReadWrite' });
+    expect(common).toMatchObject({ kind: 'delegated', tenant: harness.tenant });
+    const password = await token('organizations', { grant_type: 'password', client_id: harness.botAppId, username: 'ann@contoso.example', password: 'p', scope: 'OnlineMeetings.ReadWrite' });
+    expect(password.tenant).toBe(harness.tenant);
+    const domain = await token('contoso.onmicrosoft.com', { grant_type: 'client_credentials', client_id: harness.botAppId, client_secret: 's', scope: 'https://graph.microsoft.com/.default' });
+    expect(domain).toMatchObject({ kind: 'app', tenant: harness.tenant });
+  } finally {
+    await harness.close();
+  }
+});
+
+test('a request naming an id of a flow that has ended, or that no running flow waits for, is a stray: no run is blamed', async () => {
+  const flow = await shippedFlow('answer-incoming-call', 1500);
+  await withTrustBot({ API: 'beta', FAMILY: 'app' }, async (harness, url) => {
+    const first = await harness.run(flow, url);
+    expect(first.findings).toEqual([]);
+    const caller = Object.entries(first.transcript.idNames).find(([, n]) => n === 'caller')![0];
+    const [a, b] = [harness.createRun(flow, url), harness.createRun(flow, url)];
+    try {
+      const post = (body: unknown) => fetch(`${harness.graphBaseUrl}/v1.0/communications/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      // names the ended flow's caller: a late request of that flow
+      expect((await post({ targets: [{ identity: { user: { id: caller } } }] })).status).toBe(404);
+      // names nothing, and neither running flow waits for it
+      expect((await post({ subject: 'who is this for?' })).status).toBe(404);
+      for (const run of [a, b]) {
+        expect(run.failed).toBe(false);
+        const strays = run.transcript.entries.filter((e) => e.stray);
+        expect(strays.map((e) => e.stray)).toEqual([
+          { reason: 'the request names an id of flow answer-incoming-call, which has ended', ended: true },
+          { reason: 'no running flow waits for this request, and it names none of their ids', ended: false },
+        ]);
+      }
+    } finally {
+      harness.release(a);
+      harness.release(b);
+    }
+  });
+});
+
+/** A run of `flowYaml` whose bot answers every POST with `status` and, while answering, sends `also` to Graph. */
+async function scriptedRun(flowYaml: string, status: number, also?: { method: string; path: (run: FlowRun) => string }) {
+  const flow = parseFlow(flowYaml, 'inline.yaml');
+  let run: FlowRun;
+  const client: HttpClient = {
+    async send() {
+      if (also) {
+        const path = also.path(run);
+        run.handleRequest({ method: also.method, path, headers: {}, rawBody: '', body: undefined, service: 'graph', via: 'test' });
+      }
+      return { status, headers: {}, body: '', latencyMs: 0 };
+    },
+  };
+  run = new FlowRun({ flow, http: client, webhookUrl: 'http://127.0.0.1:4999/api/calls', graphBaseUrl: 'http://127.0.0.1:5000', botAppId: 'app' });
+  return run;
+}
+
+test('a broken token refused with 400 or 500 is not "accepted": its own finding (auth/status); a 2xx is', async () => {
+  const flow = `callreplay: 1\nname: t\ndescription: t\nids: [call]\nsteps:\n  - notify: { name: incoming, body: { value: [ { changeType: created, resourceUrl: '/communications/calls/\${call}' } ] } }\n`;
+  const refused = await (await scriptedRun(flow, 400)).probeAuth('expired');
+  expect(refused.findings[0]).toMatchObject({ kind: 'bad-ack', rule: 'auth/status', step: 1 });
+  expect(refused.findings[0]!.message).toContain('with HTTP 400, not 401 or 403');
+  const accepted = await (await scriptedRun(flow, 202)).probeAuth('expired');
+  expect(accepted.findings[0]).toMatchObject({ kind: 'auth-accepted', step: 1 });
+  expect((await (await scriptedRun(flow, 401)).probeAuth('expired')).findings).toEqual([]);
+});
+
+test('during a refusal check, reading the unknown call is allowed; acting on it is not', async () => {
+  const { refusalFlow } = await import('../harness/engine/auth-probe.js');
+  const yamlless = refusalFlow('unknown-call');
+  const run = (method: string) => {
+    let r: FlowRun;
+    const client: HttpClient = {
+      async send() {
+        r.handleRequest({ method, path: `/v1.0/communications/calls/${String(r.valueOf('call'))}${method === 'POST' ? '/keepAlive' : ''}`, headers: {}, rawBody: '', body: undefined, service: 'graph', via: 'test' });
+        return { status: 202, headers: {}, body: '', latencyMs: 0 };
+      },
+    };
+    r = new FlowRun({ flow: yamlless, http: client, webhookUrl: 'http://127.0.0.1:4999/api/calls', graphBaseUrl: 'http://127.0.0.1:5000', botAppId: 'app' });
+    return r.probeRefusal('unknown-call');
+  };
+  expect((await run('GET')).findings).toEqual([]);
+  const acted = (await run('POST')).findings[0]!;
+  expect(acted).toMatchObject({ kind: 'refusal', rule: 'refusal/unknown-call' });
+  expect(acted.message).toMatch(/the bot sent POST \/v1\.0\/communications\/calls\/\{call\}\/keepAlive: it must not act on it$/);
+});
+
+test('signing keys: harnesses starting at once on a fresh machine end up with the same keys; a damaged key file is replaced', async () => {
+  const { loadHarnessKeys } = await import('../harness/auth/signing-keys.js');
+  const { dir, cleanup } = tempDir();
+  try {
+    const [a, b, c] = await Promise.all([loadHarnessKeys(dir), loadHarnessKeys(dir), loadHarnessKeys(dir)]);
+    const later = await loadHarnessKeys(dir);
+    expect(new Set([a.token.kid, b.token.kid, c.token.kid, later.token.kid]).size).toBe(1);
+    writeFileSync(join(dir, 'signing-keys.json'), JSON.stringify({ token: 'not a key', notification: 'x', rogue: 'y' }));
+    const fresh = await loadHarnessKeys(dir);
+    expect(fresh.token.kid).not.toBe(a.token.kid);
+    expect((await loadHarnessKeys(dir)).token.kid).toBe(fresh.token.kid);
+  } finally {
+    cleanup();
   }
 });

@@ -10,7 +10,7 @@
  * would refuse the harness's notifications. Kept keys also spare 0.5-1 s of RSA generation per start.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newPrivateKeyPem, signingKeyFromPem, type SigningKey } from '../engine/signing-key.js';
 
@@ -30,17 +30,15 @@ const ROLES = ['token', 'notification', 'rogue'] as const;
 type StoredKeys = Record<(typeof ROLES)[number], string>;
 
 /**
- * The keys kept in `dir` (created when missing or unreadable; written atomically, owner-only), or
- * fresh keys kept nowhere when `dir` is undefined.
+ * The keys kept in `dir` (created when missing, unreadable or damaged; written atomically,
+ * owner-only), or fresh keys kept nowhere when `dir` is undefined.
  */
 export async function loadHarnessKeys(dir: string | undefined): Promise<HarnessKeys> {
-  if (dir) {
-    const stored = await readStored(join(dir, KEY_FILE));
-    if (stored) return fromStored(stored);
-  }
+  const file = dir ? join(dir, KEY_FILE) : undefined;
+  const stored = file ? await usable(await readStored(file)) : undefined;
+  if (stored) return stored;
   const pems = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await newPrivateKeyPem()] as const))) as StoredKeys;
-  if (dir) await store(dir, pems);
-  return fromStored(pems);
+  return (dir && file ? await store(dir, file, pems) : undefined) ?? fromStored(pems);
 }
 
 async function readStored(file: string): Promise<StoredKeys | undefined> {
@@ -52,13 +50,35 @@ async function readStored(file: string): Promise<StoredKeys | undefined> {
   }
 }
 
-async function store(dir: string, pems: StoredKeys): Promise<void> {
+/** The keys of a stored file, or undefined when it holds none or a key that does not parse. */
+async function usable(pems: StoredKeys | undefined): Promise<HarnessKeys | undefined> {
+  if (!pems) return undefined;
+  try {
+    return await fromStored(pems);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Keeps `pems` in `file` unless another harness started at the same moment kept its keys first:
+ * then those are the keys (every harness of the machine signs alike). A damaged file is replaced.
+ */
+async function store(dir: string, file: string, pems: StoredKeys): Promise<HarnessKeys | undefined> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  // several harnesses may start at once: each writes its own file and renames it into place; the
-  // last rename wins and the others keep the keys they generated for their own lifetime
   const tmp = join(dir, `${KEY_FILE}.${process.pid}.${randomUUID()}.tmp`);
   await writeFile(tmp, JSON.stringify(pems), { mode: 0o600 });
-  await rename(tmp, join(dir, KEY_FILE));
+  try {
+    await link(tmp, file); // atomic, and only when there is no file yet
+    return undefined;
+  } catch {
+    const theirs = await usable(await readStored(file));
+    if (theirs) return theirs;
+    await rename(tmp, file);
+    return undefined;
+  } finally {
+    await rm(tmp, { force: true });
+  }
 }
 
 async function fromStored(pems: StoredKeys): Promise<HarnessKeys> {

@@ -15,6 +15,9 @@ import { BotUnreachableError } from './ports.js';
 import { refusalAnswerProblem, refusalCheckInfo, refusalDelivery, type RefusalCheck } from './refusal-checks.js';
 import type { RunState } from './run-state.js';
 
+/** The rule of a broken-token notification refused with another status than 401 or 403. */
+export const AUTH_STATUS_RULE = 'auth/status';
+
 /** How long a probe watches for a request the bot should not send (and lets earlier steps settle). */
 const PROBE_QUIET_MS = 100;
 /** How long a refusal check waits for the bot's answer. */
@@ -41,7 +44,17 @@ export async function probeNotificationAuth(state: RunState, delivery: BotDelive
   const label = `${notificationLabel(body, (id) => state.idNames.nameOf(id))} (${variant})`;
   const res = await sendProbe(state, { step: k, url, headers, body: JSON.stringify(body), shown: body, label, timeoutMs: step.timeoutMs });
   if (res && res.status !== 401 && res.status !== 403) {
-    state.fail({ kind: 'auth-accepted', step: k + 1, stepName: step.name, message: `the bot answered a notification with ${what} with HTTP ${res.status}: it must refuse it with 401 or 403` });
+    // only a 2xx accepted it; another status refused it the wrong way, or broke
+    const accepted = res.status >= 200 && res.status < 300;
+    state.fail({
+      kind: accepted ? 'auth-accepted' : 'bad-ack',
+      rule: accepted ? undefined : AUTH_STATUS_RULE,
+      step: k + 1,
+      stepName: step.name,
+      message: accepted
+        ? `the bot answered a notification with ${what} with HTTP ${res.status}: it must refuse it with 401 or 403`
+        : `the bot answered a notification with ${what} with HTTP ${res.status}, not 401 or 403: a notification whose token fails validation is refused with 401 or 403 (the Graph communications SDK and Microsoft's samples answer 403)`,
+    });
   }
   if (!state.failed) await state.sleep(PROBE_QUIET_MS); // time for a bot that refused but acts anyway
 }

@@ -24,6 +24,11 @@ export function describeVariant(variant: AuthVariant): string {
   return VARIANT_TEXT[variant];
 }
 
+/** A request's body as the transcript shows it: parsed JSON, or the raw text when it is not JSON. */
+export function shownBody(req: { body: unknown; rawBody: string }): unknown {
+  return req.body === undefined && req.rawBody !== '' ? req.rawBody : req.body;
+}
+
 export function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }

@@ -17,7 +17,7 @@ import type { Finding } from './findings.js';
 import type { CompiledFlow, CompiledStep } from './plan.js';
 import type { AuthVariant, InboundRequest, OutboundResponse } from './ports.js';
 import type { Transcript } from './transcript.js';
-import { actionLabel } from './explain.js';
+import { actionLabel, shownBody } from './explain.js';
 import { probeNotificationAuth, probeRefusal } from './auth-probe.js';
 import type { RefusalCheck } from './refusal-checks.js';
 import { BotDelivery } from './bot-delivery.js';
@@ -187,10 +187,9 @@ export class FlowRun {
    * transcript (nothing the bot sends is lost) and judged by nobody; a `missing` finding may name it
    * as the closest request.
    */
-  recordStray(req: InboundRequest, reason: string): void {
+  recordStray(req: InboundRequest, reason: string, ended = false): void {
     if (this.state.phase === 'ended') return;
-    const body = req.body === undefined && req.rawBody !== '' ? req.rawBody : req.body;
-    this.state.record('bot', 'graph', 'request', { method: req.method, url: req.path, headers: req.headers, body, label: `stray: ${actionLabel(req.method, canonicalPath(req.path))} (${reason})` }, false);
+    this.state.record('bot', 'graph', 'request', { method: req.method, url: req.path, headers: req.headers, body: shownBody(req), label: `stray: ${actionLabel(req.method, canonicalPath(req.path))} (${reason})`, stray: { reason, ended } }, false);
   }
 
   // ---------------------------------------------------------------- messages

@@ -18,6 +18,9 @@ export interface AuthRefusal {
   response: OutboundResponse;
 }
 
+/** Paths of the calling API (canonical): the call's tenant and application permissions apply there. */
+const CALLING_API = /\/(?:communications|app)\/calls(?:\/|$)/;
+
 /** Why Graph would refuse the request's token; undefined when it would accept it. `tenant` is the call's (the scope's). */
 export function authRefusal(req: InboundRequest, canonical: string, auth: RequestAuth, tenant: unknown, names: IdNames): AuthRefusal | undefined {
   if (auth.problem) {
@@ -26,7 +29,8 @@ export function authRefusal(req: InboundRequest, canonical: string, auth: Reques
       response: graphError(401, 'InvalidAuthenticationToken', 'Access token validation failure (callreplay: see the report).'),
     };
   }
-  if (auth.tenant && typeof tenant === 'string' && normalizeId(auth.tenant) !== normalizeId(tenant)) {
+  // the call's tenant is a calling-API matter: /me and /users (online meetings) act as the token's user
+  if (auth.tenant && typeof tenant === 'string' && CALLING_API.test(canonical) && normalizeId(auth.tenant) !== normalizeId(tenant)) {
     return {
       finding: {
         kind: 'wrong-tenant',
@@ -35,7 +39,7 @@ export function authRefusal(req: InboundRequest, canonical: string, auth: Reques
       response: graphError(403, 'Forbidden', `callreplay: the token is for tenant ${auth.tenant}, not the call's tenant ${tenant}`),
     };
   }
-  if (auth.kind === 'delegated' && /\/(?:communications|app)\/calls(?:\/|$)/.test(canonical)) {
+  if (auth.kind === 'delegated' && CALLING_API.test(canonical)) {
     return {
       finding: {
         kind: 'unauthorized',

@@ -14,7 +14,7 @@ import type { MatchContext } from './matchers.js';
 import type { CompiledExpect } from './plan.js';
 import type { InboundRequest, OutboundResponse } from './ports.js';
 import { closestRequest, type SentRequest } from './near-miss.js';
-import { actionLabel, bodyDiff, graphError, legacyNameHint, pathMismatches, pick, queryOf } from './explain.js';
+import { actionLabel, bodyDiff, graphError, legacyNameHint, pathMismatches, pick, queryOf, shownBody } from './explain.js';
 import { authRefusal } from './request-auth.js';
 import type { RunState } from './run-state.js';
 import type { RequestAuth } from './run-types.js';
@@ -39,7 +39,7 @@ export class RequestJudge {
     // the 2019 names (callback, acceptModalities) are beta's; on v1.0 they are unknown properties
     const body = isBetaPath(canonical) ? canonicalBody(req.body) : req.body;
     // a body that is not JSON is kept verbatim: the transcript shows what the bot sent
-    const shown = req.body === undefined && req.rawBody !== '' ? req.rawBody : req.body;
+    const shown = shownBody(req);
     // observers see the request after the flow's own matching: when both object, the flow's
     // expectation is the more specific explanation and its finding comes first
     const requestEntry = state.record('bot', 'graph', 'request', { method: req.method, url: req.path, headers: req.headers, body: shown, label: actionLabel(req.method, canonical) }, false);
@@ -52,8 +52,15 @@ export class RequestJudge {
     };
 
     if (state.failed) return respond(graphError(503, 'callreplay.flowFailed', `flow ${flow.name} already failed; see the report`));
+    // the run has ended (its outcome is written) but is not released yet: a late request is not its business
+    if (state.phase === 'ended') {
+      requestEntry.stray = { reason: `flow ${flow.name} has ended`, ended: true };
+      return respond(graphError(404, '8522', `Call not found (callreplay: flow ${flow.name} has ended)`));
+    }
     if (state.phase === 'probing') {
       const probe = state.probe!;
+      // a refusal check: reading a call is not acting on it (a stateless bot looks an unknown call up)
+      if (probe.kind === 'refusal' && req.method === 'GET') return respond(graphError(404, '8522', 'Call not found (callreplay: the call of a refusal check)'));
       state.fail({
         kind: probe.kind,
         rule: probe.rule,
@@ -299,7 +306,8 @@ export class RequestJudge {
   /** The request the bot sent that comes closest to one of `expects` without matching it (near-miss.ts). */
   private nearMissOf(expects: readonly CompiledExpect[]): { expect: CompiledExpect; request: SentRequest & { body?: unknown }; why: string } | undefined {
     const sent = this.state.transcript.entries
-      .filter((e) => e.kind === 'request' && e.method !== undefined && e.url !== undefined && (e.step === undefined || e.failed))
+      // what the bot sent that no step took; not a late request of a flow that has ended
+      .filter((e) => e.kind === 'request' && e.method !== undefined && e.url !== undefined && (e.step === undefined || e.failed) && !e.stray?.ended)
       .map((e) => ({ method: e.method!, url: e.url!, canonical: canonicalPath(e.url!), body: e.body }));
     for (const exp of expects) {
       const want = this.expectedPath(exp);

@@ -10,7 +10,7 @@
  */
 import { canonicalPath, callIdOfPath } from './canonical.js';
 import { normalizeId } from './ids.js';
-import { graphError, type FlowRun, type RequestAuth } from './flow-run.js';
+import { graphError, type FlowRun } from './flow-run.js';
 import type { InboundRequest, OutboundResponse, RequestSink, ServiceResponder } from './ports.js';
 import type { TokenIssuer } from './token-issuer.js';
 
@@ -27,6 +27,8 @@ export interface StrayRequest {
 
 /** How many stray requests the router keeps (the oldest are dropped first; `strayCount` counts all). */
 const STRAY_LOG_LIMIT = 1000;
+/** How many ids of ended runs the router remembers (to answer their late requests as strays). */
+const RETIRED_LIMIT = 200_000;
 
 const GUID_IN_TEXT = /[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}/g;
 
@@ -61,6 +63,8 @@ export class Router implements RequestSink {
       if (this.byId.get(id) === run) this.byId.delete(id);
       this.retired.set(id, run.flow.name);
     }
+    // bounded: the oldest ended runs' ids go first (a Map iterates in insertion order)
+    if (this.retired.size > RETIRED_LIMIT) for (const id of [...this.retired.keys()].slice(0, this.retired.size - RETIRED_LIMIT / 2)) this.retired.delete(id);
   }
 
   async handle(req: InboundRequest): Promise<OutboundResponse> {
@@ -72,14 +76,17 @@ export class Router implements RequestSink {
     for (const r of this.responders) if (r.handles(req)) return r.answer(req);
     if (req.service === 'login' || this.tokens.handles(req)) return this.token(req);
     const canonical = canonicalPath(req.path);
-    const route = this.runFor(req, canonical);
+    // a recording download carries the operation's recordingAccessToken, not a Graph token: the flow checks it
+    const recording = req.method === 'GET' && canonical.includes('/recordings/');
+    const token = recording ? undefined : this.tokens.tokenOf(req.headers['authorization']);
+    const route = this.runFor(req, canonical, token?.tenant);
     if (!route.run) {
-      this.stray(req, route.reason);
+      this.stray(req, route.reason, route.ended);
       return graphError(404, '8522', `Call not found (callreplay: ${route.reason})`);
     }
-    // a recording download carries the operation's recordingAccessToken, not a Graph token: the flow checks it
-    if (req.method === 'GET' && canonical.includes('/recordings/')) return route.run.handleRequest(req);
-    return route.run.handleRequest(req, this.authOf(req));
+    if (recording) return route.run.handleRequest(req);
+    const problem = this.tokens.problemWith(req.headers['authorization'], token);
+    return route.run.handleRequest(req, problem ? { problem } : { tenant: token?.tenant, kind: token?.kind });
   }
 
   /**
@@ -102,17 +109,10 @@ export class Router implements RequestSink {
     return res;
   }
 
-  private authOf(req: InboundRequest): RequestAuth {
-    const authorization = req.headers['authorization'];
-    const problem = this.tokens.problemWith(authorization);
-    if (problem) return { problem };
-    const token = this.tokens.tokenOf(authorization);
-    return { tenant: token?.tenant, kind: token?.kind };
-  }
-
-  private stray(req: InboundRequest, reason: string): void {
+  /** `ended`: the request names a run that has ended (a late request, not a near miss of another run's). */
+  private stray(req: InboundRequest, reason: string, ended = false): void {
     this.keepStray({ request: req, reason });
-    for (const run of this.active) run.recordStray(req, reason);
+    for (const run of this.active) run.recordStray(req, reason, ended);
   }
 
   private keepStray(stray: StrayRequest): void {
@@ -127,47 +127,52 @@ export class Router implements RequestSink {
    * 2. the run that minted any other id the request carries (path or body: a thread id, an
    *    organizer, a clientContext the bot built from an id, ...);
    * 3. the run waiting for exactly this request (several: the one waiting longest);
-   * 4. the only active run; else the oldest active run that has not failed, which judges it.
-   * A request naming an id of a run that ended, or a call no run knows, belongs to none.
+   * 4. the only active run, which judges it.
+   * A request naming an id of a run that ended, or a call no run knows, or (with several runs) one
+   * that no run waits for, belongs to none: it is a stray, kept in every active run's transcript.
    */
-  private runFor(req: InboundRequest, canonical: string): { run?: FlowRun; reason: string } {
+  private runFor(req: InboundRequest, canonical: string, tokenTenant: string | undefined): { run?: FlowRun; reason: string; ended?: boolean } {
     const callId = callIdOfPath(canonical);
     if (callId) {
       const owner = this.byId.get(callId);
       if (owner) return { run: owner, reason: '' };
       const ended = this.retired.get(callId);
-      if (ended) return { reason: `the call belongs to flow ${ended}, which has ended` };
+      if (ended) return { reason: `the call belongs to flow ${ended}, which has ended`, ended: true };
     }
     // with a tenant per run (--tenant per-run), the token's tenant names the run
-    const tenant = this.tokens.tokenOf(req.headers['authorization'])?.tenant;
-    if (tenant) {
-      const id = normalizeId(tenant);
+    if (tokenTenant) {
+      const id = normalizeId(tokenTenant);
       const owner = this.byId.get(id);
       if (owner) return { run: owner, reason: '' };
       const ended = this.retired.get(id);
-      if (ended) return { reason: `the token's tenant belongs to flow ${ended}, which has ended (--tenant per-run)` };
+      if (ended) return { reason: `the token's tenant belongs to flow ${ended}, which has ended (--tenant per-run)`, ended: true };
     }
     const named = this.runNamedIn(req);
-    if (named) return { run: named, reason: '' };
+    if (named.run) return { run: named.run, reason: '' };
+    if (named.ended) return { reason: `the request names an id of flow ${named.ended}, which has ended`, ended: true };
     const waiting = this.active.filter((r) => r.waitsFor(req.method, canonical));
     if (waiting.length > 0) return { run: waiting.reduce((a, b) => (b.waitingSince < a.waitingSince ? b : a)), reason: '' };
     if (this.active.length === 1) return { run: this.active[0], reason: '' };
-    if (callId) return { reason: this.active.length === 0 ? 'no flow is running' : 'no running flow knows this call' };
-    const run = this.active.find((r) => !r.failed);
-    return run ? { run, reason: '' } : { reason: 'no flow is running' };
+    if (this.active.length === 0) return { reason: 'no flow is running' };
+    return { reason: callId ? 'no running flow knows this call' : 'no running flow waits for this request, and it names none of their ids' };
   }
 
-  /** The active run that minted an id found in the request's path or body (GUIDs, also inside strings). */
-  private runNamedIn(req: InboundRequest): FlowRun | undefined {
-    if (this.byId.size === 0) return undefined;
+  /**
+   * The active run that minted an id found in the request's path or body (GUIDs, also inside
+   * strings); else the ended flow that minted one, if any.
+   */
+  private runNamedIn(req: InboundRequest): { run?: FlowRun; ended?: string } {
+    let ended: string | undefined;
     const find = (text: string): FlowRun | undefined => {
       for (const m of text.matchAll(GUID_IN_TEXT)) {
-        const run = this.byId.get(normalizeId(m[0]));
+        const id = normalizeId(m[0]);
+        const run = this.byId.get(id);
         if (run) return run;
+        ended ??= this.retired.get(id);
       }
       return undefined;
     };
-    return find(req.path) ?? (req.rawBody ? find(req.rawBody) : undefined);
+    const run = find(req.path) ?? (req.rawBody ? find(req.rawBody) : undefined);
+    return run ? { run } : { ended };
   }
 }
-

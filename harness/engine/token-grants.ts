@@ -141,7 +141,7 @@ export class DelegatedGrants {
       const username = form.get('username');
       if (!username) return need('username');
       if (!form.get('password')) return need('password');
-      user = userFromUsername(username);
+      user = userFromUsername(username, this.defaultUser.tenantId);
     } else if (grant === OBO_GRANT) {
       if (!client.authenticated) return missingCredential();
       const use = form.get('requested_token_use');

@@ -22,6 +22,7 @@
 import { randomUUID, verify, type KeyObject } from 'node:crypto';
 import { SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { newSigningKey, type SigningKey } from './signing-key.js';
+import { isGuidLike } from './ids.js';
 import type { InboundRequest, OutboundResponse } from './ports.js';
 import { aadError, decode, identifyClient, json, jsonType, missingCredential, NON_TENANTS, readForm, TOKEN_LIFETIME_S, tokenResponse } from './token-common.js';
 import { DEFAULT_DELEGATED_USER, DELEGATED_GRANTS, DelegatedGrants, type DelegatedIssue, type DelegatedUser } from './token-grants.js';
@@ -78,6 +79,7 @@ export class TokenIssuer {
     private readonly loginBaseUrl: () => string,
     /** the user of unknown refresh tokens, of authorization codes and of OBO assertions naming none */
     readonly defaultUser: Readonly<DelegatedUser>,
+    private readonly homeTenant?: string,
   ) {
     this.delegated = new DelegatedGrants(defaultUser, { accessToken: (i) => this.issueDelegated(i), idToken: (i) => this.idToken(i) });
   }
@@ -86,9 +88,15 @@ export class TokenIssuer {
    * @param loginBaseUrl the login base URL of the plain gateway (or nock), read at request time
    * @param opts.defaultUser the default user of delegated grants (default DEFAULT_DELEGATED_USER)
    */
-  static async create(loginBaseUrl: () => string, opts: { defaultUser?: DelegatedUser; key?: SigningKey } = {}): Promise<TokenIssuer> {
+  /**
+   * @param opts.homeTenant the tenant the harness runs as: a tenant named by its domain
+   *   (contoso.onmicrosoft.com) is this one, as Entra ID resolves a domain to its tenant id, and so is
+   *   the tenant of the default user (for /common and /organizations)
+   */
+  static async create(loginBaseUrl: () => string, opts: { defaultUser?: DelegatedUser; key?: SigningKey; homeTenant?: string } = {}): Promise<TokenIssuer> {
     const key = opts.key ?? (await newSigningKey());
-    return new TokenIssuer(key.privateKey, key.publicKey, key.publicJwk, key.kid, loginBaseUrl, Object.freeze({ ...(opts.defaultUser ?? DEFAULT_DELEGATED_USER) }));
+    const user = { ...(opts.defaultUser ?? DEFAULT_DELEGATED_USER), ...(opts.homeTenant && !opts.defaultUser ? { tenantId: opts.homeTenant } : {}) };
+    return new TokenIssuer(key.privateKey, key.publicKey, key.publicJwk, key.kid, loginBaseUrl, Object.freeze(user), opts.homeTenant);
   }
 
   /** True for requests this issuer answers (token endpoint, OpenID metadata, instance discovery, keys). */
@@ -178,11 +186,14 @@ export class TokenIssuer {
     return t.kind === 'delegated' ? { kind: 'delegated', userId: t.user?.oid, upn: t.user?.upn, tenantId: t.tenant, displayName: t.user?.name } : { kind: 'app', tenantId: t.tenant };
   }
 
-  /** Why an Authorization header is not acceptable, or undefined when it carries a live token we issued. */
-  problemWith(authorization: string | undefined): string | undefined {
+  /**
+   * Why an Authorization header is not acceptable, or undefined when it carries a live token we
+   * issued. `known`: the header's token, when the caller already looked it up (tokenOf).
+   */
+  problemWith(authorization: string | undefined, known?: IssuedToken): string | undefined {
     if (!authorization) return 'has no Authorization header (Graph answers 401 InvalidAuthenticationToken)';
     if (!/^Bearer\s+\S+$/i.test(authorization.trim())) return `has an Authorization header that is not "Bearer <token>" (${authorization.slice(0, 20)}...)`;
-    const t = this.tokenOf(authorization);
+    const t = known ?? this.tokenOf(authorization);
     if (!t) return 'carries a bearer token the harness did not issue (get one from LOGIN_BASE_URL/{tenant}/oauth2/v2.0/token)';
     if (t.expiresAt < Date.now()) return 'carries an expired bearer token';
     return undefined;
@@ -199,7 +210,9 @@ export class TokenIssuer {
 
   // ------------------------------------------------------------------------------ token endpoint
 
-  private async token(req: InboundRequest, tenant: string, base: string): Promise<OutboundResponse> {
+  private async token(req: InboundRequest, named: string, base: string): Promise<OutboundResponse> {
+    // a tenant named by its domain is the harness's tenant (Entra ID resolves the domain to its id)
+    const tenant = this.homeTenant && !isGuidLike(named) && !NON_TENANTS.includes(named.toLowerCase()) ? this.homeTenant : named;
     if (req.method !== 'POST') return aadError(405, 'invalid_request', `AADSTS900561: The endpoint only accepts POST requests. Received a ${req.method} request.`);
     const contentType = (req.headers['content-type'] ?? '').toLowerCase();
     const form = readForm(req.rawBody);

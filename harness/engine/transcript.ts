@@ -47,6 +47,8 @@ export interface TranscriptEntry {
   label: string;
   /** set when this message is where a finding was raised */
   failed?: boolean;
+  /** a request no run took (see Router): why, and whether it named a run that has ended */
+  stray?: { reason: string; ended: boolean };
 }
 
 export interface Transcript {

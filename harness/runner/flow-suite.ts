@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { test as base, type TestInfo } from '@playwright/test';
 import { formatFinding, type Finding } from '../engine/findings.js';
 import { describeVariant, type FlowRun } from '../engine/flow-run.js';
+import { AUTH_STATUS_RULE } from '../engine/auth-probe.js';
 import { AUTH_VARIANTS, type AuthVariant } from '../engine/ports.js';
 import type { CompiledFlow, CompiledStep } from '../engine/plan.js';
 import { parseFlow } from '../flow/load-flow.js';
@@ -139,12 +140,15 @@ export function defineFlowTests(): void {
 
 /**
  * Sends the flow's first notification with each broken token; the bot must refuse every one
- * (401/403) and act on none. All variants run; the test then fails naming the accepted ones.
+ * (401/403) and act on none. All variants run (unless the flow fails before its first
+ * notification: then once is enough); the test then fails naming the accepted ones.
  */
 async function checkNotificationAuth(flow: CompiledFlow, harness: Harness, bot: BotUnderTest, testInfo: TestInfo): Promise<void> {
   const outputMark = bot.process?.mark() ?? 0;
   const failed: Array<{ variant: AuthVariant; finding: Finding }> = [];
+  const probeStep = flow.steps.findIndex((s) => s.kind === 'notify') + 1;
   for (const variant of AUTH_VARIANTS) {
+    if (failed.some((f) => (f.finding.step ?? probeStep) < probeStep)) break; // the flow cannot get to its first notification
     await test
       .step(`refuses ${describeVariant(variant)}`, async () => {
         const outcome = await harness.probeAuth(flow, bot.webhookUrl, variant, bot.process?.liveness(outputMark));
@@ -160,12 +164,14 @@ async function checkNotificationAuth(flow: CompiledFlow, harness: Harness, bot: 
   await attachJson(testInfo, 'findings.json', failed.map((f) => f.finding));
   if (bot.process) await attachText(testInfo, 'bot-output.txt', bot.process.logSince(outputMark));
   if (failed.length > 0) {
-    const probeStep = flow.steps.findIndex((s) => s.kind === 'notify') + 1;
     const accepted = failed.filter((f) => f.finding.kind === 'auth-accepted').map((f) => f.variant);
+    const wrongStatus = failed.filter((f) => f.finding.rule === AUTH_STATUS_RULE).map((f) => f.variant);
     const lines = [
       accepted.length > 0
         ? `the bot accepted ${accepted.length} of ${AUTH_VARIANTS.length} notifications it must refuse: ${accepted.map(describeVariant).join('; ')}`
-        : failed.some((f) => (f.finding.step ?? probeStep) < probeStep)
+        : wrongStatus.length > 0
+          ? `the bot refused ${wrongStatus.length} of ${AUTH_VARIANTS.length} notifications with a broken token with another status than 401 or 403: ${wrongStatus.map(describeVariant).join('; ')}`
+          : failed.some((f) => (f.finding.step ?? probeStep) < probeStep)
           ? `the notification-auth check could not reach the flow's first notification (step ${probeStep}): the flow failed before it`
           : `the notification-auth check could not complete`,
       ...failed.map((f) => `[${f.variant}] ${formatFinding(f.finding)}`),

@@ -218,7 +218,7 @@ export class Harness {
     let loginBase = '';
     // the keys kept with the CA: tokens and signing keys a bot caches stay good across harnesses
     const keys = await loadHarnessKeys(opts.caDir ?? DEFAULT_CA_DIR);
-    const tokens = await TokenIssuer.create(() => loginBase, { key: keys.token });
+    const tokens = await TokenIssuer.create(() => loginBase, { key: keys.token, homeTenant: tenant });
     const signer = await NotificationAuthority.create({ appId, key: keys.notification, rogueKey: keys.rogue });
     const router = new Router(tokens, [signer]);
     const closers: Array<() => Promise<void> | void> = [];
