@@ -4,9 +4,8 @@
  */
 import { stringify as stringifyYaml } from 'yaml';
 import { actionLabel } from './explain.js';
-import { isGuidLike, normalizeCallReference, normalizeId } from './ids.js';
+import { GUID_IN_TEXT, isGuidLike, normalizeCallReference, normalizeId } from './ids.js';
 
-const GUIDS = /[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}/g;
 
 export class IdNames {
   /** normalized id -> name */
@@ -39,7 +38,7 @@ export class IdNames {
 
   /** A path (or any text) with known ids replaced by {name}. */
   describePath(text: string): string {
-    return text.replace(GUIDS, (m) => {
+    return text.replace(GUID_IN_TEXT, (m) => {
       const name = this.nameOf(m);
       return name ? `{${name}}` : m;
     });
@@ -47,7 +46,7 @@ export class IdNames {
 
   /** A ready-to-paste expect step for a request the flow does not list. */
   suggestStep(method: string, path: string, canonical: string): string {
-    const templated = path.split('?')[0]!.replace(GUIDS, (m) => {
+    const templated = path.split('?')[0]!.replace(GUID_IN_TEXT, (m) => {
       const name = this.nameOf(m);
       return name ? `\${${name}}` : m;
     });

@@ -7,6 +7,8 @@
  */
 
 const GUID_LIKE = /^\{?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\}?$/;
+/** Every GUID inside a text (with or without hyphens), e.g. in a path, a thread id or a body. */
+export const GUID_IN_TEXT = /[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}/g;
 const GRAPH_ORIGIN = String.raw`https?:\/\/(?:graph\.microsoft\.com|127\.0\.0\.1|localhost|\[::1\])(?::\d+)?`;
 const CALL_PATH = new RegExp(String.raw`^(?:${GRAPH_ORIGIN})?(?:\/(?:v1\.0|beta))?\/(?:app|communications)\/calls\/([^/?#]+)\/?$`, 'i');
 

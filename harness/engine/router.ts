@@ -9,7 +9,7 @@
  * moment, where a `missing` finding can name it as the closest request.
  */
 import { canonicalPath, callIdOfPath } from './canonical.js';
-import { normalizeId } from './ids.js';
+import { GUID_IN_TEXT, normalizeId } from './ids.js';
 import { graphError, type FlowRun } from './flow-run.js';
 import type { InboundRequest, OutboundResponse, RequestSink, ServiceResponder } from './ports.js';
 import type { TokenIssuer } from './token-issuer.js';
@@ -30,7 +30,6 @@ const STRAY_LOG_LIMIT = 1000;
 /** How many ids of ended runs the router remembers (to answer their late requests as strays). */
 const RETIRED_LIMIT = 200_000;
 
-const GUID_IN_TEXT = /[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}/g;
 
 export class Router implements RequestSink {
   private readonly byId = new Map<string, FlowRun>();

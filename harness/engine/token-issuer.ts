@@ -24,7 +24,7 @@ import { SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { newSigningKey, type SigningKey } from './signing-key.js';
 import { isGuidLike } from './ids.js';
 import type { InboundRequest, OutboundResponse } from './ports.js';
-import { aadError, decode, identifyClient, json, jsonType, missingCredential, NON_TENANTS, readForm, TOKEN_LIFETIME_S, tokenResponse } from './token-common.js';
+import { aadError, decode, decodeJson, identifyClient, json, jsonType, missingCredential, NON_TENANTS, readForm, TOKEN_LIFETIME_S, tokenResponse } from './token-common.js';
 import { DEFAULT_DELEGATED_USER, DELEGATED_GRANTS, DelegatedGrants, type DelegatedIssue, type DelegatedUser } from './token-grants.js';
 
 export { DEFAULT_DELEGATED_SCOPES, DEFAULT_DELEGATED_USER, userFromUsername, type DelegatedUser } from './token-grants.js';
@@ -356,10 +356,10 @@ function withHeaders(res: OutboundResponse, headers: Record<string, string>): Ou
 function verifiedToken(token: string, kid: string, publicKey: KeyObject): IssuedToken | undefined {
   const parts = token.split('.');
   if (parts.length !== 3) return undefined;
-  const header = decodeSegment(parts[0]!);
+  const header = decodeJson(parts[0]!);
   if (header?.['kid'] !== kid || header['alg'] !== 'RS256') return undefined;
   if (!verify('RSA-SHA256', Buffer.from(`${parts[0]}.${parts[1]}`), publicKey, Buffer.from(parts[2]!, 'base64url'))) return undefined;
-  const c = decodeSegment(parts[1]!);
+  const c = decodeJson(parts[1]!);
   if (!c || typeof c['tid'] !== 'string' || typeof c['exp'] !== 'number' || c['aud'] !== 'https://graph.microsoft.com') return undefined;
   const scp = typeof c['scp'] === 'string' ? c['scp'].split(' ').filter(Boolean) : undefined;
   const base = { tenant: c['tid'], clientId: String(c['appid'] ?? c['sub'] ?? ''), expiresAt: c['exp'] * 1000, grant: 'unknown (issued by an earlier harness)' };
@@ -367,14 +367,6 @@ function verifiedToken(token: string, kid: string, publicKey: KeyObject): Issued
   return { ...base, kind: 'delegated', scopes: scp, user: { oid: String(c['oid'] ?? ''), upn: String(c['upn'] ?? ''), name: typeof c['name'] === 'string' ? c['name'] : undefined } };
 }
 
-function decodeSegment(part: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** See TokenIssuer.describeRefusal. */
 export function describeTokenRefusal(req: InboundRequest, res: OutboundResponse): string | undefined {
