@@ -7,11 +7,21 @@ export { Router } from './engine/router.js';
 export { TokenIssuer } from './engine/token-issuer.js';
 export { formatFinding, type Finding, type FindingKind, type Mismatch } from './engine/findings.js';
 export type { Transcript, TranscriptEntry } from './engine/transcript.js';
-export type { InboundRequest, OutboundResponse, HttpClient } from './engine/ports.js';
+export type { InboundRequest, OutboundResponse, HttpClient, RequestSink } from './engine/ports.js';
+import type { RequestSink } from './engine/ports.js';
+import type { NockAdapter } from './transports/nock-adapter.js';
 export { Harness, DEFAULT_BOT_APP_ID, DEFAULT_TENANT_ID, PER_RUN_TENANT, type HarnessOptions, type TransportKind } from './runner/harness.js';
 export { BotProcess, BotStartError } from './bot/bot-process.js';
 export { startGateway } from './transports/gateway.js';
-export { installNockAdapter } from './transports/nock-adapter.js';
+export type { NockAdapter } from './transports/nock-adapter.js';
+/**
+ * In-process interception with nock, for a bot in this process. Loaded only when called: importing
+ * nock patches node:http for the whole process, which `import 'callreplay'` must not do.
+ */
+export async function installNockAdapter(router: RequestSink): Promise<NockAdapter> {
+  const nock = await import('./transports/nock-adapter.js');
+  return nock.installNockAdapter(router);
+}
 export { renderSequenceDiagram } from './report/sequence-diagram.js';
 export { callStateRules, RULES, type RuleInfo, type RuleOptions } from './rules/index.js';
 export { graphSchemaObserver, validateGraphRequest } from './graph/validate-requests.js';
