@@ -34,3 +34,18 @@ test('60 flows run concurrently against one bot through one gateway, and all pas
     await harness.close();
   }
 });
+
+test('more than 64 calls at once: 120 concurrent flows all pass (no socket cap towards the bot)', async () => {
+  const harness = await Harness.start({ transport: 'gateway', tenant: 'per-run' });
+  const bot = new ReferenceBot(configFromEnv({ ...harness.botEnvironment(0), LOG_LEVEL: 'silent' }));
+  await bot.start();
+  try {
+    const flows = await Promise.all(['p2p-to-meeting-transfer-v1', 'reject-incoming-call'].map((n) => shippedFlow(n, 15_000)));
+    const outcomes = await Promise.all(Array.from({ length: 120 }, (_, i) => harness.run(flows[i % flows.length]!, bot.url)));
+    expect(outcomes.filter((o) => o.status !== 'passed').map((o) => `${o.flow}: ${o.findings[0]?.message}`)).toEqual([]);
+    expect(outcomes).toHaveLength(120);
+  } finally {
+    await bot.stop();
+    await harness.close();
+  }
+});

@@ -10,7 +10,8 @@ import { BotUnreachableError, type BotRequest, type BotResponse, type HttpClient
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 export class BotHttpClient implements HttpClient {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  // no socket cap: Graph sends many calls' notifications at once, and a queued request must not wait
+  private readonly agent = new http.Agent({ keepAlive: true });
 
   async send(req: BotRequest): Promise<BotResponse> {
     const url = new URL(req.url);
