@@ -20,6 +20,16 @@ export const AUTH_STATUS_RULE = 'auth/status';
 
 /** How long a probe watches for a request the bot should not send (and lets earlier steps settle). */
 const PROBE_QUIET_MS = 100;
+/** A refusal check watches longer: there is one per run, not one per flow and broken token. */
+const REFUSAL_QUIET_MS = 500;
+/** The watch also lasts this many times the bot's answer to the probe (a loaded machine is slow at both), up to a cap. */
+const QUIET_PER_LATENCY = 3;
+const QUIET_CAP_MS = 2000;
+
+/** How long to watch for an action after the bot answered a probe in `latencyMs`. */
+function watchMs(base: number, latencyMs: number | undefined): number {
+  return Math.max(base, Math.min(QUIET_CAP_MS, QUIET_PER_LATENCY * (latencyMs ?? 0)));
+}
 /** How long a refusal check waits for the bot's answer. */
 const REFUSAL_TIMEOUT_MS = 5000;
 
@@ -56,7 +66,7 @@ export async function probeNotificationAuth(state: RunState, delivery: BotDelive
         : `the bot answered a notification with ${what} with HTTP ${res.status}, not 401 or 403: a notification whose token fails validation is refused with 401 or 403 (the Graph communications SDK and Microsoft's samples answer 403)`,
     });
   }
-  if (!state.failed) await state.sleep(PROBE_QUIET_MS); // time for a bot that refused but acts anyway
+  if (!state.failed) await state.sleep(watchMs(PROBE_QUIET_MS, res?.latencyMs)); // time for a bot that refused but acts anyway
 }
 
 /** The one-step flow a refusal check runs as: a fresh call id (never announced to the bot) and the harness's tenant. */
@@ -87,7 +97,7 @@ export async function probeRefusal(state: RunState, delivery: BotDelivery, check
       state.fail({ kind: 'refusal', rule: `refusal/${check}`, step: 1, stepName: step.name, message: `after ${info.sends}, the bot no longer answers at ${url}: ${(e as Error).message}` });
     }
   }
-  if (!state.failed) await state.sleep(PROBE_QUIET_MS); // time for a bot that answered but acts anyway
+  if (!state.failed) await state.sleep(watchMs(REFUSAL_QUIET_MS, res?.latencyMs)); // time for a bot that answered but acts anyway
 }
 
 interface ProbeDelivery {
