@@ -18,14 +18,14 @@ test.describe.configure({ mode: 'parallel' });
 
 const botScript = join(import.meta.dirname, 'fixtures', 'trust-bot.mjs');
 
-/** Starts the harness (gateway) and trust-bot.mjs with `env`; runs `use`; stops both. */
-async function withTrustBot<T>(env: Record<string, string>, use: (h: Harness, url: string, bot: BotProcess) => Promise<T>, tenant?: string): Promise<T> {
-  const harness = await Harness.start({ transport: 'gateway', tenant });
+/** Starts the harness (gateway) and a bot (default trust-bot.mjs) with `env`; runs `use`; stops both. */
+async function withTrustBot<T>(env: Record<string, string>, use: (h: Harness, url: string, bot: BotProcess) => Promise<T>, script = botScript): Promise<T> {
+  const harness = await Harness.start({ transport: 'gateway' });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/api/calls`;
   let bot: BotProcess | undefined;
   try {
-    bot = await BotProcess.start({ command: `"${process.execPath}" "${botScript}"`, env: { ...harness.botEnvironment(port), ...env }, readyUrl: url });
+    bot = await BotProcess.start({ command: `"${process.execPath}" "${script}"`, env: { ...harness.botEnvironment(port), ...env }, readyUrl: url });
     return await use(harness, url, bot);
   } finally {
     await bot?.stop();
@@ -38,11 +38,14 @@ const OTHER_TENANT = '0b8e4f52-7c1d-4a3e-9f60-2d5b8c7a1e94';
 test('case 1: a bot that keeps one token for a fixed tenant passes flow after flow (stable tenant)', async () => {
   const flow = await shippedFlow('answer-incoming-call', 3000);
   await withTrustBot({ API: 'beta', FAMILY: 'app', TOKEN: 'cached' }, async (harness, url, bot) => {
+    const tokenRequests: number[] = [];
     for (let i = 0; i < 3; i++) {
       const outcome = await harness.run(flow, url, bot.liveness(bot.mark()));
       expect(outcome.findings, `run ${i + 1}`).toEqual([]);
+      tokenRequests.push(outcome.transcript.entries.filter((e) => e.kind === 'token-request').length);
     }
-    // one token request in all: the bot really kept its token across the three calls
+    // one token request in all: the bot really kept its token, and the later runs took it
+    expect(tokenRequests).toEqual([1, 0, 0]);
     expect(harness.router.strays).toEqual([]);
   });
 });
@@ -152,20 +155,17 @@ test('case 3: a token grant the endpoint refuses is named in the failing step, w
 
 test('case 5: a v1.0 bot that joins the meeting with service-hosted audio (the v1.0 recipe) passes the v1.0 seed flow', async () => {
   const flow = await shippedFlow('p2p-to-meeting-transfer-v1', 3000);
-  const harness = await Harness.start({ transport: 'gateway' });
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}/api/calls`;
   const script = join(import.meta.dirname, 'fixtures', 'independent-bots', 'token-cache-bot.mjs');
-  const bot = await BotProcess.start({ command: `"${process.execPath}" "${script}"`, env: { ...harness.botEnvironment(port), JOIN_MEDIA: 'audio' }, readyUrl: url });
-  try {
-    const outcome = await harness.run(flow, url, bot.liveness(bot.mark()));
-    expect(outcome.findings).toEqual([]);
-    const join = outcome.transcript.entries.find((e) => e.kind === 'request' && e.method === 'POST' && /\/communications\/calls$/.test(e.url ?? ''));
-    expect(join?.body).toMatchObject({ requestedModalities: ['audio'], mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' } });
-  } finally {
-    await bot.stop();
-    await harness.close();
-  }
+  await withTrustBot(
+    { JOIN_MEDIA: 'audio' },
+    async (harness, url, bot) => {
+      const outcome = await harness.run(flow, url, bot.liveness(bot.mark()));
+      expect(outcome.findings).toEqual([]);
+      const join = outcome.transcript.entries.find((e) => e.kind === 'request' && e.method === 'POST' && /\/communications\/calls$/.test(e.url ?? ''));
+      expect(join?.body).toMatchObject({ requestedModalities: ['audio'], mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' } });
+    },
+    script,
+  );
 });
 
 test('case 6: a bot that exits mid-flow is bot-unavailable, with its exit code and last output', async () => {

@@ -152,7 +152,8 @@ function summarize(config: RunConfig, playwrightStatus: number): number {
   // e.g. "variants: 8 of 8 passed", "auth not checked (--no-auth-check)",
   // "notification auth: 14 of 15 check(s) passed, not checked for ping (the flow sends no notification)";
   // never "0 of 0 passed"
-  const part = (mode: string, label: string, noun: string, off: string): string => {
+  const part = (mode: string, label: string, noun: string, subject: string, notDone: string): string => {
+    const off = `${subject} ${notDone}`;
     const skipped = notRun(mode);
     const whole = skipped.find((n) => n.flow === undefined);
     if (whole) return `${off} (${whole.reason})`;
@@ -160,12 +161,12 @@ function summarize(config: RunConfig, playwrightStatus: number): number {
     const missed = skipped.map((n) => `${n.flow} (${n.reason})`).join(', ');
     if (list.length === 0) return skipped.length > 0 ? `${off}: ${missed}` : `${label}: none apply`;
     const text = `${label}: ${passed(list)} of ${list.length} ${noun}passed`;
-    return skipped.length > 0 ? `${text}, ${off.replace(/^\S+ /, '')} for ${missed}` : text;
+    return skipped.length > 0 ? `${text}, ${notDone} for ${missed}` : text;
   };
   const parts = [
-    part(VARIANT_MODE, 'variants', '', 'variants not run'),
-    part(AUTH_CHECK_MODE, 'notification auth', 'check(s) ', 'auth not checked'),
-    part(REFUSAL_MODE, 'refusal checks', '', 'refusal checks not run'),
+    part(VARIANT_MODE, 'variants', '', 'variants', 'not run'),
+    part(AUTH_CHECK_MODE, 'notification auth', 'check(s) ', 'auth', 'not checked'),
+    part(REFUSAL_MODE, 'refusal checks', '', 'refusal checks', 'not run'),
   ];
   console.log(`callreplay: ${passed(flows)} of ${flows.length} flow(s) passed; ${parts.join('; ')}. Report: ${html}`);
   if (flows.length === 0) return EXIT.internal;

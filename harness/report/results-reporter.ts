@@ -59,6 +59,8 @@ export interface FlowResult {
   botOutput?: string;
   /** why the check was not run (a flag, or a flow with nothing to check); the test is skipped */
   notRun?: string;
+  /** the test checks the whole run, not one flow (`flow` then names the check) */
+  runWide?: true;
 }
 
 /** A check that was not run, and why (results.json `notRun`). */
@@ -84,6 +86,8 @@ export interface ResultsFile {
 
 /** The annotation (set by the suite) of a test that stands for a check that was not run. */
 export const NOT_RUN = 'not-run';
+/** The annotation (set by the suite) of a test that checks the whole run, not one flow (the refusal checks). */
+export const RUN_WIDE = 'run-wide';
 
 export const DEFAULT_RESULTS_FILE = 'reports/results.json';
 export const RESULTS_FILE_ENV = 'CALLREPLAY_RESULTS_FILE';
@@ -140,6 +144,7 @@ export function flowResult(test: TestCase, result: TestResult | undefined): Flow
       warnings: [],
       errors: notRun ? [] : ['the test did not run'],
       ...(notRun ? { notRun } : {}),
+      ...(annotation(test, undefined, RUN_WIDE) !== undefined ? { runWide: true as const } : {}),
     };
   }
   const errors: string[] = [];
@@ -189,6 +194,7 @@ export function flowResult(test: TestCase, result: TestResult | undefined): Flow
   if (botOutput !== undefined) flow.botOutput = botOutput;
   const notRun = annotation(test, result, NOT_RUN);
   if (notRun !== undefined) flow.notRun = notRun;
+  if (annotation(test, result, RUN_WIDE) !== undefined) flow.runWide = true;
   return flow;
 }
 
@@ -259,7 +265,7 @@ export default class ResultsReporter implements Reporter {
       status: result.status,
       summary: { flows: flows.length, passed, failed: flows.length - passed - skipped, skipped },
       flows,
-      notRun: flows.filter((f) => f.notRun !== undefined).map((f) => ({ check: f.mode ?? 'flow', ...(f.mode === f.flow ? {} : { flow: f.flow }), reason: f.notRun! })),
+      notRun: flows.filter((f) => f.notRun !== undefined).map((f) => ({ check: f.mode ?? 'flow', ...(f.runWide ? {} : { flow: f.flow }), reason: f.notRun! })),
     };
     writeAtomic(this.outputFile(), `${JSON.stringify(out, null, 2)}\n`);
   }

@@ -15,7 +15,7 @@ import { parseFlow } from '../flow/load-flow.js';
 import { BotProcess } from '../bot/bot-process.js';
 import { renderSequenceDiagram } from '../report/sequence-diagram.js';
 import { Harness } from './harness.js';
-import { AUTH_CHECK_MODE, checkIds, NOT_RUN_ANNOTATION, observersFor, readRunConfig, REFUSAL_MODE, VARIANT_MODE, type RunConfig } from './run-config.js';
+import { AUTH_CHECK_MODE, checkIds, NOT_RUN_ANNOTATION, RUN_WIDE_ANNOTATION, observersFor, readRunConfig, REFUSAL_MODE, VARIANT_MODE, type RunConfig } from './run-config.js';
 import { REFUSAL_CHECK_TABLE, refusalCheckInfo, type RefusalCheck } from '../engine/refusal-checks.js';
 import { ackLatencySummary, applicableVariants, variantInfo } from '../variants/index.js';
 import { freePort } from './free-port.js';
@@ -121,6 +121,7 @@ export function defineFlowTests(): void {
   }
   const runAnnotation = (mode: string) => [
     { type: 'flow', description: mode },
+    { type: RUN_WIDE_ANNOTATION, description: 'a check of the run, not of one flow' },
     { type: 'mode', description: mode },
     { type: 'bot', description: config.bot.label },
   ];

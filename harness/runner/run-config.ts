@@ -17,7 +17,7 @@ export const VARIANT_MODE = 'variant';
 /** The `mode` annotation of refusal checks (once per run, not per flow). */
 export const REFUSAL_MODE = 'refusal';
 /** The annotation of a check that was not run, with the reason (the report and results.json name it). */
-export { NOT_RUN as NOT_RUN_ANNOTATION } from '../report/results-reporter.js';
+export { NOT_RUN as NOT_RUN_ANNOTATION, RUN_WIDE as RUN_WIDE_ANNOTATION } from '../report/results-reporter.js';
 
 export interface BotSpec {
   /** the bot's calling webhook, e.g. http://127.0.0.1:3978/api/calls (a bot started by hand, or the started bot's) */
