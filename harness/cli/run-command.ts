@@ -34,7 +34,14 @@ export interface RunArgs {
   appId?: string;
   /** the tenant of every call (default DEFAULT_TENANT_ID) */
   tenant?: string;
+  /** flows run at once against the bot (Playwright workers; default DEFAULT_WORKERS) */
+  workers?: number;
+  /** stop after this many failed tests (0: never); -x is 1 */
+  maxFailures?: number;
 }
+
+/** Flows run at once by default (measured: see README "Speed"). */
+export const DEFAULT_WORKERS = 4;
 
 /** Ports for a bot started by hand (it must know them in advance; `callreplay env` prints them). */
 export const HAND_STARTED_PORTS: Required<HarnessPorts> = { graph: 5870, login: 5871, httpsGraph: 5872, httpsLogin: 5873, proxy: 5874 };
