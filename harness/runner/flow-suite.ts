@@ -12,18 +12,12 @@ import { AUTH_STATUS_RULE } from '../engine/auth-probe.js';
 import { AUTH_VARIANTS, type AuthVariant } from '../engine/ports.js';
 import type { CompiledFlow, CompiledStep } from '../engine/plan.js';
 import { parseFlow } from '../flow/load-flow.js';
-import { BotProcess } from '../bot/bot-process.js';
+import { startBot, type BotUnderTest } from './bot-under-test.js';
 import { renderSequenceDiagram } from '../report/sequence-diagram.js';
 import { Harness } from './harness.js';
 import { AUTH_CHECK_MODE, checkIds, NOT_RUN_ANNOTATION, RUN_WIDE_ANNOTATION, observersFor, readRunConfig, REFUSAL_MODE, VARIANT_MODE, type RunConfig } from './run-config.js';
 import { REFUSAL_CHECK_TABLE, refusalCheckInfo, type RefusalCheck } from '../engine/refusal-checks.js';
 import { ackLatencySummary, applicableVariants, variantInfo } from '../variants/index.js';
-import { freePort } from './free-port.js';
-
-interface BotUnderTest {
-  webhookUrl: string;
-  process?: BotProcess;
-}
 
 interface WorkerFixtures {
   callreplay: { harness: Harness; bot: BotUnderTest; config: RunConfig };
@@ -53,7 +47,7 @@ const test = base.extend<object, WorkerFixtures>({
       });
       let bot: BotUnderTest | undefined;
       try {
-        bot = await startBot(config, harness);
+        bot = await startBot(config.bot, harness);
         await use({ harness, bot, config });
       } finally {
         await bot?.process?.stop();
@@ -63,19 +57,6 @@ const test = base.extend<object, WorkerFixtures>({
     { scope: 'worker', timeout: 120_000 },
   ],
 });
-
-async function startBot(config: RunConfig, harness: Harness): Promise<BotUnderTest> {
-  if (!config.bot.command) return { webhookUrl: config.bot.url! };
-  const port = config.bot.url ? Number(new URL(config.bot.url).port) : await freePort();
-  const webhookUrl = config.bot.url ?? `http://127.0.0.1:${port}${config.bot.webhookPath}`;
-  const process = await BotProcess.start({
-    command: config.bot.command,
-    env: harness.botEnvironment(port),
-    readyUrl: webhookUrl,
-    readyTimeoutMs: config.bot.readyTimeoutMs,
-  });
-  return { webhookUrl, process };
-}
 
 /**
  * Declares the run's tests: per flow, the flow, its variants and its notification-auth check (a
