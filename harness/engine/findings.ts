@@ -25,7 +25,9 @@ export type FindingKind =
   /** the bot's Graph token is for another tenant than the call's */
   | 'wrong-tenant'
   /** the bot accepted, acted on or broke on hostile or broken input a refusal check sent (rule refusal/<check>) */
-  | 'refusal';
+  | 'refusal'
+  /** the flow failed while other calls were in flight and passed when played again alone (per-process call state?) */
+  | 'overlap';
 
 export interface Mismatch {
   /** JSON path in the request, e.g. body.participants[0].replacesCallId */
