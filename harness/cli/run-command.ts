@@ -94,11 +94,13 @@ export async function runCommand(args: RunArgs): Promise<number> {
     appId: args.appId ?? DEFAULT_BOT_APP_ID,
     tenant: args.tenant ?? DEFAULT_TENANT_ID,
     reportDir,
+    workers: args.workers ?? DEFAULT_WORKERS,
+    maxFailures: args.maxFailures ?? 0,
   };
   if (handStarted) {
     console.log(`callreplay: bot at ${args.botUrl}; ways in: ${config.intercept.join(', ')}. Start the bot with the environment \`callreplay env\` prints (same flags).`);
   }
-  for (const out of ['html', 'junit.xml', 'results.json', 'test-output']) rmSync(join(reportDir, out), { recursive: true, force: true });
+  for (const out of ['html', 'junit.xml', 'results.json', 'test-output', 'session.json']) rmSync(join(reportDir, out), { recursive: true, force: true });
 
   const status = await runPlaywright(config);
   return summarize(config, status);

@@ -1,57 +1,38 @@
 /**
- * The Playwright side of `callreplay run`: one test per flow, one test.step per flow step, the
- * exchange attached to every test. A worker-scoped fixture starts the harness (gateway) and the
- * bot once per worker and stops both at the end, whatever happened.
+ * The Playwright side of `callreplay run`: per flow a group (the flow, its variants, its
+ * notification-auth check, in that order), groups in parallel; one test.step per flow step, the
+ * exchange attached to every test. Tests drive the run's session (global-setup.ts: one harness and
+ * one bot for the whole run) and only present what it judged.
  */
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { test as base, type TestInfo } from '@playwright/test';
 import { formatFinding, type Finding } from '../engine/findings.js';
-import { describeVariant, type FlowRun } from '../engine/flow-run.js';
-import { AUTH_STATUS_RULE } from '../engine/auth-probe.js';
-import { AUTH_VARIANTS, type AuthVariant } from '../engine/ports.js';
 import type { CompiledFlow, CompiledStep } from '../engine/plan.js';
 import { parseFlow } from '../flow/load-flow.js';
-import { startBot, type BotUnderTest } from './bot-under-test.js';
 import { renderSequenceDiagram } from '../report/sequence-diagram.js';
-import { Harness } from './harness.js';
-import { AUTH_CHECK_MODE, checkIds, NOT_RUN_ANNOTATION, RUN_WIDE_ANNOTATION, observersFor, readRunConfig, REFUSAL_MODE, VARIANT_MODE, type RunConfig } from './run-config.js';
-import { REFUSAL_CHECK_TABLE, refusalCheckInfo, type RefusalCheck } from '../engine/refusal-checks.js';
+import { AUTH_CHECK_MODE, checkIds, NOT_RUN_ANNOTATION, RUN_WIDE_ANNOTATION, readRunConfig, REFUSAL_MODE, VARIANT_MODE } from './run-config.js';
+import { REFUSAL_CHECK_TABLE } from '../engine/refusal-checks.js';
 import { ackLatencySummary, applicableVariants, variantInfo } from '../variants/index.js';
+import { RunSession } from './run-session.js';
+import type { BaseVerdict, BotSnapshot, RunRecord, RunRef, SessionApi } from './session-api.js';
+import { SESSION_ENV, sessionClient } from './session-rpc.js';
+import { attachJson, attachText, FlowFailure, botNote, checkNotificationAuth, checkRefusal } from './check-tests.js';
 
 interface WorkerFixtures {
-  callreplay: { harness: Harness; bot: BotUnderTest; config: RunConfig };
-}
-
-/** A step failure: its message is the finding, without a stack pointing into the harness. */
-class FlowFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FlowFailure';
-    this.stack = `${this.name}: ${message}`;
-  }
+  session: SessionApi;
 }
 
 const test = base.extend<object, WorkerFixtures>({
-  callreplay: [
+  session: [
     async ({}, use) => {
-      const config = readRunConfig();
-      const harness = await Harness.start({
-        transport: 'gateway',
-        intercept: config.intercept,
-        ports: config.ports,
-        caDir: config.caDir,
-        botAppId: config.appId,
-        tenant: config.tenant,
-        observers: observersFor(config.checks),
-      });
-      let bot: BotUnderTest | undefined;
+      const address = process.env[SESSION_ENV];
+      if (address) return use(sessionClient(address));
+      // a Playwright config without callreplay's globalSetup: a session per worker
+      const session = await RunSession.start(readRunConfig());
       try {
-        bot = await startBot(config.bot, harness);
-        await use({ harness, bot, config });
+        await use(session);
       } finally {
-        await bot?.process?.stop();
-        await harness.close();
+        await session.close();
       }
     },
     { scope: 'worker', timeout: 120_000 },
@@ -59,13 +40,14 @@ const test = base.extend<object, WorkerFixtures>({
 });
 
 /**
- * Declares the run's tests: per flow, the flow, its variants and its notification-auth check (a
- * flow that sends no notification gets a not-run entry instead); then the refusal checks, once per
- * run. A check turned off by a flag is a not-run entry too, so that the report names what was not
- * checked and why.
+ * Declares the run's tests: per flow, a group of the flow, its variants and its notification-auth
+ * check (a flow that sends no notification gets a not-run entry instead); then the refusal checks,
+ * once per run. A check turned off by a flag, or whose flow failed, is a not-run entry, so that the
+ * report names what was not checked and why.
  */
 export function defineFlowTests(): void {
   const config = readRunConfig();
+  test.describe.configure({ mode: 'parallel' });
   for (const file of config.flows) {
     const flow = parseFlow(readFileSync(file, 'utf8'), file);
     const annotation = (mode: string) => [
@@ -76,29 +58,34 @@ export function defineFlowTests(): void {
       { type: 'bot', description: config.bot.label },
       { type: 'checks', description: checkIds(config.checks).join(', ') || 'none' },
     ];
-    test(`${flow.name}: ${flow.description}`, { annotation: annotation(config.intercept.join('+')) }, async ({ callreplay }, testInfo) => {
-      test.setTimeout(flowBudgetMs(flow));
-      await runFlowAsTest(flow, callreplay.harness, callreplay.bot, testInfo);
+    test.describe(flow.name, () => {
+      // in order, in one worker: the variants and the auth check learn how the flow itself did
+      test.describe.configure({ mode: 'default' });
+      test(`${flow.name}: ${flow.description}`, { annotation: annotation(config.intercept.join('+')) }, async ({ session }, testInfo) => {
+        test.setTimeout(2 * flowBudgetMs(flow));
+        await runFlowAsTest(flow, { flowFile: file }, session, testInfo, true);
+      });
+      for (const variant of applicableVariants(flow, config.checks.variants)) {
+        const kind = variant.variant.kind;
+        const variantAnnotation = [...annotation(VARIANT_MODE), { type: 'variant', description: kind }];
+        test(`${variant.name}: ${variantInfo(kind).doc}`, { annotation: variantAnnotation }, async ({ session }, testInfo) => {
+          test.setTimeout(2 * flowBudgetMs(variant));
+          if (await skippedAfterBase(session, flow.name, testInfo)) return;
+          await runFlowAsTest(variant, { flowFile: file, variant: kind }, session, testInfo, false);
+        });
+      }
+      const firstNotification = flow.steps.findIndex((s) => s.kind === 'notify');
+      if (config.authCheck && firstNotification >= 0) {
+        test(`${flow.name}: notification auth`, { annotation: annotation(AUTH_CHECK_MODE) }, async ({ session }, testInfo) => {
+          const before = flow.steps.slice(0, firstNotification + 1).reduce((sum, s) => sum + s.timeoutMs, 0);
+          test.setTimeout(before + 30_000);
+          if (await skippedAfterBase(session, flow.name, testInfo)) return;
+          await checkNotificationAuth(flow, file, session, testInfo);
+        });
+      } else if (config.authCheck) {
+        notRun(`${flow.name}: notification auth`, annotation(AUTH_CHECK_MODE), 'the flow sends no notification');
+      }
     });
-    for (const variant of applicableVariants(flow, config.checks.variants)) {
-      const kind = variant.variant.kind;
-      const variantAnnotation = [...annotation(VARIANT_MODE), { type: 'variant', description: kind }];
-      test(`${variant.name}: ${variantInfo(kind).doc}`, { annotation: variantAnnotation }, async ({ callreplay }, testInfo) => {
-        test.setTimeout(flowBudgetMs(variant));
-        await runFlowAsTest(variant, callreplay.harness, callreplay.bot, testInfo);
-      });
-    }
-    const firstNotification = flow.steps.findIndex((s) => s.kind === 'notify');
-    if (config.authCheck && firstNotification >= 0) {
-      test(`${flow.name}: notification auth`, { annotation: annotation(AUTH_CHECK_MODE) }, async ({ callreplay }, testInfo) => {
-        const before = flow.steps.slice(0, firstNotification + 1).reduce((sum, s) => sum + s.timeoutMs, 0);
-        test.setTimeout(AUTH_VARIANTS.length * (before + 300) + 15_000);
-        await checkNotificationAuth(flow, callreplay.harness, callreplay.bot, testInfo);
-      });
-    } else if (config.authCheck) {
-      notRun(`${flow.name}: notification auth`, annotation(AUTH_CHECK_MODE), 'the flow sends no notification');
-    }
-
   }
   const runAnnotation = (mode: string) => [
     { type: 'flow', description: mode },
@@ -109,57 +96,13 @@ export function defineFlowTests(): void {
   if (config.refusalChecks) {
     for (const info of REFUSAL_CHECK_TABLE) {
       const annotation = [...runAnnotation(REFUSAL_MODE), { type: 'check', description: info.check }];
-      test(`refusal: ${info.check}: ${info.sends}; the bot must give ${info.expects}`, { annotation }, async ({ callreplay }, testInfo) => {
-        await checkRefusal(info.check, callreplay.harness, callreplay.bot, testInfo);
+      test(`refusal: ${info.check}: ${info.sends}; the bot must give ${info.expects}`, { annotation }, async ({ session }, testInfo) => {
+        await checkRefusal(info.check, session, testInfo);
       });
     }
   } else notRun('refusal checks', runAnnotation(REFUSAL_MODE), '--no-refusal-checks');
   if (!config.authCheck) notRun('notification auth', runAnnotation(AUTH_CHECK_MODE), '--no-auth-check');
   if (config.checks.variants.length === 0) notRun('robustness variants', runAnnotation(VARIANT_MODE), '--variants none');
-
-}
-
-
-/**
- * Sends the flow's first notification with each broken token; the bot must refuse every one
- * (401/403) and act on none. All variants run (unless the flow fails before its first
- * notification: then once is enough); the test then fails naming the accepted ones.
- */
-async function checkNotificationAuth(flow: CompiledFlow, harness: Harness, bot: BotUnderTest, testInfo: TestInfo): Promise<void> {
-  const outputMark = bot.process?.mark() ?? 0;
-  const failed: Array<{ variant: AuthVariant; finding: Finding }> = [];
-  const probeStep = flow.steps.findIndex((s) => s.kind === 'notify') + 1;
-  for (const variant of AUTH_VARIANTS) {
-    if (failed.some((f) => (f.finding.step ?? probeStep) < probeStep)) break; // the flow cannot get to its first notification
-    await test
-      .step(`refuses ${describeVariant(variant)}`, async () => {
-        const outcome = await harness.probeAuth(flow, bot.webhookUrl, variant, bot.process?.liveness(outputMark));
-        await attachJson(testInfo, `transcript-${variant}.json`, outcome.transcript);
-        const finding = outcome.findings[0];
-        if (finding) {
-          failed.push({ variant, finding });
-          throw new FlowFailure(formatFinding(finding));
-        }
-      }, { box: true })
-      .catch(() => undefined); // the step is marked failed in the report; go on with the next variant
-  }
-  await attachJson(testInfo, 'findings.json', failed.map((f) => f.finding));
-  if (bot.process) await attachText(testInfo, 'bot-output.txt', bot.process.logSince(outputMark));
-  if (failed.length > 0) {
-    const accepted = failed.filter((f) => f.finding.kind === 'auth-accepted').map((f) => f.variant);
-    const wrongStatus = failed.filter((f) => f.finding.rule === AUTH_STATUS_RULE).map((f) => f.variant);
-    const lines = [
-      accepted.length > 0
-        ? `the bot accepted ${accepted.length} of ${AUTH_VARIANTS.length} notifications it must refuse: ${accepted.map(describeVariant).join('; ')}`
-        : wrongStatus.length > 0
-          ? `the bot refused ${wrongStatus.length} of ${AUTH_VARIANTS.length} notifications with a broken token with another status than 401 or 403: ${wrongStatus.map(describeVariant).join('; ')}`
-          : failed.some((f) => (f.finding.step ?? probeStep) < probeStep)
-          ? `the notification-auth check could not reach the flow's first notification (step ${probeStep}): the flow failed before it`
-          : `the notification-auth check could not complete`,
-      ...failed.map((f) => `[${f.variant}] ${formatFinding(f.finding)}`),
-    ];
-    throw new FlowFailure(lines.join('\n') + botNote(bot, outputMark));
-  }
 }
 
 /** A test that is declared, reported as skipped, and says why the check did not run (annotation `not-run`). */
@@ -167,68 +110,102 @@ function notRun(title: string, annotation: Array<{ type: string; description: st
   test.skip(`${title}: not run (${reason})`, { annotation: [...annotation, { type: NOT_RUN_ANNOTATION, description: reason }] }, () => undefined);
 }
 
-/** One refusal check (refusal-checks.ts): the bot must refuse or ignore the delivery and act on nothing. */
-async function checkRefusal(check: RefusalCheck, harness: Harness, bot: BotUnderTest, testInfo: TestInfo): Promise<void> {
-  const outputMark = bot.process?.mark() ?? 0;
-  if (bot.process && !bot.process.running) throw new FlowFailure(`the bot is not running (${bot.process.exitDescription})`);
-  const outcome = await harness.probeRefusal(check, bot.webhookUrl, bot.process?.liveness(outputMark));
-  await attachJson(testInfo, 'findings.json', outcome.findings);
-  await attachJson(testInfo, 'transcript.json', outcome.transcript);
-  if (bot.process) await attachText(testInfo, 'bot-output.txt', bot.process.logSince(outputMark) || '(the bot printed nothing during this check)');
-  const finding = outcome.findings[0];
-  if (finding) throw new FlowFailure(`${formatFinding(finding)}\n  expected: ${refusalCheckInfo(check).expects} (${refusalCheckInfo(check).evidence})${botNote(bot, outputMark)}`);
+/** One cause, one red row: after the flow itself failed, its variants and auth check are not run. */
+async function skippedAfterBase(session: SessionApi, flow: string, testInfo: TestInfo): Promise<boolean> {
+  const verdict = await session.baseVerdict(flow);
+  if (verdict?.status !== 'failed') return false;
+  const reason = `the flow itself ${verdict.summary ?? 'failed'}`;
+  testInfo.annotations.push({ type: NOT_RUN_ANNOTATION, description: reason });
+  test.skip(true, reason);
+  return true;
 }
 
-async function attachJson(testInfo: TestInfo, name: string, value: unknown): Promise<void> {
-  await attachText(testInfo, name, JSON.stringify(value, null, 2), 'application/json');
-}
-
-async function attachText(testInfo: TestInfo, name: string, body: string, contentType = 'text/plain'): Promise<void> {
-  const path = testInfo.outputPath(name);
-  await writeFile(path, body);
-  await testInfo.attach(name, { path, contentType });
-}
-
-async function runFlowAsTest(flow: CompiledFlow, harness: Harness, bot: BotUnderTest, testInfo: TestInfo): Promise<void> {
-  const outputMark = bot.process?.mark() ?? 0;
-  const run = harness.createRun(flow, bot.webhookUrl, undefined, bot.process?.liveness(outputMark));
+/**
+ * Plays one flow (or variant) step by step. When it fails while other calls were in flight, it is
+ * played again alone: passing then is a finding of its own (kind 'overlap'); failing again is
+ * reported from the lone run, whose verdict does not depend on the schedule.
+ */
+async function runFlowAsTest(flow: CompiledFlow, ref: RunRef, session: SessionApi, testInfo: TestInfo, isBase: boolean): Promise<void> {
+  let verdict: BaseVerdict = { flow: flow.name, status: 'failed', summary: 'did not complete' };
   try {
-    if (bot.process && !bot.process.running) throw new FlowFailure(`the bot is not running (${bot.process.exitDescription})`);
-    for (const step of run.steps) {
-      await test.step(stepTitle(step), async () => {
-        const outcome = await run.runStep(step.index);
-        if (outcome.status === 'failed') throw new FlowFailure(formatFinding(outcome.finding!) + botNote(bot, outputMark));
-      }, { box: true });
+    const started = await session.startRun(ref);
+    if (started.botRestarted) testInfo.annotations.push({ type: 'bot-restarted', description: started.botRestarted });
+    let failure: { finding: Finding; bot?: BotSnapshot } | undefined;
+    let record: RunRecord | undefined;
+    try {
+      for (const step of flow.steps) {
+        await test.step(stepTitle(step), async () => {
+          const { outcome, bot } = await session.runStep(started.id, step.index);
+          if (outcome.status === 'failed') {
+            failure = { finding: outcome.finding!, bot };
+            throw new FlowFailure(formatFinding(outcome.finding!) + botNote(bot));
+          }
+        }, { box: true }).catch(() => undefined); // marked failed in the report; decided below
+        if (failure) break;
+      }
+      if (!failure) {
+        await test.step('no further requests', async () => {
+          const { outcome, bot } = await session.finish(started.id);
+          if (outcome.status === 'failed') {
+            failure = { finding: outcome.findings[0]!, bot };
+            throw new FlowFailure(formatFinding(outcome.findings[0]!) + botNote(bot));
+          }
+        }, { box: true }).catch(() => undefined);
+      }
+    } finally {
+      record = await session.release(started.id);
+      // the exchange of a run played again alone is the report's; this one is kept beside it
+      if (!failure || record.overlapped === 0) await attachRecord(record, testInfo, '');
+      else await attachRecord(record, testInfo, 'overlapped-');
     }
-    await test.step('no further requests', async () => {
-      const outcome = await run.finish();
-      if (outcome.status === 'failed') throw new FlowFailure(formatFinding(outcome.findings[0]!) + botNote(bot, outputMark));
-    }, { box: true });
+    if (!failure) {
+      verdict = { flow: flow.name, status: 'passed' };
+      return;
+    }
+    verdict = failedVerdict(flow, failure.finding);
+    if (record.overlapped === 0) throw new FlowFailure(formatFinding(failure.finding) + botNote(failure.bot));
+    await playAlone(flow, ref, session, testInfo, failure.finding, record.overlapped, (v) => (verdict = v));
   } finally {
-    harness.release(run);
-    const acks = ackLatencySummary(run.transcript);
-    testInfo.annotations.push({ type: 'ack-latency', description: JSON.stringify(acks) });
-    await attachExchange(run, testInfo, bot.process?.logSince(outputMark));
+    if (isBase) await session.settleBase(verdict);
   }
 }
 
-/** What the bot printed during this flow (last lines) and whether it is still running: shown beside the failing step. */
-function botNote(bot: BotUnderTest, outputMark: number): string {
-  if (!bot.process) return '';
-  const lines = bot.process.logSince(outputMark).trimEnd().split('\n').filter(Boolean).slice(-BOT_OUTPUT_LINES);
-  const exit = bot.process.running ? '' : `\n(the bot process ${bot.process.exitDescription})`;
-  return `${exit}\n--- bot output during this flow${lines.length ? ` (last ${lines.length} lines)` : ''} ---\n${lines.join('\n') || '(nothing)'}`;
+async function playAlone(flow: CompiledFlow, ref: RunRef, session: SessionApi, testInfo: TestInfo, first: Finding, overlapped: number, settle: (v: BaseVerdict) => void): Promise<void> {
+  const alone = await test.step(`played again alone (it failed while ${overlapped} other call(s) were in flight)`, async () => {
+    return session.runAlone(ref);
+  });
+  const lone = alone.outcome.findings[0];
+  if (lone) {
+    await attachRecord(alone.record, testInfo, '');
+    settle(failedVerdict(flow, lone));
+    throw new FlowFailure(`${formatFinding(lone)}\n(played alone; it had also failed while other calls were in flight: ${first.message})${botNote(alone.bot)}`);
+  }
+  const finding: Finding = {
+    kind: 'overlap',
+    step: first.step,
+    stepName: first.stepName,
+    message: `fails only when calls overlap: with ${overlapped} other call(s) in flight, ${first.message}; played alone, the flow passed. Does the bot keep call state per process (one "current call") instead of per call id?`,
+    rule: 'overlap/fails-only-concurrently',
+  };
+  settle({ ...failedVerdict(flow, first), summary: `failed only while calls overlapped (${failedVerdict(flow, first).summary})` });
+  await attachRecord({ ...alone.record, findings: [finding] }, testInfo, '');
+  throw new FlowFailure(formatFinding(finding));
 }
 
-const BOT_OUTPUT_LINES = 15;
+function failedVerdict(flow: CompiledFlow, finding: Finding): BaseVerdict {
+  const step = finding.step !== undefined ? flow.steps[finding.step - 1] : undefined;
+  const where = step ? `failed at step ${finding.step} (${stepTitle(step).replace(/^\d+\. /, '')})` : finding.step !== undefined ? `failed at step ${finding.step}` : 'failed after its last step';
+  return { flow: flow.name, status: 'failed', failedStep: finding.step, summary: where };
+}
 
-/** Attaches the exchange as files (the HTML report copies them into its data/ folder). */
-async function attachExchange(run: FlowRun, testInfo: TestInfo, botOutput: string | undefined): Promise<void> {
-  const findings: Finding[] = [...run.findings, ...run.warnings];
-  await attachText(testInfo, 'sequence.html', renderSequenceDiagram(run.transcript, { findings }), 'text/html');
-  await attachJson(testInfo, 'findings.json', findings);
-  await attachJson(testInfo, 'transcript.json', run.transcript);
-  if (botOutput !== undefined) await attachText(testInfo, 'bot-output.txt', botOutput || '(the bot printed nothing during this flow)');
+/** Attaches a run's exchange as files (the HTML report copies them into its data/ folder). */
+async function attachRecord(record: RunRecord, testInfo: TestInfo, prefix: string): Promise<void> {
+  const findings: Finding[] = [...record.findings, ...record.warnings];
+  if (prefix === '') testInfo.annotations.push({ type: 'ack-latency', description: JSON.stringify(ackLatencySummary(record.transcript)) });
+  await attachText(testInfo, `${prefix}sequence.html`, renderSequenceDiagram(record.transcript, { findings }), 'text/html');
+  await attachJson(testInfo, `${prefix}findings.json`, findings);
+  await attachJson(testInfo, `${prefix}transcript.json`, record.transcript);
+  if (record.bot) await attachText(testInfo, `${prefix}bot-output.txt`, record.bot.output || '(the bot printed nothing during this flow)');
 }
 
 export function stepTitle(step: CompiledStep): string {

@@ -1,6 +1,6 @@
 /**
- * The Playwright configuration `callreplay run` uses: suites/ as tests, one worker (one bot),
- * and the reports: HTML, JUnit, results.json.
+ * The Playwright configuration `callreplay run` uses: suites/ as tests; globalSetup starts the
+ * run's one harness and one bot (the workers share them); the reports: HTML, JUnit, results.json.
  */
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
@@ -12,8 +12,10 @@ const config = readRunConfig();
 export default defineConfig({
   testDir: suitesDir,
   testMatch: '**/*.spec.ts',
-  workers: 1,
-  fullyParallel: false,
+  globalSetup: join(packageRoot, 'dist', 'harness', 'runner', 'global-setup.js'),
+  // flows overlap against the one bot, as Graph sends many calls at once
+  workers: config.workers ?? 1,
+  maxFailures: config.maxFailures ?? 0,
   retries: 0,
   forbidOnly: true,
   outputDir: join(config.reportDir, 'test-output'),

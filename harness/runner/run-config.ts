@@ -51,6 +51,10 @@ export interface RunConfig {
   /** the tenant of every call (--tenant) */
   tenant: string;
   reportDir: string;
+  /** flows run at once against the bot (Playwright workers) */
+  workers: number;
+  /** stop after this many failed tests (0: never) */
+  maxFailures: number;
 }
 
 export interface CheckConfig {

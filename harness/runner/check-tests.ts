@@ -1,0 +1,103 @@
+/**
+ * The checks of a run beside its flows, as Playwright test bodies: notification auth (per flow)
+ * and the refusal checks (once per run); and what every test body shares (attachments, the
+ * failure type, the bot's output beside a failure).
+ */
+import { writeFile } from 'node:fs/promises';
+import { test, type TestInfo } from '@playwright/test';
+import { formatFinding, type Finding } from '../engine/findings.js';
+import { AUTH_STATUS_RULE } from '../engine/auth-probe.js';
+import { describeVariant } from '../engine/explain.js';
+import { AUTH_VARIANTS, type AuthVariant } from '../engine/ports.js';
+import type { CompiledFlow } from '../engine/plan.js';
+import { refusalCheckInfo, type RefusalCheck } from '../engine/refusal-checks.js';
+import type { BotSnapshot, ProbeResult, SessionApi } from './session-api.js';
+
+/** A step failure: its message is the finding, without a stack pointing into the harness. */
+export class FlowFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FlowFailure';
+    this.stack = `${this.name}: ${message}`;
+  }
+}
+
+/**
+ * Sends the flow's first notification with each broken token; the bot must refuse every one
+ * (401/403) and act on none. The first probe runs alone (if the flow cannot reach its first
+ * notification, once is enough), the others at once; the test then fails naming the accepted ones.
+ */
+export async function checkNotificationAuth(flow: CompiledFlow, flowFile: string, session: SessionApi, testInfo: TestInfo): Promise<void> {
+  const failed: Array<{ variant: AuthVariant; finding: Finding }> = [];
+  const outputs: string[] = [];
+  let lastBot: BotSnapshot | undefined;
+  const probeStep = flow.steps.findIndex((s) => s.kind === 'notify') + 1;
+  const probe = (variant: AuthVariant) =>
+    test
+      .step(`refuses ${describeVariant(variant)}`, async () => {
+        const result: ProbeResult = await session.probeAuth(flowFile, variant);
+        if (result.botRestarted) testInfo.annotations.push({ type: 'bot-restarted', description: result.botRestarted });
+        await attachJson(testInfo, `transcript-${variant}.json`, result.outcome.transcript);
+        if (result.bot) {
+          lastBot = result.bot;
+          if (result.bot.output) outputs.push(`--- ${variant} ---\n${result.bot.output}`);
+        }
+        const finding = result.outcome.findings[0];
+        if (finding) {
+          failed.push({ variant, finding });
+          throw new FlowFailure(formatFinding(finding));
+        }
+      }, { box: true })
+      .catch(() => undefined); // the step is marked failed in the report; go on with the next variant
+  const [first, ...rest] = AUTH_VARIANTS;
+  await probe(first);
+  const unreachable = () => failed.some((f) => (f.finding.step ?? probeStep) < probeStep);
+  if (!unreachable()) await Promise.all(rest.map(probe));
+  await attachJson(testInfo, 'findings.json', failed.map((f) => f.finding));
+  if (lastBot) await attachText(testInfo, 'bot-output.txt', outputs.join('\n') || '(the bot printed nothing during this check)');
+  if (failed.length === 0) return;
+  const accepted = failed.filter((f) => f.finding.kind === 'auth-accepted').map((f) => f.variant);
+  const wrongStatus = failed.filter((f) => f.finding.rule === AUTH_STATUS_RULE).map((f) => f.variant);
+  const lines = [
+    accepted.length > 0
+      ? `the bot accepted ${accepted.length} of ${AUTH_VARIANTS.length} notifications it must refuse: ${accepted.map(describeVariant).join('; ')}`
+      : wrongStatus.length > 0
+        ? `the bot refused ${wrongStatus.length} of ${AUTH_VARIANTS.length} notifications with a broken token with another status than 401 or 403: ${wrongStatus.map(describeVariant).join('; ')}`
+        : unreachable()
+          ? `the notification-auth check could not reach the flow's first notification (step ${probeStep}): the flow failed before it`
+          : `the notification-auth check could not complete`,
+    ...failed.map((f) => `[${f.variant}] ${formatFinding(f.finding)}`),
+  ];
+  throw new FlowFailure(lines.join('\n') + botNote(lastBot));
+}
+
+/** One refusal check (refusal-checks.ts): the bot must refuse or ignore the delivery and act on nothing. */
+export async function checkRefusal(check: RefusalCheck, session: SessionApi, testInfo: TestInfo): Promise<void> {
+  const result = await session.probeRefusal(check);
+  if (result.botRestarted) testInfo.annotations.push({ type: 'bot-restarted', description: result.botRestarted });
+  await attachJson(testInfo, 'findings.json', result.outcome.findings);
+  await attachJson(testInfo, 'transcript.json', result.outcome.transcript);
+  if (result.bot) await attachText(testInfo, 'bot-output.txt', result.bot.output || '(the bot printed nothing during this check)');
+  const finding = result.outcome.findings[0];
+  if (finding) throw new FlowFailure(`${formatFinding(finding)}\n  expected: ${refusalCheckInfo(check).expects} (${refusalCheckInfo(check).evidence})${botNote(result.bot)}`);
+}
+
+/** What the bot printed (last lines) and whether it is still running: shown beside the failing step. */
+export function botNote(bot: BotSnapshot | undefined): string {
+  if (!bot) return '';
+  const lines = bot.output.trimEnd().split('\n').filter(Boolean).slice(-BOT_OUTPUT_LINES);
+  const exit = bot.running ? '' : `\n(the bot process ${bot.exitDescription})`;
+  return `${exit}\n--- bot output during this flow${lines.length ? ` (last ${lines.length} lines)` : ''} ---\n${lines.join('\n') || '(nothing)'}`;
+}
+
+const BOT_OUTPUT_LINES = 15;
+
+export async function attachJson(testInfo: TestInfo, name: string, value: unknown): Promise<void> {
+  await attachText(testInfo, name, JSON.stringify(value, null, 2), 'application/json');
+}
+
+export async function attachText(testInfo: TestInfo, name: string, body: string, contentType = 'text/plain'): Promise<void> {
+  const path = testInfo.outputPath(name);
+  await writeFile(path, body);
+  await testInfo.attach(name, { path, contentType });
+}
