@@ -64,7 +64,7 @@ test('a defective bot started with --bot-command fails with exit 1, the step and
     const command = `"${process.execPath}" --import tsx tests/fixtures/defective-bot-main.ts wrong-replaces-call-id`;
     const r = await callreplay(['run', 'p2p-to-meeting-transfer', 'answer-incoming-call', '--bot-command', command, '--variants', 'none', '--report-dir', dir]);
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain('callreplay: 1 of 2 flow(s) passed; variants not run (--variants none); notification auth: 2 of 2 check(s) passed');
+    expect(r.stdout).toContain('callreplay: 1 of 2 flow(s) passed; variants not run (--variants none); notification auth: 1 of 1 check(s) passed, not checked for p2p-to-meeting-transfer (its flow failed at step 8: invite the caller into the meeting)');
     expect(r.stdout).toMatch(/step 8 \(invite the caller into the meeting\): body\.participants\[0\]\.replacesCallId: expected p2pCall \([0-9a-f-]+\), got meetingCall/);
     const transfer = readResults(dir).flows.find((f) => f.flow === 'p2p-to-meeting-transfer' && f.mode !== 'notification-auth')!;
     expect(transfer.status).toBe('failed');

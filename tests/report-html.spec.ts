@@ -35,7 +35,7 @@ test('the HTML report shows each flow as a test with its steps, the finding and 
     // the bot's output is shown beside the failing step
     await expect(page.getByText('--- bot output during this flow').first()).toBeVisible();
     await expect(page.getByText('[reference-bot] answered call').first()).toBeVisible();
-    await expect(page.getByRole('link', { name: 'sequence.html' })).toBeVisible();
+    await expect(page.getByRole('link', { name: 'sequence.html', exact: true })).toBeVisible();
     await expect(page.getByText('bot-output.txt').last()).toBeVisible();
     expect(remote).toEqual([]);
 

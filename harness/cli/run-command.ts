@@ -10,7 +10,8 @@ import { packageRoot, referenceBotMain } from '../paths.js';
 import { loadFlowFile } from '../flow/load-flow.js';
 import { DEFAULT_BOT_APP_ID, DEFAULT_CA_DIR, DEFAULT_TENANT_ID, INTERCEPT_WAYS, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
 import { AUTH_CHECK_MODE, REFUSAL_MODE, RUN_CONFIG_ENV, VARIANT_MODE, type CheckConfig, type RunConfig } from '../runner/run-config.js';
-import type { ResultsFile } from '../report/results-reporter.js';
+import { NEVER_RAN, type ResultsFile } from '../report/results-reporter.js';
+import { SESSION_FILE, type SessionFile } from '../runner/session-file.js';
 import { resolveFlowArgs, UsageError } from './resolve-flows.js';
 import { botUrlProblem } from '../bot/bot-url.js';
 
@@ -147,7 +148,9 @@ function summarize(config: RunConfig, playwrightStatus: number): number {
     return EXIT.internal;
   }
   const results = JSON.parse(readFileSync(resultsPath, 'utf8')) as ResultsFile;
-  const ran = results.flows.filter((r) => r.notRun === undefined);
+  // tests the run never reached (stopped by --max-failures, or interrupted) are counted, not listed
+  const unreached = results.flows.filter((r) => r.notRun === undefined && r.status === 'skipped' && r.errors.includes(NEVER_RAN));
+  const ran = results.flows.filter((r) => r.notRun === undefined && !unreached.includes(r));
   const of = (mode?: string) => ran.filter((r) => (mode === undefined ? r.mode !== AUTH_CHECK_MODE && r.mode !== VARIANT_MODE && r.mode !== REFUSAL_MODE : r.mode === mode));
   const flows = of();
   const passed = (list: typeof flows) => list.filter((r) => r.status === 'passed').length;
@@ -167,7 +170,7 @@ function summarize(config: RunConfig, playwrightStatus: number): number {
     const whole = skipped.find((n) => n.flow === undefined);
     if (whole) return `${off} (${whole.reason})`;
     const list = of(mode);
-    const missed = skipped.map((n) => `${n.flow} (${n.reason})`).join(', ');
+    const missed = [...new Set(skipped.map((n) => `${n.flow} (${n.reason})`))].join(', ');
     if (list.length === 0) return skipped.length > 0 ? `${off}: ${missed}` : `${label}: none apply`;
     const text = `${label}: ${passed(list)} of ${list.length} ${noun}passed`;
     return skipped.length > 0 ? `${text}, ${notDone} for ${missed}` : text;
@@ -177,9 +180,26 @@ function summarize(config: RunConfig, playwrightStatus: number): number {
     part(AUTH_CHECK_MODE, 'notification auth', 'check(s) ', 'auth', 'not checked'),
     part(REFUSAL_MODE, 'refusal checks', '', 'refusal checks', 'not run'),
   ];
+  if (unreached.length > 0) {
+    const failedTests = ran.filter((r) => r.status === 'failed' || r.status === 'timedOut').length;
+    const why = config.maxFailures > 0 && failedTests >= config.maxFailures ? `stopped after ${failedTests} failed test${failedTests === 1 ? '' : 's'} (--max-failures ${config.maxFailures})` : 'the run was interrupted';
+    console.log(`callreplay: ${why}: ${unreached.length} test(s) not run`);
+  }
+  const restarts = botRestarts(config.reportDir);
+  if (restarts) console.log(restarts);
   console.log(`callreplay: ${passed(flows)} of ${flows.length} flow(s) passed; ${parts.join('; ')}. Report: ${html}`);
   if (flows.length === 0) return EXIT.internal;
   return passed(ran) === ran.length && playwrightStatus === 0 ? EXIT.passed : EXIT.botFailed;
+}
+
+/** "callreplay: the bot exited with code 3 and was restarted (2 times)", from the session's file. */
+function botRestarts(reportDir: string): string | undefined {
+  const path = join(reportDir, SESSION_FILE);
+  if (!existsSync(path)) return undefined;
+  const { restarts } = JSON.parse(readFileSync(path, 'utf8')) as SessionFile;
+  if (restarts.length === 0) return undefined;
+  const exits = [...new Set(restarts.map((r) => r.exit))].join('; ');
+  return `callreplay: the bot ${exits} and was restarted (${restarts.length} time${restarts.length === 1 ? '' : 's'}); the tests it was running when it died failed as bot-unavailable`;
 }
 
 function indent(text: string): string {

@@ -108,6 +108,9 @@ function attachmentText(a: Attachment): string {
   return '';
 }
 
+/** The error of a test the run never reached (stopped early, or interrupted). */
+export const NEVER_RAN = 'the test did not run';
+
 function annotation(test: TestCase, result: TestResult | undefined, type: string): string | undefined {
   // annotations added during the run (testInfo.annotations) live on the result; static ones on the test
   const found = result?.annotations?.find((a) => a.type === type) ?? test.annotations.find((a) => a.type === type);
@@ -142,7 +145,7 @@ export function flowResult(test: TestCase, result: TestResult | undefined): Flow
       retry: 0,
       failures: [],
       warnings: [],
-      errors: notRun ? [] : ['the test did not run'],
+      errors: notRun ? [] : [NEVER_RAN],
       ...(notRun ? { notRun } : {}),
       ...(annotation(test, undefined, RUN_WIDE) !== undefined ? { runWide: true as const } : {}),
     };

@@ -114,7 +114,7 @@ function notRun(title: string, annotation: Array<{ type: string; description: st
 async function skippedAfterBase(session: SessionApi, flow: string, testInfo: TestInfo): Promise<boolean> {
   const verdict = await session.baseVerdict(flow);
   if (verdict?.status !== 'failed') return false;
-  const reason = `the flow itself ${verdict.summary ?? 'failed'}`;
+  const reason = `its flow ${verdict.summary ?? 'failed'}`;
   testInfo.annotations.push({ type: NOT_RUN_ANNOTATION, description: reason });
   test.skip(true, reason);
   return true;
@@ -187,14 +187,14 @@ async function playAlone(flow: CompiledFlow, ref: RunRef, session: SessionApi, t
     message: `fails only when calls overlap: with ${overlapped} other call(s) in flight, ${first.message}; played alone, the flow passed. Does the bot keep call state per process (one "current call") instead of per call id?`,
     rule: 'overlap/fails-only-concurrently',
   };
-  settle({ ...failedVerdict(flow, first), summary: `failed only while calls overlapped (${failedVerdict(flow, first).summary})` });
+  settle({ ...failedVerdict(flow, first), summary: `${failedVerdict(flow, first).summary} (only while other calls were in flight)` });
   await attachRecord({ ...alone.record, findings: [finding] }, testInfo, '');
   throw new FlowFailure(formatFinding(finding));
 }
 
 function failedVerdict(flow: CompiledFlow, finding: Finding): BaseVerdict {
   const step = finding.step !== undefined ? flow.steps[finding.step - 1] : undefined;
-  const where = step ? `failed at step ${finding.step} (${stepTitle(step).replace(/^\d+\. /, '')})` : finding.step !== undefined ? `failed at step ${finding.step}` : 'failed after its last step';
+  const where = step ? `failed at step ${finding.step}: ${step.name}` : finding.step !== undefined ? `failed at step ${finding.step}` : 'failed after its last step';
   return { flow: flow.name, status: 'failed', failedStep: finding.step, summary: where };
 }
 

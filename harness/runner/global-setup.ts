@@ -7,18 +7,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRunConfig } from './run-config.js';
-import { RunSession, type BotRestart } from './run-session.js';
+import { RunSession } from './run-session.js';
+import { SESSION_FILE, type SessionFile } from './session-file.js';
 import { SESSION_ENV, serveSession } from './session-rpc.js';
 import { failedSession } from './failed-session.js';
 
-/** What the session leaves in the report folder. */
-export interface SessionFile {
-  /** the bot could not be started: why (every test failed with this) */
-  startError?: string;
-  restarts: BotRestart[];
-}
-
-export const SESSION_FILE = 'session.json';
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const config = readRunConfig();

@@ -16,14 +16,9 @@ import { startBot, type BotUnderTest } from './bot-under-test.js';
 import { Harness } from './harness.js';
 import { RunGate } from './run-gate.js';
 import { observersFor, type RunConfig } from './run-config.js';
+import type { BotRestart } from './session-file.js';
 import type { BaseVerdict, BotSnapshot, FinishResult, ProbeResult, RunRecord, RunRef, SessionApi, StartedRun, StepResult } from './session-api.js';
 
-/** A bot restart, for the run's summary. */
-export interface BotRestart {
-  /** how the bot had ended, e.g. "exited with code 1" */
-  exit: string;
-  at: string;
-}
 
 interface LiveRun {
   run: FlowRun;

@@ -1,0 +1,137 @@
+// One harness and one bot for a whole `callreplay run` (issue 9), through the real CLI:
+//   - a failed test restarts neither the harness nor the bot (the bot is started once);
+//   - a bot that died is restarted before the next test, and that is reported;
+//   - after a flow fails, its variants and auth check are not run, naming the failed step;
+//   - a flow that fails only while other calls are in flight is played again alone and reported
+//     as "fails only when calls overlap" (a bot keeping one current call per process);
+//   - --max-failures / -x stop the run early.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { callreplay, repoRoot, tempDir } from './fixtures/cli.js';
+
+interface FlowResult {
+  flow: string;
+  mode?: string;
+  variant?: string;
+  status: string;
+  failures: Array<{ step?: number; kind: string; rule?: string; message: string }>;
+  errors: string[];
+  notRun?: string;
+}
+
+const readResults = (dir: string) => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { flows: FlowResult[] };
+const node = `"${process.execPath}"`;
+/** a shell command that notes each start of the bot in `file`, then becomes the bot */
+const counted = (file: string, command: string) => `echo started >> "${file}"; exec ${command}`;
+const starts = (file: string) => readFileSync(file, 'utf8').trim().split('\n').length;
+
+test('a failed test restarts neither the harness nor the bot; the failed flow\'s variants and auth check are not run, naming its step', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const startsFile = join(dir, 'starts');
+    const bot = counted(startsFile, `${node} --import tsx tests/fixtures/defective-bot-main.ts wrong-replaces-call-id`);
+    // one worker: every failure makes Playwright start a new worker, which must not start a new bot
+    const r = await callreplay(['run', 'p2p-to-meeting-transfer', 'answer-incoming-call', '--bot-command', bot, '--variants', 'duplicate-delivery,batched', '--workers', '1', '--report-dir', dir], { timeoutMs: 120_000 });
+    expect(r.status, r.stdout).toBe(1);
+    expect(starts(startsFile)).toBe(1);
+    const results = readResults(dir);
+    const transfer = results.flows.filter((f) => f.flow === 'p2p-to-meeting-transfer');
+    expect(transfer.find((f) => f.mode === 'gateway+https+proxy+preload')).toMatchObject({ status: 'failed', failures: [{ step: 8, kind: 'incorrect' }] });
+    const reason = 'its flow failed at step 8: invite the caller into the meeting';
+    expect(transfer.filter((f) => f.mode === 'variant').map((f) => [f.variant, f.status, f.notRun])).toEqual([
+      ['duplicate-delivery', 'skipped', reason],
+      ['batched', 'skipped', reason],
+    ]);
+    expect(transfer.find((f) => f.mode === 'notification-auth')).toMatchObject({ status: 'skipped', notRun: reason });
+    // the other flow, its variants and the refusal checks ran after the failure, against the same bot
+    const others = results.flows.filter((f) => f.flow !== 'p2p-to-meeting-transfer');
+    expect(others.map((f) => f.status)).toEqual(others.map(() => 'passed'));
+    expect(others.length).toBe(1 + 2 + 1 + 5);
+    // one cause, one red row
+    expect(results.flows.filter((f) => f.status === 'failed').length).toBe(1);
+    expect(r.stdout).toContain(`variants: 2 of 2 passed, not run for p2p-to-meeting-transfer (${reason})`);
+    expect(r.stdout).not.toContain('restarted');
+  } finally {
+    cleanup();
+  }
+});
+
+test('a bot that died is restarted before the next test, and the summary says so', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const startsFile = join(dir, 'starts');
+    const bot = counted(startsFile, `${node} "${join(repoRoot, 'tests', 'fixtures', 'trust-bot.mjs')}"`);
+    const r = await callreplay(['run', 'p2p-to-meeting-transfer-v1', '--bot-command', bot, '--variants', 'none', '--no-auth-check', '--workers', '1', '--report-dir', dir], {
+      env: { CRASH_AFTER_ANSWER: '1' },
+      timeoutMs: 120_000,
+    });
+    expect(r.status, r.stdout).toBe(1);
+    expect(starts(startsFile)).toBe(2);
+    const results = readResults(dir);
+    expect(results.flows[0]).toMatchObject({ flow: 'p2p-to-meeting-transfer-v1', status: 'failed', failures: [{ kind: 'bot-unavailable' }] });
+    // the refusal checks ran against the restarted bot (which answers malformed JSON 202: its own defect)
+    expect(results.flows.filter((f) => f.mode === 'refusal').map((f) => [f.status, f.failures[0]?.rule])).toEqual([
+      ['failed', 'refusal/malformed-json'],
+      ['passed', undefined],
+      ['passed', undefined],
+      ['passed', undefined],
+      ['passed', undefined],
+    ]);
+    expect(r.stdout).toContain('callreplay: the bot exited with code 3 and was restarted (1 time)');
+  } finally {
+    cleanup();
+  }
+});
+
+test('a flow that fails only while other calls are in flight is played again alone and reported as such', async () => {
+  test.setTimeout(150_000);
+  const { dir, cleanup } = tempDir();
+  try {
+    // two copies of the v1.0 transfer flow, started together in two workers
+    const flow = readFileSync(join(repoRoot, 'recordings', 'p2p-to-meeting-transfer-v1.yaml'), 'utf8');
+    const files = ['transfer-a', 'transfer-b'].map((name) => {
+      const file = join(dir, `${name}.yaml`);
+      writeFileSync(file, flow.replace(/^name: .*$/m, `name: ${name}`));
+      return file;
+    });
+    const bot = `${node} "${join(repoRoot, 'tests', 'fixtures', 'independent-bots', 'token-cache-bot.mjs')}"`;
+    const args = ['run', ...files, '--bot-command', bot, '--variants', 'duplicate-delivery', '--no-auth-check', '--no-refusal-checks'];
+    const env = { DEFECT: 'one-call-per-process' };
+
+    const together = await callreplay([...args, '--workers', '2', '--report-dir', join(dir, 'together')], { env, timeoutMs: 120_000 });
+    expect(together.status, together.stdout).toBe(1);
+    const bases = readResults(join(dir, 'together')).flows.filter((f) => f.mode !== 'variant');
+    const overlapped = bases.filter((f) => f.status === 'failed');
+    expect(overlapped.length, together.stdout).toBeGreaterThan(0);
+    for (const f of overlapped) {
+      expect(f.failures).toEqual([expect.objectContaining({ kind: 'overlap', rule: 'overlap/fails-only-concurrently' })]);
+      expect(f.failures[0]!.message).toMatch(/^fails only when calls overlap: with 1 other call\(s\) in flight, body\.participants\[0\]\..*; played alone, the flow passed/);
+      const variant = readResults(join(dir, 'together')).flows.find((v) => v.flow === f.flow && v.mode === 'variant')!;
+      expect(variant).toMatchObject({ status: 'skipped', notRun: expect.stringMatching(/^its flow failed at step \d+: .* \(only while other calls were in flight\)$/) });
+    }
+
+    // the finding tells the truth: one call at a time, the same bot passes everything
+    const alone = await callreplay([...args, '--workers', '1', '--report-dir', join(dir, 'alone')], { env, timeoutMs: 120_000 });
+    expect(alone.status, alone.stdout).toBe(0);
+  } finally {
+    cleanup();
+  }
+});
+
+test('-x stops the run at the first failed test; the tests it did not reach are counted, not listed as failures', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const bot = `${node} --import tsx tests/fixtures/defective-bot-main.ts wrong-replaces-call-id`;
+    const r = await callreplay(['run', 'p2p-to-meeting-transfer', 'answer-incoming-call', '--bot-command', bot, '--variants', 'none', '--workers', '1', '-x', '--report-dir', dir], { timeoutMs: 120_000 });
+    expect(r.status, r.stdout).toBe(1);
+    const results = readResults(dir);
+    expect(results.flows.filter((f) => f.status === 'failed').map((f) => f.flow)).toEqual(['p2p-to-meeting-transfer']);
+    const unreached = results.flows.filter((f) => f.status === 'skipped' && f.notRun === undefined);
+    expect(unreached.length).toBeGreaterThan(0);
+    expect(r.stdout).toContain(`callreplay: stopped after 1 failed test (--max-failures 1): ${unreached.length} test(s) not run`);
+    expect(r.stdout).not.toMatch(/✘ .*\(skipped\)/);
+  } finally {
+    cleanup();
+  }
+});
