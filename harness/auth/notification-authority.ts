@@ -12,6 +12,7 @@ import type { KeyObject } from 'node:crypto';
 import { SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { newSigningKey, type SigningKey as EngineSigningKey } from '../engine/signing-key.js';
 import type { AuthVariant, InboundRequest, NotificationSigner, OutboundResponse, ServiceResponder } from '../engine/ports.js';
+import { NOTIFICATION_AUTHORITY_HOST } from './authority-host.js';
 
 /** The OpenID configuration path (`https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration`). */
 export const OPENID_CONFIG_PATH = '/v1/.well-known/OpenIdConfiguration';
@@ -19,8 +20,8 @@ export const OPENID_CONFIG_PATH = '/v1/.well-known/OpenIdConfiguration';
 export const JWKS_PATH = '/v1/keys';
 /** `iss` of notification tokens. */
 export const NOTIFICATION_ISSUER = 'https://api.botframework.com';
-/** The host of Graph's notification authority; the harness answers for it through the proxy and preload. */
-export const NOTIFICATION_AUTHORITY_HOST = 'api.aps.skype.com';
+// dependency-free, for the command line's help (authority-host.ts)
+export { NOTIFICATION_AUTHORITY_HOST };
 /** `tid` of tokens for a notification whose flow names no tenant. */
 export const DEFAULT_NOTIFICATION_TENANT = '7a3f2c1e-5b4d-4e8f-9a6b-1c2d3e4f5a6b';
 

@@ -11,23 +11,14 @@ import type { CallreplayFlow } from './flow-types.generated.js';
 import { compileFlow, FlowCompileError } from './compile.js';
 import { TemplateError } from './templates.js';
 import { flowSchemaPath } from '../paths.js';
+import { FlowFileError } from './flow-file-error.js';
 
 /** The flow JSON Schema. */
 export const flowSchema: object = JSON.parse(readFileSync(flowSchemaPath, 'utf8'));
 
 const STEP_TYPES = ['notify', 'expect', 'unordered', 'trigger'];
 
-export class FlowFileError extends Error {
-  constructor(
-    readonly file: string,
-    /** JSON pointer (e.g. /steps/3/expect/path) or line:column for syntax errors */
-    readonly where: string,
-    readonly detail: string,
-  ) {
-    super(`${file}: ${where ? `${where}: ` : ''}${detail}`);
-    this.name = 'FlowFileError';
-  }
-}
+export { FlowFileError };
 
 let validator: ReturnType<Ajv['compile']> | undefined;
 function validate(doc: unknown): ErrorObject[] {

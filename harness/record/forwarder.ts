@@ -22,17 +22,10 @@ import { JWKS_PATH, NOTIFICATION_AUTHORITY_HOST, OPENID_CONFIG_PATH } from '../a
 import type { InboundRequest, OutboundResponse, RequestSink } from '../engine/ports.js';
 import { REFUSED_PATH } from '../engine/router.js';
 import type { RecordedExchange } from './recording.js';
+import { DEFAULT_UPSTREAMS, type Upstreams, type UpstreamService } from './upstreams.js';
 
-export type UpstreamService = 'graph' | 'login' | 'auth';
-
-/** Base URLs of the real services (a path prefix is kept: `https://host/prefix` + the request path). */
-export type Upstreams = Record<UpstreamService, string>;
-
-export const DEFAULT_UPSTREAMS: Readonly<Upstreams> = {
-  graph: 'https://graph.microsoft.com',
-  login: 'https://login.microsoftonline.com',
-  auth: `https://${NOTIFICATION_AUTHORITY_HOST}`,
-};
+// dependency-free, for the command line's help (upstreams.ts)
+export { DEFAULT_UPSTREAMS, type Upstreams, type UpstreamService };
 
 /** Headers meant for one connection only (RFC 9110 7.6.1), never forwarded; Host is replaced. */
 export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([

@@ -24,24 +24,15 @@ import { BotHttpClient } from '../transports/bot-http-client.js';
 import { proxyEnvironment, startConnectProxy, tlsTrustEnvironment } from '../transports/connect-proxy.js';
 import { startGateway } from '../transports/gateway.js';
 import { startHttpsGateway } from '../transports/https-gateway.js';
+import { DEFAULT_TENANT_ID, INTERCEPT_WAYS, PER_RUN_TENANT, type InterceptWay } from './harness-defaults.js';
 
 /** The bot's app id when none is given (BOT_APP_ID / --app-id). */
 export const DEFAULT_BOT_APP_ID = '3b5c2f5e-8a0d-4c43-9d3e-0c6f4f1a9b27';
 
-/**
- * The tenant of every call when none is given (TENANT_ID / --tenant). Stable across runs and
- * flows: bots keep one token for an hour, or are configured with one tenant.
- */
-export const DEFAULT_TENANT_ID = '6f2c1a4e-93b7-4d0a-8e15-c4a9d27b3f60';
-
-/** `--tenant per-run`: every flow run mints its own tenant (see HarnessOptions.tenant). */
-export const PER_RUN_TENANT = 'per-run';
+// dependency-free, for the command line's help (harness-defaults.ts)
+export { DEFAULT_TENANT_ID, INTERCEPT_WAYS, PER_RUN_TENANT, type InterceptWay };
 
 export type TransportKind = 'gateway' | 'nock';
-
-/** Ways an out-of-process bot's traffic reaches the harness. */
-export const INTERCEPT_WAYS = ['gateway', 'https', 'proxy', 'preload'] as const;
-export type InterceptWay = (typeof INTERCEPT_WAYS)[number];
 
 /**
  * Where the CA is kept between runs unless told otherwise (so a bot started by hand with
