@@ -1,0 +1,33 @@
+/**
+ * `callreplay list` and `callreplay validate`. `list` reads the flows' summaries (flow-summary.ts:
+ * cached for files that loaded cleanly before); `validate` always loads every file in full.
+ */
+import { summarizeFlows } from '../flow/flow-summary.js';
+import { EXIT } from './exit-codes.js';
+import { resolveFlowArgs } from './resolve-flows.js';
+
+export async function listCommand(flows: string[]): Promise<number> {
+  const loaded = await summarizeFlows(resolveFlowArgs(flows));
+  const suites = [...new Set(loaded.map((f) => f.suite))].sort();
+  for (const suite of suites) {
+    console.log(`${suite}:`);
+    for (const flow of loaded.filter((f) => f.suite === suite)) console.log(`  ${flow.name.padEnd(32)} ${flow.description}`);
+  }
+  return EXIT.passed;
+}
+
+export async function validateCommand(files: string[]): Promise<number> {
+  const { FlowFileError, loadFlowFile } = await import('../flow/load-flow.js');
+  let bad = 0;
+  for (const file of resolveFlowArgs(files)) {
+    try {
+      const flow = await loadFlowFile(file);
+      console.log(`ok  ${file} (${flow.name}, ${flow.steps.length} steps)`);
+    } catch (e) {
+      if (!(e instanceof FlowFileError)) throw e;
+      bad++;
+      console.error(`bad ${e.message}`);
+    }
+  }
+  return bad ? EXIT.usage : EXIT.passed;
+}
