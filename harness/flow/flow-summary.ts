@@ -104,6 +104,7 @@ function readCache(path: string, stamp: string): CacheFile {
   const empty: CacheFile = { stamp, flows: Object.create(null) as Record<string, Entry> };
   let data: unknown;
   try {
+    if (process.getuid && statSync(path).uid !== process.getuid()) return empty; // not planted by another user of a shared temp folder
     data = JSON.parse(readFileSync(path, 'utf8'));
   } catch {
     return empty;
