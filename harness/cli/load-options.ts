@@ -3,18 +3,22 @@
  * handler (load-command.ts) takes. A light module on purpose: the CLI builds its parser from it at
  * every start, so it imports no engine, harness, yaml or ajv (type-only imports are erased).
  */
-import type { HarnessPorts, InterceptWay } from '../runner/harness.js';
+import type { HarnessPorts } from '../runner/harness.js';
+import { DEFAULT_TENANT_ID, PER_RUN_TENANT, type InterceptWay } from '../runner/harness-defaults.js';
+import { checkWayOptions, parseIntercept, portsFrom, wayOptions, type WayArgs } from './way-options.js';
 import { resolveFlowArgs } from './resolve-flows.js';
 
 /** The flow `load` runs when none is named: the seed P2P-into-meeting transfer (`callreplay list`). */
 export const DEFAULT_LOAD_FLOW = 'p2p-to-meeting-transfer';
 export const DEFAULT_LOAD_CALLS = 100;
 export const DEFAULT_LOAD_CONCURRENCY = 100;
-
-/** The ways in (a copy of harness.ts's INTERCEPT_WAYS, which this light module must not load). */
-const WAYS = ['gateway', 'https', 'proxy', 'preload'] as const satisfies readonly InterceptWay[];
-const GUID = /^\{?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\}?$/;
-const PORT_FLAGS = ['graph-port', 'login-port', 'https-graph-port', 'https-login-port', 'proxy-port'] as const;
+/**
+ * `load`'s tenant unless --tenant names one: each call mints its own, so that every request the bot
+ * sends names its call (a create-call that joins a configured meeting carries the call's tenant,
+ * and so does its token). With one tenant for all calls, such a request names no call and can only
+ * be routed by timing, which many identical concurrent calls make a guess (docs/load.md).
+ */
+export const DEFAULT_LOAD_TENANT = PER_RUN_TENANT;
 
 export interface LoadArgs {
   /** a shipped flow's name or a flow file (default DEFAULT_LOAD_FLOW) */
@@ -28,8 +32,8 @@ export interface LoadArgs {
   webhookPath: string;
   readyTimeout: number;
   reportDir: string;
-  /** a tenant GUID or 'per-run' (default: the harness's stable tenant) */
-  tenant?: string;
+  /** a tenant GUID, or 'per-run' (DEFAULT_LOAD_TENANT): each call its own */
+  tenant: string;
   /** check the call-state rules on every call */
   rules: boolean;
   /** validate every Graph request body against the calling schemas */
@@ -49,17 +53,13 @@ export const LOAD_OPTIONS = {
   'webhook-path': { type: 'string', default: '/api/calls', describe: 'webhook path on a bot started with --bot-command' },
   'ready-timeout': { type: 'number', default: 15000, describe: 'ms to wait for a started bot to answer' },
   'report-dir': { type: 'string', default: 'reports', describe: 'where load.json goes' },
-  tenant: { type: 'string', describe: 'the tenant of every call (a GUID; default the harness\'s stable tenant), or per-run: each call its own' },
   rules: { type: 'boolean', default: true, describe: 'check the call-state rules on every call (--no-rules skips them)' },
   'schema-check': { type: 'boolean', default: true, describe: 'validate every Graph request body against the calling schemas (--no-schema-check skips it)' },
-  intercept: { type: 'string', describe: `ways in, comma-separated: ${WAYS.join(',')} (default: all for a bot callreplay starts, gateway for --bot-url)` },
-  'graph-port': { type: 'number', describe: 'Graph gateway port (default: free; 5870 for a hand-started bot)' },
-  'login-port': { type: 'number', describe: 'login gateway port (default: free; 5871)' },
-  'https-graph-port': { type: 'number', describe: 'HTTPS Graph gateway port (default: free; 5872)' },
-  'https-login-port': { type: 'number', describe: 'HTTPS login gateway port (default: free; 5873)' },
-  'proxy-port': { type: 'number', describe: 'HTTPS proxy port (default: free; 5874)' },
-  'ca-dir': { type: 'string', describe: 'folder of the CA for the HTTPS ways in (kept between runs)' },
-  'app-id': { type: 'string', describe: "the bot's app id (BOT_APP_ID)" },
+  ...wayOptions,
+  tenant: {
+    type: 'string',
+    describe: `${PER_RUN_TENANT} (default): each call mints its own tenant, so every request names its call; or a tenant GUID for every call (e.g. ${DEFAULT_TENANT_ID}, for a bot configured with one tenant)`,
+  },
 } as const;
 
 /** What yargs hands over for `load [flow]` with LOAD_OPTIONS (loosely typed: checked here). */
@@ -67,14 +67,6 @@ export type LoadArgv = { flow?: string } & { [K in keyof typeof LOAD_OPTIONS]?: 
 
 function wholeAtLeastOne(flag: string, v: unknown): void {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`--${flag} must be a whole number >= 1, got ${String(v)}`);
-}
-
-function parseIntercept(text: unknown): InterceptWay[] | undefined {
-  if (text === undefined) return undefined;
-  const ways = String(text).split(',').map((w) => w.trim()).filter(Boolean);
-  const bad = ways.filter((w) => !(WAYS as readonly string[]).includes(w));
-  if (bad.length > 0 || ways.length === 0) throw new Error(`--intercept takes a comma-separated list of ${WAYS.join(', ')} (got "${String(text)}")`);
-  return ways as InterceptWay[];
 }
 
 /**
@@ -86,23 +78,18 @@ export function checkLoadOptions(argv: LoadArgv): true {
   wholeAtLeastOne('concurrency', argv.concurrency ?? DEFAULT_LOAD_CONCURRENCY);
   const ready = argv['ready-timeout'] ?? 15000;
   if (typeof ready !== 'number' || !Number.isFinite(ready) || ready <= 0) throw new Error(`--ready-timeout must be a positive number of milliseconds, got ${String(ready)}`);
-  for (const k of PORT_FLAGS) {
-    const v = argv[k];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535)) throw new Error(`--${k} must be a port number (0-65535), got ${String(v)}`);
-  }
-  parseIntercept(argv.intercept);
-  const tenant = argv.tenant;
-  if (tenant !== undefined && (typeof tenant !== 'string' || (tenant !== 'per-run' && !GUID.test(tenant)))) {
-    throw new Error(`--tenant must be a tenant id (a GUID) or per-run, got "${String(tenant)}"`);
-  }
+  if (argv.intercept !== undefined && typeof argv.intercept !== 'string') throw new Error(`--intercept takes a comma-separated list of ways in, got ${String(argv.intercept)}`);
+  if (argv.tenant !== undefined && typeof argv.tenant !== 'string') throw new Error(`--tenant must be a tenant id (a GUID) or ${PER_RUN_TENANT}, got ${String(argv.tenant)}`);
+  checkWayOptions(argv as WayArgs);
   const flow = argv.flow ?? DEFAULT_LOAD_FLOW;
   if (typeof flow !== 'string' || flow === '') throw new Error(`flow must be one shipped flow's name or a flow file, got ${String(flow)}`);
+  let files: string[];
   try {
-    const files = resolveFlowArgs([flow]);
-    if (files.length !== 1) throw new Error(`"${flow}" is a folder of ${files.length} flows; load runs one flow`);
+    files = resolveFlowArgs([flow]);
   } catch (e) {
     throw new Error(`flow: ${(e as Error).message}`);
   }
+  if (files.length !== 1) throw new Error(`flow: "${flow}" is a folder of ${files.length} flows; load runs one flow (name one file or shipped flow)`);
   return true;
 }
 
@@ -110,7 +97,6 @@ export function checkLoadOptions(argv: LoadArgv): true {
 export function toLoadArgs(argv: LoadArgv): LoadArgs {
   checkLoadOptions(argv);
   const str = (v: unknown): string | undefined => (v === undefined ? undefined : String(v));
-  const num = (v: unknown): number | undefined => (v === undefined ? undefined : Number(v));
   return {
     flow: argv.flow ?? DEFAULT_LOAD_FLOW,
     calls: Number(argv.calls ?? DEFAULT_LOAD_CALLS),
@@ -120,17 +106,11 @@ export function toLoadArgs(argv: LoadArgv): LoadArgs {
     webhookPath: str(argv['webhook-path']) ?? '/api/calls',
     readyTimeout: Number(argv['ready-timeout'] ?? 15000),
     reportDir: str(argv['report-dir']) ?? 'reports',
-    tenant: str(argv.tenant),
+    tenant: str(argv.tenant) ?? DEFAULT_LOAD_TENANT,
     rules: argv.rules !== false,
     schemaCheck: argv['schema-check'] !== false,
-    intercept: parseIntercept(argv.intercept),
-    ports: {
-      graph: num(argv['graph-port']),
-      login: num(argv['login-port']),
-      httpsGraph: num(argv['https-graph-port']),
-      httpsLogin: num(argv['https-login-port']),
-      proxy: num(argv['proxy-port']),
-    },
+    intercept: parseIntercept(str(argv.intercept)),
+    ports: portsFrom(argv as WayArgs),
     caDir: str(argv['ca-dir']),
     appId: str(argv['app-id']),
   };
