@@ -266,7 +266,7 @@ export class GraphError extends Error {
 const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 /** Tokens are renewed this long before they expire. */
 const TOKEN_RENEW_MARGIN_S = 60;
-/** An outbound request that takes longer than this is aborted (it would block the notification queue). */
+/** An outbound request that takes longer than this is aborted (it would block its call's notification queue). */
 const REQUEST_TIMEOUT_MS = 30_000;
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -331,14 +331,20 @@ export class ReferenceBot {
   /** Aborted by stop(): cancels in-flight Graph and token requests and the notification queue. */
   private lifetime = new AbortController();
   private readonly tokens = new Map<string, { token: string; expiresAt: number }>();
+  /** Token requests in flight, per tenant: concurrent calls of a tenant share one. */
+  private readonly tokenRequests = new Map<string, Promise<string>>();
   /** The keys that sign notification tokens, from the OpenID configuration's `jwks_uri`. */
   private notificationKeys?: { jwksUri: string; keys: JWTVerifyGetKey; refreshAt: number };
   /** The OpenID configuration being fetched (shared by concurrent notifications). */
   private notificationKeysLoading?: Promise<JWTVerifyGetKey>;
-  /** Notifications waiting to be handled, one at a time, in arrival order. */
-  private readonly queue: CommsNotification[] = [];
-  private draining = false;
-  private drained: Promise<void> = Promise.resolve();
+  /**
+   * Notifications waiting to be handled, per call (normalizeId of the resource's call id): each
+   * call's one at a time, in arrival order; calls do not wait for each other. A queue exists while
+   * it is being drained.
+   */
+  private readonly queues = new Map<string, CommsNotification[]>();
+  /** The drains running now (stop() waits for them). */
+  private readonly drains = new Set<Promise<void>>();
   /** Notifications for not-yet-known calls, held while a create-call request is in flight. */
   private readonly held: CommsNotification[] = [];
   private pendingCreates = 0;
@@ -390,7 +396,8 @@ export class ReferenceBot {
     if (!server) return;
     this.server = undefined;
     this.lifetime.abort(new Error('reference bot stopped'));
-    this.queue.length = 0;
+    for (const queue of this.queues.values()) queue.length = 0;
+    this.queues.clear();
     this.held.length = 0;
     for (const timer of this.keepAliveTimers.values()) clearTimeout(timer);
     this.keepAliveTimers.clear();
@@ -399,10 +406,11 @@ export class ReferenceBot {
     for (const res of this.responding) res.shouldKeepAlive = false;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    await Promise.all([closed, this.drained]);
+    await Promise.all([closed, ...this.drains]);
     this.calls.clear();
     this.operations.clear();
     this.tokens.clear();
+    this.tokenRequests.clear();
     this.user.clear();
     this.notificationKeys = undefined;
   }
@@ -545,19 +553,41 @@ export class ReferenceBot {
   // Notification processing
   // -------------------------------------------------------------------------------------------
 
-  /** Queues notifications; `first` puts them before the ones already waiting (used for replays). */
+  /**
+   * Queues notifications on their call's queue; `first` puts them before the ones already waiting
+   * (used for replays).
+   */
   private enqueue(notifications: CommsNotification[], first = false): void {
     if (this.lifetime.signal.aborted || notifications.length === 0) return;
-    if (first) this.queue.unshift(...notifications);
-    else this.queue.push(...notifications);
-    if (!this.draining) this.drained = this.drain();
+    const byCall = new Map<string, CommsNotification[]>();
+    for (const n of notifications) {
+      const key = queueKeyOf(n);
+      const list = byCall.get(key);
+      if (list) list.push(n);
+      else byCall.set(key, [n]);
+    }
+    for (const [key, list] of byCall) {
+      let queue = this.queues.get(key);
+      const idle = queue === undefined;
+      if (queue === undefined) this.queues.set(key, (queue = []));
+      if (first) queue.unshift(...list);
+      else queue.push(...list);
+      if (idle) {
+        const drain = this.drain(key, queue);
+        this.drains.add(drain);
+        void drain.finally(() => this.drains.delete(drain));
+      }
+    }
   }
 
-  /** Handles queued notifications one at a time, like the Graph Communications SDK. Never rejects. */
-  private async drain(): Promise<void> {
-    this.draining = true;
+  /**
+   * Handles a call's queued notifications one at a time, in order, as the Graph Communications SDK
+   * does for a call; other calls' queues run meanwhile, so one call's slow Graph request holds up
+   * only that call. Never rejects.
+   */
+  private async drain(key: string, queue: CommsNotification[]): Promise<void> {
     try {
-      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+      for (let next = queue.shift(); next; next = queue.shift()) {
         try {
           await this.handleNotification(next);
         } catch (err) {
@@ -567,7 +597,8 @@ export class ReferenceBot {
         }
       }
     } finally {
-      this.draining = false;
+      // no await since the queue was found empty: nothing was added to it in between
+      if (this.queues.get(key) === queue) this.queues.delete(key);
     }
   }
 
@@ -1272,10 +1303,23 @@ export class ReferenceBot {
     return callId === undefined ? root : `${root}/${encodeURIComponent(callId)}${suffix}`;
   }
 
-  /** Client-credentials token for `tenant`, cached until shortly before it expires. */
+  /**
+   * Client-credentials token for `tenant`, cached until shortly before it expires. Calls that need
+   * it at the same time share one request (a burst of calls does not send a burst of token requests).
+   */
   private async accessToken(tenant: string): Promise<string> {
     const cached = this.tokens.get(tenant);
     if (cached && cached.expiresAt > Date.now()) return cached.token;
+    let pending = this.tokenRequests.get(tenant);
+    if (pending === undefined) {
+      pending = this.requestToken(tenant).finally(() => this.tokenRequests.delete(tenant));
+      this.tokenRequests.set(tenant, pending);
+    }
+    return pending;
+  }
+
+  /** `POST {login}/{tenant}/oauth2/v2.0/token` (client credentials); caches the token. */
+  private async requestToken(tenant: string): Promise<string> {
     const url = `${this.config.loginBaseUrl}/${encodeURIComponent(tenant)}/oauth2/v2.0/token`;
     const form = new URLSearchParams({
       grant_type: 'client_credentials',
@@ -1414,6 +1458,13 @@ interface ResourceRef {
 const RESOURCE_PATTERN = /(?:^|\/)(app|communications)\/calls\/([^/?#]+)(?:\/([^/?#]+)(?:\/([^/?#]+))?)?/i;
 
 /** A notification about `/app/calls/...` is answered on beta `/app/calls`; `/communications/calls` on v1.0. */
+/** The queue a notification waits in: its resource's call (normalized), or '' when it names none. */
+function queueKeyOf(notification: CommsNotification): string {
+  const resource = asString(notification.resourceUrl) ?? asString(notification.resource);
+  const ref = resource === undefined ? undefined : parseResource(resource);
+  return ref ? normalizeId(ref.callId) : '';
+}
+
 function parseResource(resource: string): ResourceRef | undefined {
   const match = RESOURCE_PATTERN.exec(resource);
   if (!match) return undefined;
