@@ -7,9 +7,10 @@
  * Keys are generated with node:crypto (fast, native); node-forge only builds and signs the X.509
  * structures. The CA is kept in a folder and reused while it is valid for at least 7 more days, so
  * that a bot (or a developer) that was told to trust it once keeps trusting it across runs. Leaf
- * certificates live in memory only and are memoised per host list.
+ * certificates live in memory only and are memoised per host list; they all share one key, kept
+ * beside the CA's (no RSA generation at start once it exists).
  */
-import { generateKeyPair as generateKeyPairCb, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPair as generateKeyPairCb, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -33,6 +34,7 @@ export interface CertificateAuthorityOptions {
 export const CA_COMMON_NAME = 'callreplay test CA';
 const CA_CERT_FILE = 'ca.pem';
 const CA_KEY_FILE = 'ca-key.pem';
+const LEAF_KEY_FILE = 'leaf-key.pem';
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CA_LIFETIME_DAYS = 365;
 /** a CA that expires sooner than this is replaced */
@@ -70,7 +72,21 @@ export async function createCertificateAuthority(opts: CertificateAuthorityOptio
       await unlock();
     }
   }
-  return new ForgeCertificateAuthority(loaded, certPath);
+  return new ForgeCertificateAuthority(loaded, certPath, await leafKey(join(dir, LEAF_KEY_FILE)));
+}
+
+/** The key of every leaf certificate: kept in `path`, made when missing or damaged. */
+async function leafKey(path: string): Promise<string> {
+  try {
+    const pem = await readFile(path, 'utf8');
+    forge.pki.privateKeyFromPem(pem);
+    return pem;
+  } catch {
+    const pair = await generateKeyPairAsync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    // another process may write its own at the same moment: each uses the key it holds (leaves live in memory)
+    await writeAtomically(path, pair.privateKey, 0o600);
+    return pair.privateKey;
+  }
 }
 
 interface LoadedCa {
@@ -144,6 +160,7 @@ class ForgeCertificateAuthority implements CertificateAuthority {
   constructor(
     private readonly ca: LoadedCa,
     readonly caCertPath: string,
+    private readonly leafKeyPem: string,
   ) {
     this.caCertPem = ca.certPem;
     this.authorityKeyId = ca.cert.generateSubjectKeyIdentifier().getBytes();
@@ -162,13 +179,9 @@ class ForgeCertificateAuthority implements CertificateAuthority {
   }
 
   private issue(names: string[]): { key: string; cert: string } {
-    const pair = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    });
+    const key = forge.pki.privateKeyFromPem(this.leafKeyPem) as forge.pki.rsa.PrivateKey;
     const cert = forge.pki.createCertificate();
-    cert.publicKey = forge.pki.publicKeyFromPem(pair.publicKey);
+    cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
     cert.serialNumber = serialNumber();
     const now = Date.now();
     cert.validity.notBefore = new Date(now - BACKDATE_MS);
@@ -193,7 +206,7 @@ class ForgeCertificateAuthority implements CertificateAuthority {
       { name: 'authorityKeyIdentifier', keyIdentifier: this.authorityKeyId },
     ]);
     cert.sign(this.ca.key, forge.md.sha256.create());
-    return { key: pair.privateKey, cert: forge.pki.certificateToPem(cert) };
+    return { key: this.leafKeyPem, cert: forge.pki.certificateToPem(cert) };
   }
 }
 
