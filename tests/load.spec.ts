@@ -1,0 +1,132 @@
+// `callreplay load`, end to end: the real command line as a child process, the real reference bot
+// (or a defective one) as its child, load.json read back. Timing is measured in benches, not here:
+// these tests assert counts, fields and exit statuses only.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { expect, test } from '@playwright/test';
+import { callreplay, repoRoot, tempDir } from './fixtures/cli.js';
+import { freePort } from '../harness/runner/free-port.js';
+
+const LOAD_FIELDS = ['ackLatencyMs', 'botPeakRssMb', 'calls', 'callsPerSecond', 'failed', 'failuresByKind', 'flow', 'harnessPeakRssMb', 'misrouted', 'passed', 'wallMs'];
+
+interface LoadJson {
+  flow: string;
+  calls: number;
+  passed: number;
+  failed: number;
+  misrouted: number;
+  wallMs: number;
+  callsPerSecond: number;
+  ackLatencyMs: { p50: number; p95: number; p99: number };
+  harnessPeakRssMb: number;
+  botPeakRssMb: number | null;
+  failuresByKind: Record<string, number>;
+}
+
+const readLoad = (dir: string) => JSON.parse(readFileSync(join(dir, 'load.json'), 'utf8')) as LoadJson;
+
+test('150 concurrent calls of the default flow (the P2P transfer) all pass against the reference bot, and load.json holds exactly its fields', async () => {
+  test.setTimeout(90_000);
+  const { dir, cleanup } = tempDir();
+  try {
+    const r = await callreplay(['load', '--calls', '150', '--concurrency', '150', '--report-dir', dir], { timeoutMs: 80_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const load = readLoad(dir);
+    expect(Object.keys(load).sort()).toEqual(LOAD_FIELDS);
+    expect(load).toMatchObject({ flow: 'p2p-to-meeting-transfer', calls: 150, passed: 150, failed: 0, misrouted: 0, failuresByKind: {} });
+    // 150 calls x 9 notifications, each acknowledged: the percentiles are ordered
+    expect(load.ackLatencyMs.p50).toBeGreaterThan(0);
+    expect(load.ackLatencyMs.p95).toBeGreaterThanOrEqual(load.ackLatencyMs.p50);
+    expect(load.ackLatencyMs.p99).toBeGreaterThanOrEqual(load.ackLatencyMs.p95);
+    expect(load.callsPerSecond).toBeCloseTo(150 / (load.wallMs / 1000), 0);
+    expect(load.harnessPeakRssMb).toBeGreaterThan(10);
+    // the bot was started by callreplay: its peak RSS (VmHWM) is known
+    expect(load.botPeakRssMb).toBeGreaterThan(10);
+    expect(r.stdout).toContain('150 of 150 call(s) of p2p-to-meeting-transfer passed');
+    expect(r.stdout).toContain('misrouted requests: 0');
+  } finally {
+    cleanup();
+  }
+});
+
+test('bad input exits 2 before anything starts, naming the flag and what it takes', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--calls', '0'], /--calls must be a whole number >= 1, got 0/],
+    [['--concurrency', '-1'], /--concurrency must be a whole number >= 1, got -1/],
+    [['no-such-flow'], /no flow file or shipped flow named "no-such-flow"\. Shipped flows: .*p2p-to-meeting-transfer/],
+    [['--tenant', 'contoso'], /--tenant must be a tenant id \(a GUID\) or per-run, got "contoso"/],
+  ];
+  const results = await Promise.all(cases.map(([args]) => callreplay(['load', ...args, '--report-dir', join(repoRoot, 'test-results', 'load-never-written')], { timeoutMs: 30_000 })));
+  results.forEach((r, i) => {
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(cases[i]![1]);
+  });
+});
+
+test('a bot that mixes up its calls fails: exit 1, failuresByKind names the kind, and each request carrying another call\'s ids is misrouted', async () => {
+  test.setTimeout(60_000);
+  const { dir, cleanup } = tempDir();
+  try {
+    // the reference bot, except that every invite moves the FIRST call's caller (its id, its P2P
+    // call): call 1 passes, calls 2 and 3 each send one invite naming call 1's ids
+    const botFile = join(dir, 'cross-talk-bot.mjs');
+    const dist = (p: string) => pathToFileURL(join(repoRoot, 'dist', 'examples', 'reference-bot', p)).href;
+    writeFileSync(
+      botFile,
+      `import { ReferenceBot } from ${JSON.stringify(dist('bot.js'))};
+import { configFromEnv } from ${JSON.stringify(dist('config.js'))};
+let first;
+class CrossTalkBot extends ReferenceBot {
+  inviteBody(meeting, p2p, clientContext) {
+    first ??= p2p;
+    return super.inviteBody(meeting, first, clientContext);
+  }
+}
+const bot = new CrossTalkBot(configFromEnv());
+await bot.start();
+console.log('cross-talk bot listening on ' + bot.url);
+process.once('SIGTERM', () => void bot.stop().then(() => process.exit(0)));
+`,
+    );
+    const r = await callreplay(['load', '--calls', '3', '--concurrency', '1', '--bot-command', `"${process.execPath}" "${botFile}"`, '--report-dir', dir], { timeoutMs: 50_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    const load = readLoad(dir);
+    expect(load).toMatchObject({ calls: 3, passed: 1, failed: 2, misrouted: 2, failuresByKind: { incorrect: 2 } });
+    expect(r.stdout).toContain('failures: incorrect: 2');
+    expect(r.stdout).toMatch(/step 8 \(invite the caller into the meeting\): .*expected caller/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a bot started by hand (--bot-url): the calls pass and its peak RSS is null', async () => {
+  test.setTimeout(60_000);
+  const { dir, cleanup } = tempDir();
+  const [graphPort, loginPort, botPort] = [await freePort(), await freePort(), await freePort()];
+  const ports = ['--intercept', 'gateway', '--graph-port', String(graphPort), '--login-port', String(loginPort)];
+  let bot: ChildProcess | undefined;
+  try {
+    const env = await callreplay(['env', '--json', '--port', String(botPort), ...ports], { timeoutMs: 30_000 });
+    expect(env.status, env.stderr).toBe(0);
+    bot = spawn(process.execPath, [join(repoRoot, 'dist', 'examples', 'reference-bot', 'main.js')], { env: { ...process.env, ...(JSON.parse(env.stdout) as Record<string, string>) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the hand-started bot did not start within 15 s')), 15_000);
+      bot!.stdout!.on('data', (d: Buffer) => {
+        if (String(d).includes('listening on')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      bot!.once('exit', (code) => reject(new Error(`the hand-started bot exited (${code})`)));
+    });
+    const r = await callreplay(['load', '--calls', '20', '--concurrency', '20', '--bot-url', `http://127.0.0.1:${botPort}/api/calls`, ...ports, '--report-dir', dir], { timeoutMs: 50_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(readLoad(dir)).toMatchObject({ calls: 20, passed: 20, failed: 0, misrouted: 0, botPeakRssMb: null });
+    expect(r.stdout).toContain('bot unknown (started by hand)');
+  } finally {
+    bot?.kill('SIGTERM');
+    cleanup();
+  }
+});
