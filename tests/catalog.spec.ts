@@ -37,7 +37,7 @@ interface RunOptions {
 
 async function run(name: string, Bot: BotClass = ReferenceBot, opts: RunOptions = {}): Promise<FlowOutcome> {
   const flow = await shippedFlow(name, opts.stepTimeoutMs);
-  if (opts.quietMs !== undefined) flow.quietMs = opts.quietMs;
+  if (opts.quietMs !== undefined) Object.assign(flow, { quietMs: opts.quietMs, quietFromBot: false });
   return runInProcess(flow, (env) => new Bot(configFromEnv({ ...env, ...opts.env })));
 }
 

@@ -1,7 +1,8 @@
 // The sequencer on its own, with a scripted bot (no sockets): unordered groups, meaning-based
 // matching, hard-coded ids, acknowledgements and triggers.
 import { expect, test } from '@playwright/test';
-import { FlowRun, type FlowOutcome } from '../harness/engine/flow-run.js';
+import { FlowRun, QUIET_FLOOR_MS, quietPeriodMs, type FlowOutcome } from '../harness/engine/flow-run.js';
+import type { Transcript, TranscriptEntry } from '../harness/engine/transcript.js';
 import type { BotRequest, HttpClient, InboundRequest } from '../harness/engine/ports.js';
 import { parseFlow } from '../harness/flow/load-flow.js';
 
@@ -106,4 +107,41 @@ test('triggers call the bot API; captured values flow into later steps; the quie
   expect(response?.body).toMatchObject({ status: 'running', clientContext: 'ctx-42' });
   expect(outcome.findings[0]).toMatchObject({ kind: 'unexpected', step: 3 });
   expect(outcome.findings[0]!.message).toBe("unexpected request after the flow's last step: POST /v1.0/communications/calls/{call}/keepAlive (the flow lists no further requests)");
+});
+
+test('a flow without `quiet` watches three times the bot\'s slowest reaction, between 100 and 300 ms; a flow\'s own `quiet` is kept', async () => {
+  const flow = parseFlow(header.replace('quiet: 20\n', '') + incoming, 'inline.yaml');
+  expect(flow.quietFromBot).toBe(true);
+  const entry = (at: number, kind: TranscriptEntry['kind'], latencyMs?: number): TranscriptEntry => ({ seq: 0, at, from: kind === 'notification' || kind === 'response' ? 'graph' : 'bot', to: 'bot', kind, latencyMs, label: kind });
+  const transcript = (...entries: TranscriptEntry[]): Transcript => ({ flow: 't', startedAt: '', idNames: {}, entries });
+  // a quick bot: the floor
+  expect(quietPeriodMs(flow, transcript(entry(0, 'notification'), entry(4, 'ack', 4), entry(9, 'request'), entry(10, 'response')))).toBe(QUIET_FLOOR_MS);
+  // its request came 70 ms after the notification: 3 x 70
+  expect(quietPeriodMs(flow, transcript(entry(0, 'notification'), entry(5, 'ack', 5), entry(70, 'request')))).toBe(210);
+  // a slow acknowledgement counts too, and the period never exceeds 300 ms
+  expect(quietPeriodMs(flow, transcript(entry(0, 'notification'), entry(90, 'ack', 90)))).toBe(270);
+  expect(quietPeriodMs(flow, transcript(entry(0, 'notification'), entry(500, 'ack', 500)))).toBe(300);
+  // the time from Graph's answer to the bot's next request is a reaction as well
+  expect(quietPeriodMs(flow, transcript(entry(0, 'notification'), entry(10, 'request'), entry(11, 'response'), entry(91, 'request')))).toBe(240);
+  // a flow that sets `quiet` gets exactly that
+  const fixed = parseFlow(header + incoming, 'inline.yaml');
+  expect(fixed.quietFromBot).toBe(false);
+  expect(quietPeriodMs(fixed, transcript(entry(0, 'notification'), entry(500, 'ack', 500)))).toBe(20);
+});
+
+test('the default quiet period still catches a request sent just after the last notification by a quick bot', async () => {
+  const flow = header.replace('quiet: 20\n', '') + incoming;
+  let run!: FlowRun;
+  const parsed = parseFlow(flow, 'inline.yaml');
+  const client: HttpClient = {
+    async send() {
+      // acknowledged at once; 30 ms later, a request the flow does not list
+      setTimeout(() => run.handleRequest({ method: 'POST', path: `/v1.0/communications/calls/${id(run)}/keepAlive`, headers: {}, rawBody: '', body: undefined, service: 'graph', via: 'test' }), 30);
+      return { status: 202, headers: {}, body: '', latencyMs: 1 };
+    },
+  };
+  run = new FlowRun({ flow: parsed, http: client, webhookUrl: 'http://127.0.0.1:4999/api/calls', graphBaseUrl: 'http://127.0.0.1:5000', botAppId: 'app' });
+  const outcome = await run.run();
+  expect(outcome.findings[0]).toMatchObject({ kind: 'unexpected' });
+  expect(outcome.findings[0]!.message).toContain("unexpected request after the flow's last step: POST /v1.0/communications/calls/{call}/keepAlive");
 });

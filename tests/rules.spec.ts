@@ -295,6 +295,7 @@ test('[invite/replaces-remote-party] inviting somebody other than the caller is 
 test('[timing/keepalive] is checked at the end of the flow too (quiet period)', async () => {
   const flow = await shippedFlow('answer-incoming-call');
   flow.quietMs = 400;
+  flow.quietFromBot = false;
   const { outcome } = await runWithRules(flow, 'reference', { keepAliveIntervalMs: 150 });
   expect(outcome.status).toBe('failed');
   expect(outcome.findings[0]).toMatchObject({ rule: 'timing/keepalive', kind: 'missing', step: 4, stepName: 'call established' });

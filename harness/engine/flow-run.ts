@@ -29,6 +29,28 @@ import type { FlowOutcome, FlowRunOptions, RequestAuth, StepOutcome } from './ru
 export type { BotLiveness, FlowOutcome, FlowRunOptions, ObserverContext, RequestAuth, RunObserver, StepOutcome } from './run-types.js';
 export { describeVariant, graphError } from './explain.js';
 
+/** The shortest quiet period of a flow that sets none (see CompiledFlow.quietFromBot). */
+export const QUIET_FLOOR_MS = 100;
+const QUIET_PER_REACTION = 3;
+
+/**
+ * How long to watch for requests after the last step. A flow's own `quiet` is kept as it is;
+ * without one, a late request is a reaction to the last delivery, so the period scales with how
+ * slowly this bot reacted during the run (a loaded machine slows both), within the floor and 300 ms.
+ */
+export function quietPeriodMs(flow: CompiledFlow, transcript: Transcript): number {
+  if (!flow.quietFromBot) return flow.quietMs;
+  let slowest = 0;
+  let lastDelivery: number | undefined;
+  for (const e of transcript.entries) {
+    // what the bot reacts to: a notification, a trigger, or Graph's answer to its previous request
+    if (e.kind === 'notification' || e.kind === 'trigger' || e.kind === 'response' || e.kind === 'token-response') lastDelivery = e.at;
+    else if ((e.kind === 'request' || e.kind === 'token-request') && lastDelivery !== undefined) slowest = Math.max(slowest, e.at - lastDelivery);
+    else if ((e.kind === 'ack' || e.kind === 'trigger-response') && typeof e.latencyMs === 'number') slowest = Math.max(slowest, e.latencyMs);
+  }
+  return Math.min(flow.quietMs, Math.max(QUIET_FLOOR_MS, QUIET_PER_REACTION * slowest));
+}
+
 export class FlowRun {
   readonly flow: CompiledFlow;
   readonly findings: Finding[];
@@ -94,7 +116,7 @@ export class FlowRun {
     await this.delivery.acknowledged;
     if (!this.failed) {
       state.phase = 'quiet';
-      await state.sleep(this.flow.quietMs);
+      await state.sleep(quietPeriodMs(this.flow, this.transcript));
     }
     if (!this.failed) for (const o of state.opts.observers ?? []) o.onEnd?.(state.observerContext);
     state.phase = 'ended';

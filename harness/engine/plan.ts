@@ -64,7 +64,13 @@ export interface CompiledFlow {
   suite: string;
   api?: 'v1.0' | 'beta';
   unmatched: 'fail' | 'ignore';
+  /** the quiet period after the last step (the most it lasts when quietFromBot) */
   quietMs: number;
+  /**
+   * the flow sets no `quiet`: the period lasts three times the bot's slowest reaction in this run
+   * (from a notification or answer to the bot's next request), at least QUIET_FLOOR_MS, at most quietMs
+   */
+  quietFromBot?: boolean;
   /** names of ids minted fresh for every run */
   ids: readonly string[];
   values: Readonly<Record<string, string | number | boolean>>;

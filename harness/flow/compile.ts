@@ -64,6 +64,7 @@ export function compileFlow(doc: CallreplayFlow, file: string): CompiledFlow {
     api: doc.api,
     unmatched: doc.unmatched ?? 'fail',
     quietMs: doc.quiet ?? DEFAULT_QUIET_MS,
+    quietFromBot: doc.quiet === undefined,
     ids: doc.ids ?? [],
     values: doc.values ?? {},
     steps,

@@ -57,7 +57,7 @@ export interface CallreplayFlow {
    */
   timeout?: number;
   /**
-   * After the last step, milliseconds during which any further request from the bot fails the flow (default 300; with unmatched: ignore, requests are only logged).
+   * After the last step, milliseconds during which any further request from the bot fails the flow (with unmatched: ignore, requests are only logged). Default: three times the bot's slowest reaction in the run, at least 100 and at most 300.
    */
   quiet?: number;
   /**
