@@ -7,7 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT } from './exit-codes.js';
 
-const COMMANDS = 'run, env, record, import, list or validate';
+const COMMANDS = 'run, env, record, import, load, list or validate';
 
 async function main(argv: string[]): Promise<number> {
   let status: number = EXIT.passed;
@@ -78,6 +78,21 @@ async function main(argv: string[]): Promise<number> {
       async (a) => {
         const { importCommand } = await import('./import-command.js');
         status = await importCommand({ input: a.input, out: a.out, name: a.name, keep: a.keep, force: a.force });
+      },
+    )
+    .command(
+      'load [flow]',
+      'Run many calls of one flow at once against a bot and measure throughput, latency and memory',
+      async (y) => {
+        const { checkLoadOptions, DEFAULT_LOAD_FLOW, LOAD_OPTIONS } = await import('./load-options.js');
+        return y
+          .positional('flow', { type: 'string', describe: `a shipped flow's name or a flow file (default ${DEFAULT_LOAD_FLOW})` })
+          .options(LOAD_OPTIONS)
+          .check(checkLoadOptions);
+      },
+      async (a) => {
+        const [{ loadCommand }, { toLoadArgs }] = await Promise.all([import('./load-command.js'), import('./load-options.js')]);
+        status = await loadCommand(toLoadArgs(a));
       },
     )
     .command(
