@@ -1,22 +1,24 @@
 /**
  * Times one harness hop (bot request in -> match -> response -> next notification out) and compares
- * it with a raw node:http round trip in the same run. `npm run bench [-- --hops 2000]`.
+ * it with a raw node:http round trip in the same run. `node dist/scripts/bench-hop.js [--hops 2000]` (`npm run bench` runs it as goal 3).
  *
  *  engine only   FlowRun.handleRequest + the sequencer, no sockets (the harness's own cost)
  *  gateway hop   a real bot on loopback <-> the gateway: request, answer, next notification, ack
  *  raw http hop  the same ping-pong between two bare node:http servers (the floor)
  */
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
 import { parseFlow } from '../harness/flow/load-flow.js';
 import { FlowRun } from '../harness/engine/flow-run.js';
 import type { BotRequest, BotResponse, HttpClient, InboundRequest } from '../harness/engine/ports.js';
 import { Harness } from '../harness/runner/harness.js';
 import { pingPongFlow } from './bench-flow.js';
+import { pingBot, rawHop } from './bench-raw-hop.js';
 
-const hops = Number(process.argv[process.argv.indexOf('--hops') + 1]) || 1000;
+export { rawHop };
 
-async function engineOnly(n: number): Promise<number> {
+/** ms per hop of the engine alone (FlowRun + sequencer, a fake HttpClient, no sockets). */
+export async function engineOnly(n: number): Promise<number> {
   const flow = parseFlow(pingPongFlow(n), 'bench.yaml');
   let run: FlowRun;
   const keepAlive = (): InboundRequest => ({
@@ -41,21 +43,8 @@ async function engineOnly(n: number): Promise<number> {
   return (performance.now() - t0) / n;
 }
 
-/** A bot that answers each notification 202 and then sends one keepAlive to `graphBase`. */
-function pingBot(graphBase: () => string, token: () => string, callPath: () => string): Promise<http.Server> {
-  const agent = new http.Agent({ keepAlive: true });
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(202).end();
-      const out = http.request(`${graphBase()}${callPath()}`, { method: 'POST', agent, headers: { authorization: `Bearer ${token()}`, 'content-length': 0 } }, (r) => r.resume());
-      out.end();
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-async function gatewayHop(n: number): Promise<number> {
+/** ms per hop through a real harness gateway with a node:http bot on loopback. */
+export async function gatewayHop(n: number): Promise<number> {
   const harness = await Harness.start({ transport: 'gateway' });
   const token = await harness.router.tokens.issue(harness.tenant!, 'bench-app');
   const flow = parseFlow(pingPongFlow(n), 'bench.yaml');
@@ -74,43 +63,35 @@ async function gatewayHop(n: number): Promise<number> {
   }
 }
 
-async function rawHop(n: number): Promise<number> {
-  let remaining = n;
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
-  const agent = new http.Agent({ keepAlive: true });
-  let botPort = 0;
-  // "graph": answers 200, then notifies the bot (like the harness does)
-  const graph = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200).end();
-      if (--remaining === 0) return done();
-      http.request({ host: '127.0.0.1', port: botPort, method: 'POST', path: '/api/calls', agent, headers: { 'content-length': 2 } }, (r) => r.resume()).end('{}');
-    });
-  });
-  await new Promise<void>((r) => graph.listen(0, '127.0.0.1', () => r()));
-  const bot = await pingBot(() => `http://127.0.0.1:${(graph.address() as AddressInfo).port}`, () => 'x', () => '/v1.0/keepAlive');
-  botPort = (bot.address() as AddressInfo).port;
-  const t0 = performance.now();
-  http.request({ host: '127.0.0.1', port: botPort, method: 'POST', path: '/api/calls', agent, headers: { 'content-length': 2 } }, (r) => r.resume()).end('{}');
-  await finished;
-  const perHop = (performance.now() - t0) / n;
-  for (const s of [graph, bot]) {
-    s.closeAllConnections();
-    s.close();
+export interface HopTimes {
+  hops: number;
+  /** ms per hop of each round (medians below) */
+  engine: number[];
+  raw: number[];
+  gateway: number[];
+}
+
+/** `rounds` interleaved rounds of engine-only, raw and gateway hops, after one warm-up round of each. */
+export async function measureHops(hops: number, rounds = 1): Promise<HopTimes> {
+  await engineOnly(200); // warm up
+  await rawHop(200);
+  await gatewayHop(200);
+  const times: HopTimes = { hops, engine: [], raw: [], gateway: [] };
+  for (let i = 0; i < rounds; i++) {
+    times.engine.push(await engineOnly(hops));
+    times.raw.push(await rawHop(hops));
+    times.gateway.push(await gatewayHop(hops));
   }
-  agent.destroy();
-  return perHop;
+  return times;
 }
 
 const fmt = (ms: number) => `${(ms * 1000).toFixed(1)} µs`;
-await engineOnly(200); // warm up
-await rawHop(200);
-const engine = await engineOnly(hops);
-const raw = await rawHop(hops);
-const gateway = await gatewayHop(hops);
-console.log(`callreplay hop benchmark, ${hops} hops, Node ${process.version}`);
-console.log(`  engine only (match + answer + next step): ${fmt(engine)} per hop`);
-console.log(`  raw node:http round trip (floor):        ${fmt(raw)} per hop`);
-console.log(`  gateway hop (real sockets):              ${fmt(gateway)} per hop  (${(gateway / raw).toFixed(2)}x raw)`);
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const hops = Number(process.argv[process.argv.indexOf('--hops') + 1]) || 1000;
+  const { engine: [engine], raw: [raw], gateway: [gateway] } = await measureHops(hops);
+  console.log(`callreplay hop benchmark, ${hops} hops, Node ${process.version}`);
+  console.log(`  engine only (match + answer + next step): ${fmt(engine!)} per hop`);
+  console.log(`  raw node:http round trip (floor):        ${fmt(raw!)} per hop`);
+  console.log(`  gateway hop (real sockets):              ${fmt(gateway!)} per hop  (${(gateway! / raw!).toFixed(2)}x raw)`);
+}
