@@ -178,7 +178,8 @@ async function playAlone(flow: CompiledFlow, ref: RunRef, session: SessionApi, t
   if (lone) {
     await attachRecord(alone.record, testInfo, '');
     settle(failedVerdict(flow, lone));
-    throw new FlowFailure(`${formatFinding(lone)}\n(played alone; it had also failed while other calls were in flight: ${first.message})${botNote(alone.bot)}`);
+    const before = lone.message === first.message ? 'the same failure as with other calls in flight' : `with other calls in flight it had failed otherwise: ${first.message}`;
+    throw new FlowFailure(`${formatFinding(lone)}\n(played again alone: ${before})${botNote(alone.bot)}`);
   }
   const finding: Finding = {
     kind: 'overlap',
