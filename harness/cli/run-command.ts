@@ -3,15 +3,17 @@
  * bot, writes the reports and turns the outcome into an exit status.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { packageRoot, referenceBotMain } from '../paths.js';
 import { loadFlowFile } from '../flow/load-flow.js';
 import { DEFAULT_BOT_APP_ID, DEFAULT_CA_DIR, DEFAULT_TENANT_ID, INTERCEPT_WAYS, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
 import { AUTH_CHECK_MODE, REFUSAL_MODE, RUN_CONFIG_ENV, VARIANT_MODE, type CheckConfig, type RunConfig } from '../runner/run-config.js';
 import { NEVER_RAN, type ResultsFile } from '../report/results-reporter.js';
 import { SESSION_FILE, type SessionFile } from '../runner/session-file.js';
+import { planTests, writeTestPlan } from '../runner/test-plan.js';
 import { resolveFlowArgs, UsageError } from './resolve-flows.js';
 import { botUrlProblem } from '../bot/bot-url.js';
 
@@ -97,14 +99,20 @@ export async function runCommand(args: RunArgs): Promise<number> {
     reportDir,
     workers: args.workers ?? DEFAULT_WORKERS,
     maxFailures: args.maxFailures ?? 0,
+    planFile: join(mkdtempSync(join(tmpdir(), 'callreplay-plan-')), 'plan.json'),
   };
   if (handStarted) {
     console.log(`callreplay: bot at ${args.botUrl}; ways in: ${config.intercept.join(', ')}. Start the bot with the environment \`callreplay env\` prints (same flags).`);
   }
   for (const out of ['html', 'junit.xml', 'results.json', 'test-output', 'session.json']) rmSync(join(reportDir, out), { recursive: true, force: true });
 
-  const status = await runPlaywright(config);
-  return summarize(config, status);
+  try {
+    writeTestPlan(config.planFile, planTests(chosen, config.checks));
+    const status = await runPlaywright(config);
+    return summarize(config, status);
+  } finally {
+    rmSync(dirname(config.planFile), { recursive: true, force: true });
+  }
 }
 
 function referenceBot(): { command: string; label: string } {

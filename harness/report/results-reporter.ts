@@ -14,6 +14,7 @@ import { dirname, resolve } from 'node:path';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
 import type { Finding } from '../engine/findings.js';
 import { formatFinding } from '../engine/findings.js';
+import { NOT_RUN, RUN_WIDE } from './annotations.js';
 
 export interface ResultsReporterOptions {
   /** where to write results.json; relative paths are resolved against the config's directory */
@@ -84,10 +85,7 @@ export interface ResultsFile {
   notRun: NotRunCheck[];
 }
 
-/** The annotation (set by the suite) of a test that stands for a check that was not run. */
-export const NOT_RUN = 'not-run';
-/** The annotation (set by the suite) of a test that checks the whole run, not one flow (the refusal checks). */
-export const RUN_WIDE = 'run-wide';
+export { NOT_RUN, RUN_WIDE };
 
 export const DEFAULT_RESULTS_FILE = 'reports/results.json';
 export const RESULTS_FILE_ENV = 'CALLREPLAY_RESULTS_FILE';

@@ -6,12 +6,9 @@
 import { writeFile } from 'node:fs/promises';
 import { test, type TestInfo } from '@playwright/test';
 import { formatFinding, type Finding } from '../engine/findings.js';
-import { AUTH_STATUS_RULE } from '../engine/auth-probe.js';
-import { describeVariant } from '../engine/explain.js';
-import { AUTH_VARIANTS, type AuthVariant } from '../engine/ports.js';
-import type { CompiledFlow } from '../engine/plan.js';
-import { refusalCheckInfo, type RefusalCheck } from '../engine/refusal-checks.js';
+import type { AuthVariant } from '../engine/ports.js';
 import type { BotSnapshot, ProbeResult, SessionApi } from './session-api.js';
+import type { TestPlan } from './test-plan.js';
 
 /** A step failure: its message is the finding, without a stack pointing into the harness. */
 export class FlowFailure extends Error {
@@ -27,11 +24,12 @@ export class FlowFailure extends Error {
  * (401/403) and act on none. The first probe runs alone (if the flow cannot reach its first
  * notification, once is enough), the others at once; the test then fails naming the accepted ones.
  */
-export async function checkNotificationAuth(flow: CompiledFlow, flowFile: string, session: SessionApi, testInfo: TestInfo): Promise<void> {
+export async function checkNotificationAuth(plan: TestPlan, flowFile: string, probeStep: number, session: SessionApi, testInfo: TestInfo): Promise<void> {
   const failed: Array<{ variant: AuthVariant; finding: Finding }> = [];
   const outputs: string[] = [];
   let lastBot: BotSnapshot | undefined;
-  const probeStep = flow.steps.findIndex((s) => s.kind === 'notify') + 1;
+  const AUTH_VARIANTS = plan.authVariants.map((v) => v.variant);
+  const describeVariant = (variant: AuthVariant) => plan.authVariants.find((v) => v.variant === variant)!.description;
   const probe = (variant: AuthVariant) =>
     test
       .step(`refuses ${describeVariant(variant)}`, async () => {
@@ -50,14 +48,14 @@ export async function checkNotificationAuth(flow: CompiledFlow, flowFile: string
       }, { box: true })
       .catch(() => undefined); // the step is marked failed in the report; go on with the next variant
   const [first, ...rest] = AUTH_VARIANTS;
-  await probe(first);
+  await probe(first!);
   const unreachable = () => failed.some((f) => (f.finding.step ?? probeStep) < probeStep);
   if (!unreachable()) await Promise.all(rest.map(probe));
   await attachJson(testInfo, 'findings.json', failed.map((f) => f.finding));
   if (lastBot) await attachText(testInfo, 'bot-output.txt', outputs.join('\n') || '(the bot printed nothing during this check)');
   if (failed.length === 0) return;
   const accepted = failed.filter((f) => f.finding.kind === 'auth-accepted').map((f) => f.variant);
-  const wrongStatus = failed.filter((f) => f.finding.rule === AUTH_STATUS_RULE).map((f) => f.variant);
+  const wrongStatus = failed.filter((f) => f.finding.rule === plan.authStatusRule).map((f) => f.variant);
   const lines = [
     accepted.length > 0
       ? `the bot accepted ${accepted.length} of ${AUTH_VARIANTS.length} notifications it must refuse: ${accepted.map(describeVariant).join('; ')}`
@@ -72,14 +70,14 @@ export async function checkNotificationAuth(flow: CompiledFlow, flowFile: string
 }
 
 /** One refusal check (refusal-checks.ts): the bot must refuse or ignore the delivery and act on nothing. */
-export async function checkRefusal(check: RefusalCheck, session: SessionApi, testInfo: TestInfo): Promise<void> {
-  const result = await session.probeRefusal(check);
+export async function checkRefusal(info: TestPlan['refusalChecks'][number], session: SessionApi, testInfo: TestInfo): Promise<void> {
+  const result = await session.probeRefusal(info.check);
   if (result.botRestarted) testInfo.annotations.push({ type: 'bot-restarted', description: result.botRestarted });
   await attachJson(testInfo, 'findings.json', result.outcome.findings);
   await attachJson(testInfo, 'transcript.json', result.outcome.transcript);
   if (result.bot) await attachText(testInfo, 'bot-output.txt', result.bot.output || '(the bot printed nothing during this check)');
   const finding = result.outcome.findings[0];
-  if (finding) throw new FlowFailure(`${formatFinding(finding)}\n  expected: ${refusalCheckInfo(check).expects} (${refusalCheckInfo(check).evidence})${botNote(result.bot)}`);
+  if (finding) throw new FlowFailure(`${formatFinding(finding)}\n  expected: ${info.expects} (${info.evidence})${botNote(result.bot)}`);
 }
 
 /** What the bot printed (last lines) and whether it is still running: shown beside the failing step. */

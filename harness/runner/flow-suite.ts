@@ -7,16 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { test as base, type TestInfo } from '@playwright/test';
 import { formatFinding, type Finding } from '../engine/findings.js';
-import type { CompiledFlow, CompiledStep } from '../engine/plan.js';
-import { parseFlow } from '../flow/load-flow.js';
 import { renderSequenceDiagram } from '../report/sequence-diagram.js';
-import { AUTH_CHECK_MODE, checkIds, NOT_RUN_ANNOTATION, RUN_WIDE_ANNOTATION, readRunConfig, REFUSAL_MODE, VARIANT_MODE } from './run-config.js';
-import { REFUSAL_CHECK_TABLE } from '../engine/refusal-checks.js';
-import { ackLatencySummary, applicableVariants, variantInfo } from '../variants/index.js';
-import { RunSession } from './run-session.js';
+import { ackLatencySummary } from '../variants/ack-latency.js';
+import { AUTH_CHECK_MODE, NOT_RUN_ANNOTATION, RUN_WIDE_ANNOTATION, readRunConfig, REFUSAL_MODE, VARIANT_MODE } from './run-config.js';
 import type { BaseVerdict, BotSnapshot, RunRecord, RunRef, SessionApi } from './session-api.js';
 import { SESSION_ENV, sessionClient } from './session-rpc.js';
 import { attachJson, attachText, FlowFailure, botNote, checkNotificationAuth, checkRefusal } from './check-tests.js';
+import type { PlannedRun, TestPlan } from './test-plan.js';
 
 interface WorkerFixtures {
   session: SessionApi;
@@ -27,7 +24,8 @@ const test = base.extend<object, WorkerFixtures>({
     async ({}, use) => {
       const address = process.env[SESSION_ENV];
       if (address) return use(sessionClient(address));
-      // a Playwright config without callreplay's globalSetup: a session per worker
+      // a Playwright config without callreplay's globalSetup: a session per worker (loaded only then)
+      const { RunSession } = await import('./run-session.js');
       const session = await RunSession.start(readRunConfig());
       try {
         await use(session);
@@ -40,47 +38,45 @@ const test = base.extend<object, WorkerFixtures>({
 });
 
 /**
- * Declares the run's tests: per flow, a group of the flow, its variants and its notification-auth
- * check (a flow that sends no notification gets a not-run entry instead); then the refusal checks,
- * once per run. A check turned off by a flag, or whose flow failed, is a not-run entry, so that the
- * report names what was not checked and why.
+ * Declares the run's tests from its plan (test-plan.ts): per flow, a group of the flow, its
+ * variants and its notification-auth check (a flow that sends no notification gets a not-run entry
+ * instead); then the refusal checks, once per run. A check turned off by a flag, or whose flow
+ * failed, is a not-run entry, so that the report names what was not checked and why.
  */
 export function defineFlowTests(): void {
   const config = readRunConfig();
+  const plan = JSON.parse(readFileSync(config.planFile, 'utf8')) as TestPlan;
   test.describe.configure({ mode: 'parallel' });
-  for (const file of config.flows) {
-    const flow = parseFlow(readFileSync(file, 'utf8'), file);
+  for (const flow of plan.flows) {
     const annotation = (mode: string) => [
       { type: 'flow', description: flow.name },
-      { type: 'flow-file', description: file },
+      { type: 'flow-file', description: flow.file },
       { type: 'suite', description: flow.suite },
       { type: 'mode', description: mode },
       { type: 'bot', description: config.bot.label },
-      { type: 'checks', description: checkIds(config.checks).join(', ') || 'none' },
+      { type: 'checks', description: plan.checks.join(', ') || 'none' },
     ];
     test.describe(flow.name, () => {
       // in order, in one worker: the variants and the auth check learn how the flow itself did
       test.describe.configure({ mode: 'default' });
-      test(`${flow.name}: ${flow.description}`, { annotation: annotation(config.intercept.join('+')) }, async ({ session }, testInfo) => {
-        test.setTimeout(2 * flowBudgetMs(flow));
-        await runFlowAsTest(flow, { flowFile: file }, session, testInfo, true);
+      test(flow.flow.title, { annotation: annotation(config.intercept.join('+')) }, async ({ session }, testInfo) => {
+        test.setTimeout(flow.flow.timeoutMs);
+        await runFlowAsTest(flow.flow, { flowFile: flow.file }, session, testInfo, true);
       });
-      for (const variant of applicableVariants(flow, config.checks.variants)) {
-        const kind = variant.variant.kind;
-        const variantAnnotation = [...annotation(VARIANT_MODE), { type: 'variant', description: kind }];
-        test(`${variant.name}: ${variantInfo(kind).doc}`, { annotation: variantAnnotation }, async ({ session }, testInfo) => {
-          test.setTimeout(2 * flowBudgetMs(variant));
+      for (const variant of flow.variants) {
+        const variantAnnotation = [...annotation(VARIANT_MODE), { type: 'variant', description: variant.variant! }];
+        test(variant.title, { annotation: variantAnnotation }, async ({ session }, testInfo) => {
+          test.setTimeout(variant.timeoutMs);
           if (await skippedAfterBase(session, flow.name, testInfo)) return;
-          await runFlowAsTest(variant, { flowFile: file, variant: kind }, session, testInfo, false);
+          await runFlowAsTest(variant, { flowFile: flow.file, variant: variant.variant }, session, testInfo, false);
         });
       }
-      const firstNotification = flow.steps.findIndex((s) => s.kind === 'notify');
-      if (config.authCheck && firstNotification >= 0) {
+      const authCheck = flow.authCheck;
+      if (config.authCheck && authCheck) {
         test(`${flow.name}: notification auth`, { annotation: annotation(AUTH_CHECK_MODE) }, async ({ session }, testInfo) => {
-          const before = flow.steps.slice(0, firstNotification + 1).reduce((sum, s) => sum + s.timeoutMs, 0);
-          test.setTimeout(before + 30_000);
+          test.setTimeout(authCheck.timeoutMs);
           if (await skippedAfterBase(session, flow.name, testInfo)) return;
-          await checkNotificationAuth(flow, file, session, testInfo);
+          await checkNotificationAuth(plan, flow.file, authCheck.probeStep, session, testInfo);
         });
       } else if (config.authCheck) {
         notRun(`${flow.name}: notification auth`, annotation(AUTH_CHECK_MODE), 'the flow sends no notification');
@@ -94,10 +90,10 @@ export function defineFlowTests(): void {
     { type: 'bot', description: config.bot.label },
   ];
   if (config.refusalChecks) {
-    for (const info of REFUSAL_CHECK_TABLE) {
+    for (const info of plan.refusalChecks) {
       const annotation = [...runAnnotation(REFUSAL_MODE), { type: 'check', description: info.check }];
       test(`refusal: ${info.check}: ${info.sends}; the bot must give ${info.expects}`, { annotation }, async ({ session }, testInfo) => {
-        await checkRefusal(info.check, session, testInfo);
+        await checkRefusal(info, session, testInfo);
       });
     }
   } else notRun('refusal checks', runAnnotation(REFUSAL_MODE), '--no-refusal-checks');
@@ -125,7 +121,7 @@ async function skippedAfterBase(session: SessionApi, flow: string, testInfo: Tes
  * played again alone: passing then is a finding of its own (kind 'overlap'); failing again is
  * reported from the lone run, whose verdict does not depend on the schedule.
  */
-async function runFlowAsTest(flow: CompiledFlow, ref: RunRef, session: SessionApi, testInfo: TestInfo, isBase: boolean): Promise<void> {
+async function runFlowAsTest(flow: PlannedRun, ref: RunRef, session: SessionApi, testInfo: TestInfo, isBase: boolean): Promise<void> {
   let verdict: BaseVerdict = { flow: flow.name, status: 'failed', summary: 'did not complete' };
   try {
     const started = await session.startRun(ref);
@@ -134,7 +130,7 @@ async function runFlowAsTest(flow: CompiledFlow, ref: RunRef, session: SessionAp
     let record: RunRecord | undefined;
     try {
       for (const step of flow.steps) {
-        await test.step(stepTitle(step), async () => {
+        await test.step(step.title, async () => {
           const { outcome, bot } = await session.runStep(started.id, step.index);
           if (outcome.status === 'failed') {
             failure = { finding: outcome.finding!, bot };
@@ -170,7 +166,7 @@ async function runFlowAsTest(flow: CompiledFlow, ref: RunRef, session: SessionAp
   }
 }
 
-async function playAlone(flow: CompiledFlow, ref: RunRef, session: SessionApi, testInfo: TestInfo, first: Finding, overlapped: number, settle: (v: BaseVerdict) => void): Promise<void> {
+async function playAlone(flow: PlannedRun, ref: RunRef, session: SessionApi, testInfo: TestInfo, first: Finding, overlapped: number, settle: (v: BaseVerdict) => void): Promise<void> {
   const alone = await test.step(`played again alone (it failed while ${overlapped} other call(s) were in flight)`, async () => {
     return session.runAlone(ref);
   });
@@ -193,7 +189,7 @@ async function playAlone(flow: CompiledFlow, ref: RunRef, session: SessionApi, t
   throw new FlowFailure(formatFinding(finding));
 }
 
-function failedVerdict(flow: CompiledFlow, finding: Finding): BaseVerdict {
+function failedVerdict(flow: PlannedRun, finding: Finding): BaseVerdict {
   const step = finding.step !== undefined ? flow.steps[finding.step - 1] : undefined;
   const where = step ? `failed at step ${finding.step}: ${step.name}` : finding.step !== undefined ? `failed at step ${finding.step}` : 'failed after its last step';
   return { flow: flow.name, status: 'failed', failedStep: finding.step, summary: where };
@@ -207,23 +203,4 @@ async function attachRecord(record: RunRecord, testInfo: TestInfo, prefix: strin
   await attachJson(testInfo, `${prefix}findings.json`, findings);
   await attachJson(testInfo, `${prefix}transcript.json`, record.transcript);
   if (record.bot) await attachText(testInfo, `${prefix}bot-output.txt`, record.bot.output || '(the bot printed nothing during this flow)');
-}
-
-export function stepTitle(step: CompiledStep): string {
-  const n = `${step.index + 1}.`;
-  switch (step.kind) {
-    case 'notify':
-      return `${n} notify: ${step.name}`;
-    case 'expect':
-      return `${n} expect ${step.method} ${step.pathTemplate} (${step.name})`;
-    case 'unordered':
-      return `${n} expect in any order: ${step.name}`;
-    case 'trigger':
-      return `${n} trigger: ${step.name}`;
-  }
-}
-
-/** A test timeout that lets every step use its own timeout, plus slack. */
-function flowBudgetMs(flow: CompiledFlow): number {
-  return flow.steps.reduce((sum, s) => sum + s.timeoutMs, 0) + flow.quietMs + 15_000;
 }

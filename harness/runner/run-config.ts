@@ -2,10 +2,9 @@
  * What `callreplay run` hands to the Playwright suite (through the CALLREPLAY_RUN environment
  * variable, as JSON): which flows, which bot, which transport, where reports go.
  */
-import type { RunObserver } from '../engine/flow-run.js';
-import { graphSchemaObserver } from '../graph/validate-requests.js';
-import { callStateRules, RULES, type RuleOptions } from '../rules/index.js';
-import { ACK_LATENCY_RULE, ackLatencyObserver, DUPLICATE_ACTION_RULE, duplicateActionObserver, type VariantKind } from '../variants/index.js';
+// types only, and nothing heavy: every Playwright worker loads this module at start
+import type { RuleOptions } from '../rules/index.js';
+import type { VariantKind } from '../variants/index.js';
 import type { HarnessPorts, InterceptWay } from './harness.js';
 
 export const RUN_CONFIG_ENV = 'CALLREPLAY_RUN';
@@ -17,7 +16,7 @@ export const VARIANT_MODE = 'variant';
 /** The `mode` annotation of refusal checks (once per run, not per flow). */
 export const REFUSAL_MODE = 'refusal';
 /** The annotation of a check that was not run, with the reason (the report and results.json name it). */
-export { NOT_RUN as NOT_RUN_ANNOTATION, RUN_WIDE as RUN_WIDE_ANNOTATION } from '../report/results-reporter.js';
+export { NOT_RUN as NOT_RUN_ANNOTATION, RUN_WIDE as RUN_WIDE_ANNOTATION } from '../report/annotations.js';
 
 export interface BotSpec {
   /** the bot's calling webhook, e.g. http://127.0.0.1:3978/api/calls (a bot started by hand, or the started bot's) */
@@ -55,6 +54,8 @@ export interface RunConfig {
   workers: number;
   /** stop after this many failed tests (0: never) */
   maxFailures: number;
+  /** the tests of the run, planned by the CLI (test-plan.ts): workers declare them without parsing flows */
+  planFile: string;
 }
 
 export interface CheckConfig {
@@ -66,22 +67,6 @@ export interface CheckConfig {
   variants: VariantKind[];
   /** a notification acknowledged slower than this is reported (warning) */
   ackThresholdMs: number;
-}
-
-/** The observers a run gets for these checks (one set per run: rules keep per-run state). */
-export function observersFor(checks: CheckConfig): () => RunObserver[] {
-  return () => [
-    ...(checks.rules ? [callStateRules(checks.rules)] : []),
-    ...(checks.schema ? [graphSchemaObserver()] : []),
-    duplicateActionObserver(),
-    ackLatencyObserver(checks.ackThresholdMs),
-  ];
-}
-
-/** The ids of the checks that run, for reports. */
-export function checkIds(checks: CheckConfig): string[] {
-  const rules = checks.rules ? RULES.filter((r) => !(checks.rules!.disabled ?? []).some((d) => d === r.id || (d.endsWith('/*') && r.id.startsWith(d.slice(0, -1))))).map((r) => r.id) : [];
-  return [...rules, ...(checks.schema ? ['schema'] : []), DUPLICATE_ACTION_RULE, ACK_LATENCY_RULE];
 }
 
 export function readRunConfig(env: NodeJS.ProcessEnv = process.env): RunConfig {

@@ -15,7 +15,8 @@ import { applicableVariants } from '../variants/index.js';
 import { startBot, type BotUnderTest } from './bot-under-test.js';
 import { Harness } from './harness.js';
 import { RunGate } from './run-gate.js';
-import { observersFor, type RunConfig } from './run-config.js';
+import type { RunConfig } from './run-config.js';
+import { observersFor } from './run-checks.js';
 import type { BotRestart } from './session-file.js';
 import type { BaseVerdict, BotSnapshot, FinishResult, ProbeResult, RunRecord, RunRef, SessionApi, StartedRun, StepResult } from './session-api.js';
 

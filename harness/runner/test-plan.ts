@@ -1,0 +1,98 @@
+/**
+ * The tests of a `callreplay run`, planned once by the CLI from the compiled flows and written to
+ * a file the Playwright processes read: titles, annotations, step titles, time budgets, the texts
+ * of the checks. A worker (started again after every failed test) declares its tests from this
+ * plain JSON without parsing a flow or loading the engine; the session judges.
+ */
+import { writeFileSync } from 'node:fs';
+import type { CompiledFlow, CompiledStep } from '../engine/plan.js';
+import { AUTH_STATUS_RULE } from '../engine/auth-probe.js';
+import { describeVariant } from '../engine/explain.js';
+import { AUTH_VARIANTS, type AuthVariant } from '../engine/ports.js';
+import { REFUSAL_CHECK_TABLE, type RefusalCheck } from '../engine/refusal-checks.js';
+import { applicableVariants, variantInfo, type VariantKind } from '../variants/index.js';
+import { checkIds } from './run-checks.js';
+import type { CheckConfig } from './run-config.js';
+
+export interface PlannedStep {
+  /** 0-based, as the session's runStep takes it */
+  index: number;
+  name: string;
+  /** e.g. "8. expect POST /beta/app/calls/${meetingCall}/participants/invite (invite the caller into the meeting)" */
+  title: string;
+}
+
+/** One flow, or one robustness variant of it. */
+export interface PlannedRun {
+  /** the flow's name, or e.g. "p2p-to-meeting-transfer~batched" */
+  name: string;
+  title: string;
+  variant?: VariantKind;
+  steps: PlannedStep[];
+  /** the test's time: every step's timeout, the quiet period, slack; twice (the run alone) */
+  timeoutMs: number;
+}
+
+export interface PlannedFlow {
+  name: string;
+  file: string;
+  suite: string;
+  flow: PlannedRun;
+  variants: PlannedRun[];
+  /** the notification-auth check: its time, and the 1-based step of the flow's first notification; absent: the flow sends none */
+  authCheck?: { timeoutMs: number; probeStep: number };
+}
+
+export interface TestPlan {
+  flows: PlannedFlow[];
+  /** the ids of the checks that watch every flow (for the reports) */
+  checks: string[];
+  authVariants: Array<{ variant: AuthVariant; description: string }>;
+  /** the rule of a broken token refused with another status than 401/403 */
+  authStatusRule: string;
+  refusalChecks: Array<{ check: RefusalCheck; sends: string; expects: string; evidence: string }>;
+}
+
+export function planTests(flows: readonly CompiledFlow[], checks: CheckConfig): TestPlan {
+  return {
+    flows: flows.map((flow) => {
+      const firstNotification = flow.steps.findIndex((s) => s.kind === 'notify');
+      const beforeProbe = flow.steps.slice(0, firstNotification + 1).reduce((sum, s) => sum + s.timeoutMs, 0);
+      return {
+        name: flow.name,
+        file: flow.file,
+        suite: flow.suite,
+        flow: plannedRun(flow, `${flow.name}: ${flow.description}`),
+        variants: applicableVariants(flow, checks.variants).map((v) => ({ ...plannedRun(v, `${v.name}: ${variantInfo(v.variant.kind).doc}`), variant: v.variant.kind })),
+        authCheck: firstNotification >= 0 ? { timeoutMs: beforeProbe + 30_000, probeStep: firstNotification + 1 } : undefined,
+      };
+    }),
+    checks: checkIds(checks),
+    authVariants: AUTH_VARIANTS.map((variant) => ({ variant, description: describeVariant(variant) })),
+    authStatusRule: AUTH_STATUS_RULE,
+    refusalChecks: REFUSAL_CHECK_TABLE.map(({ check, sends, expects, evidence }) => ({ check, sends, expects, evidence })),
+  };
+}
+
+export function writeTestPlan(file: string, plan: TestPlan): void {
+  writeFileSync(file, JSON.stringify(plan));
+}
+
+function plannedRun(flow: CompiledFlow, title: string): PlannedRun {
+  const budget = flow.steps.reduce((sum, s) => sum + s.timeoutMs, 0) + flow.quietMs + 15_000;
+  return { name: flow.name, title, steps: flow.steps.map((s) => ({ index: s.index, name: s.name, title: stepTitle(s) })), timeoutMs: 2 * budget };
+}
+
+export function stepTitle(step: CompiledStep): string {
+  const n = `${step.index + 1}.`;
+  switch (step.kind) {
+    case 'notify':
+      return `${n} notify: ${step.name}`;
+    case 'expect':
+      return `${n} expect ${step.method} ${step.pathTemplate} (${step.name})`;
+    case 'unordered':
+      return `${n} expect in any order: ${step.name}`;
+    case 'trigger':
+      return `${n} trigger: ${step.name}`;
+  }
+}
