@@ -8,14 +8,14 @@
  *
  * A cache is valid for one build of callreplay and one flow schema: its stamp is the mtime and size
  * of this compiled module (tsc rewrites every output on each build) and of flow.schema.json.
- * It lives in $CALLREPLAY_CACHE_DIR or $TMPDIR/callreplay-cache-<uid>; if it cannot be read or
- * written, everything is loaded in full.
+ * It lives in $CALLREPLAY_CACHE_DIR or $TMPDIR/callreplay-cache-<uid>, one file per installed
+ * callreplay; if it cannot be read or written, everything is loaded in full.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { flowSchemaPath } from '../paths.js';
+import { flowSchemaPath, packageRoot } from '../paths.js';
 
 export interface FlowSummary {
   file: string;
@@ -36,7 +36,8 @@ interface CacheFile {
   flows: Record<string, Entry>;
 }
 
-const CACHE_NAME = 'flow-summaries.json';
+/** One cache file per installed callreplay, so that two installs used in turn do not undo each other's cache. */
+const CACHE_NAME = `flow-summaries-${fnv1a(packageRoot)}.json`;
 /** Entries kept at most (the oldest go first): one per flow file ever listed. */
 const MAX_ENTRIES = 2000;
 
@@ -133,6 +134,13 @@ function writeCache(path: string, cache: CacheFile): void {
       /* nothing to tidy */
     }
   }
+}
+
+/** A short name for a path (FNV-1a, 32 bits): node:crypto would cost more than the whole cache saves. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
