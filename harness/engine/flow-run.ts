@@ -24,9 +24,9 @@ import { BotDelivery } from './bot-delivery.js';
 import { reportBotExit } from './bot-exit.js';
 import { RequestJudge } from './request-judge.js';
 import { RunState } from './run-state.js';
-import type { FlowOutcome, FlowRunOptions, RequestAuth, StepOutcome } from './run-types.js';
+import type { FlowOutcome, FlowRunOptions, Patience, RequestAuth, StepOutcome } from './run-types.js';
 
-export type { BotLiveness, FlowOutcome, FlowRunOptions, ObserverContext, RequestAuth, RunObserver, StepOutcome } from './run-types.js';
+export type { BotLiveness, FlowOutcome, FlowRunOptions, ObserverContext, Patience, RequestAuth, RunObserver, StepOutcome } from './run-types.js';
 export { describeVariant, graphError } from './explain.js';
 
 /** The shortest quiet period of a flow that sets none (see CompiledFlow.quietFromBot). */
@@ -86,6 +86,11 @@ export class FlowRun {
   /** The value of a minted id, a value or a capture (for tests and reports). */
   valueOf(name: string): unknown {
     return this.state.scope.get(name);
+  }
+
+  /** Sets how long a step may wait past its timeout (for a run made by Harness.createRun; before run()). */
+  setPatience(patience: Patience | undefined): void {
+    this.state.patience = patience;
   }
 
   /** Runs step `index`. Steps must be run in order. */
@@ -228,28 +233,56 @@ export class FlowRun {
 
   // ---------------------------------------------------------------- helpers
 
-  /** Waits until expect step `index` is released (its requests matched), the run fails or ends, or the step times out. */
+  /**
+   * Waits until expect step `index` is released (its requests matched), the run fails or ends, or
+   * the step times out. A timeout is declared only after the requests that already arrived have
+   * been read (a timer due while the event loop was busy fires before the poll phase reads them),
+   * and only when the run's patience, if any, does not give the step more time.
+   */
   private async awaitExpectations(index: number): Promise<void> {
     const state = this.state;
     const step = this.flow.steps[index]!;
     if (state.released[index]) return;
+    const started = performance.now();
+    let waited = step.timeoutMs;
+    let extended = false;
     const ok = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        state.timers.delete(timer);
-        state.waiter = undefined;
-        resolve(false);
-      }, step.timeoutMs);
-      state.timers.add(timer);
-      state.waiter = () => {
-        if (state.released[index] || state.failed || state.phase === 'ended') {
+      let timer: NodeJS.Timeout | undefined;
+      const settled = () => state.released[index] || state.failed || state.phase === 'ended';
+      const finish = (result: boolean) => {
+        if (timer) {
           clearTimeout(timer);
           state.timers.delete(timer);
-          state.waiter = undefined;
-          resolve(true);
         }
+        timer = undefined;
+        state.waiter = undefined;
+        resolve(result);
+      };
+      const arm = (ms: number) => {
+        const t = setTimeout(() => {
+          state.timers.delete(t);
+          // setImmediate runs after the poll phase: what arrived in time is read first
+          setImmediate(() => {
+            if (timer !== t) return; // settled meanwhile
+            if (settled()) return finish(true);
+            waited = performance.now() - started;
+            const more = state.patience?.extraWaitMs(waited, step.timeoutMs) ?? 0;
+            if (more > 0) {
+              extended = true;
+              arm(more);
+            } else finish(false);
+          });
+        }, ms);
+        timer = t;
+        state.timers.add(t);
+      };
+      arm(step.timeoutMs);
+      state.waiter = () => {
+        if (settled()) finish(true);
       };
     });
     if (ok || this.failed || state.phase === 'ended') return;
-    this.judge.reportMissing(index);
+    // the step's own timeout, unless patience gave it more time
+    this.judge.reportMissing(index, extended ? Math.round(waited) : step.timeoutMs);
   }
 }

@@ -35,6 +35,11 @@ export interface BotRequest {
   headers: Record<string, string>;
   body?: string;
   timeoutMs: number;
+  /**
+   * Asked when `timeoutMs` (or the last extension) has passed without an answer: ms more to wait
+   * for it, given the ms waited so far; 0 (or absent) gives up with a timeout.
+   */
+  keepWaiting?: (waitedMs: number) => number;
 }
 
 export interface BotResponse {

@@ -167,11 +167,11 @@ export class RequestJudge {
   }
 
   /** The expect step `index` timed out: fails the run, naming the closest request the bot did send. */
-  reportMissing(index: number): void {
+  reportMissing(index: number, waitedMs?: number): void {
     const state = this.state;
     const step = state.flow.steps[index]!;
     const missing = step.kind === 'unordered' ? state.openExpects(step) : [step as CompiledExpect];
-    const waited = `(waited ${step.timeoutMs} ms${this.lastNotificationNote(index)})`;
+    const waited = `(waited ${waitedMs ?? step.timeoutMs} ms${this.lastNotificationNote(index)})`;
     const near = this.nearMissOf(missing);
     state.fail({
       kind: 'missing',

@@ -13,7 +13,7 @@ import { IdNames } from './id-names.js';
 import type { CompiledExpect, CompiledFlow, CompiledStep } from './plan.js';
 import type { EntryKind, Party, Transcript, TranscriptEntry } from './transcript.js';
 import { round } from './explain.js';
-import type { FlowRunOptions, ObserverContext } from './run-types.js';
+import type { FlowRunOptions, ObserverContext, Patience } from './run-types.js';
 
 /** running: steps in progress; quiet: after the last step; probing: a probe the bot must refuse (auth, refusal checks); ended */
 export type RunPhase = 'running' | 'quiet' | 'ended' | 'probing';
@@ -57,6 +57,8 @@ export class RunState {
   /** called on progress (a release, a finding, the end): the sequencer waiting for an expect step */
   waiter: (() => void) | undefined;
   readonly timers = new Set<NodeJS.Timeout>();
+  /** how long a step may wait past its timeout (FlowRunOptions.patience, FlowRun.setPatience) */
+  patience: Patience | undefined;
   /** what observers get: built once per run */
   readonly observerContext: ObserverContext;
   private readonly start = performance.now();
@@ -64,6 +66,7 @@ export class RunState {
   constructor(opts: FlowRunOptions) {
     this.opts = opts;
     this.flow = opts.flow;
+    this.patience = opts.patience;
     this.released = opts.flow.steps.map(() => false);
     for (const name of opts.flow.ids) {
       // the tenant is the harness's, the same for every run: bots cache tokens for it

@@ -33,6 +33,19 @@ export interface FlowRunOptions {
   tenant?: string;
   /** the bot's process, when the harness started it: a bot that exits mid-flow is reported as such */
   bot?: BotLiveness;
+  /** how long a step may wait past its timeout (see Patience); without it a step fails at its timeout */
+  patience?: Patience;
+}
+
+/**
+ * Whether a step that reached its timeout (an expected request, or the bot's answer to a
+ * notification) may wait longer. `callreplay load` gives one: under load a bot's answer to one
+ * call queues behind its work for all the others, so it waits on while the bot is visibly busy, up
+ * to a deadline Graph itself allows; a bot that has gone silent still fails at the step's timeout.
+ */
+export interface Patience {
+  /** ms more to wait for a step that has waited `waitedMs` so far (its own timeout: `timeoutMs`); 0: it fails now */
+  extraWaitMs(waitedMs: number, timeoutMs: number): number;
 }
 
 /** What the engine knows of the bot process (the harness's BotProcess implements it). */
