@@ -83,13 +83,21 @@ function listen(router: RequestSink, service: 'graph' | 'login', host: string, p
   return listenOn(server, `${service} requests`, host, port);
 }
 
+/**
+ * Connections waiting to be accepted. Node's default (511) overflowed when a bot opened a
+ * connection per concurrent request (1,000 calls at once, `callreplay load`): the kernel dropped
+ * the extra SYNs and the bot's requests waited 1 s, then 3 s, for the retry. The kernel caps it at
+ * net.core.somaxconn.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** Starts `server` listening; a busy port becomes a clear error. */
 export function listenOn<S extends http.Server>(server: S, what: string, host: string, port: number): Promise<S> {
   return new Promise((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(new Error(`cannot listen for ${what} on ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.message}`)),
     );
-    server.listen(port, host, () => resolve(server));
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => resolve(server));
   });
 }
 
