@@ -269,6 +269,13 @@ const TOKEN_RENEW_MARGIN_S = 60;
 /** An outbound request that takes longer than this is aborted (it would block its call's notification queue). */
 const REQUEST_TIMEOUT_MS = 30_000;
 const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Connections waiting to be accepted. Graph opens a connection per notification in flight: with
+ * Node's default (511), 1,000 calls at once overflowed it, the kernel dropped the extra connection
+ * attempts and their notifications came 1 s or 3 s late (the sender's SYN retries). The kernel
+ * caps it at net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 4096;
 
 /**
  * Issuers accepted on notification tokens: Graph's documented one and the one Microsoft's samples
@@ -378,7 +385,7 @@ export class ReferenceBot {
     const server = createServer((req, res) => void this.serve(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.config.port, this.config.host, () => {
+      server.listen({ port: this.config.port, host: this.config.host, backlog: LISTEN_BACKLOG }, () => {
         server.off('error', reject);
         resolve();
       });
