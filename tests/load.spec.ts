@@ -65,32 +65,43 @@ test('bad input exits 2 before anything starts, naming the flag and what it take
   });
 });
 
+/** Writes a bot file: the reference bot (from dist) with `body` as the class body of a subclass. */
+function subclassBot(dir: string, name: string, body: string, prelude = ''): string {
+  const file = join(dir, `${name}.mjs`);
+  const dist = (p: string) => pathToFileURL(join(repoRoot, 'dist', 'examples', 'reference-bot', p)).href;
+  writeFileSync(
+    file,
+    `import { ReferenceBot } from ${JSON.stringify(dist('bot.js'))};
+import { configFromEnv } from ${JSON.stringify(dist('config.js'))};
+${prelude}
+class Bot extends ReferenceBot {
+${body}
+}
+const bot = new Bot(configFromEnv());
+await bot.start();
+console.log('${name} listening on ' + bot.url);
+process.once('SIGTERM', () => void bot.stop().then(() => process.exit(0)));
+`,
+  );
+  return `"${process.execPath}" "${file}"`;
+}
+
 test('a bot that mixes up its calls fails: exit 1, failuresByKind names the kind, and each request carrying another call\'s ids is misrouted', async () => {
   test.setTimeout(60_000);
   const { dir, cleanup } = tempDir();
   try {
     // the reference bot, except that every invite moves the FIRST call's caller (its id, its P2P
     // call): call 1 passes, calls 2 and 3 each send one invite naming call 1's ids
-    const botFile = join(dir, 'cross-talk-bot.mjs');
-    const dist = (p: string) => pathToFileURL(join(repoRoot, 'dist', 'examples', 'reference-bot', p)).href;
-    writeFileSync(
-      botFile,
-      `import { ReferenceBot } from ${JSON.stringify(dist('bot.js'))};
-import { configFromEnv } from ${JSON.stringify(dist('config.js'))};
-let first;
-class CrossTalkBot extends ReferenceBot {
-  inviteBody(meeting, p2p, clientContext) {
+    const command = subclassBot(
+      dir,
+      'cross-talk-bot',
+      `  inviteBody(meeting, p2p, clientContext) {
     first ??= p2p;
     return super.inviteBody(meeting, first, clientContext);
-  }
-}
-const bot = new CrossTalkBot(configFromEnv());
-await bot.start();
-console.log('cross-talk bot listening on ' + bot.url);
-process.once('SIGTERM', () => void bot.stop().then(() => process.exit(0)));
-`,
+  }`,
+      'let first;',
     );
-    const r = await callreplay(['load', '--calls', '3', '--concurrency', '1', '--bot-command', `"${process.execPath}" "${botFile}"`, '--report-dir', dir], { timeoutMs: 50_000 });
+    const r = await callreplay(['load', '--calls', '3', '--concurrency', '1', '--bot-command', command, '--report-dir', dir], { timeoutMs: 50_000 });
     expect(r.status, r.stdout + r.stderr).toBe(1);
     const load = readLoad(dir);
     expect(load).toMatchObject({ calls: 3, passed: 1, failed: 2, misrouted: 2, failuresByKind: { incorrect: 2 } });
@@ -127,6 +138,47 @@ test('a bot started by hand (--bot-url): the calls pass and its peak RSS is null
     expect(r.stdout).toContain('bot unknown (started by hand)');
   } finally {
     bot?.kill('SIGTERM');
+    cleanup();
+  }
+});
+
+test('a bot that goes silent fails at the step\'s own timeout: patience waits only while the bot is busy', async () => {
+  test.setTimeout(60_000);
+  const { dir, cleanup } = tempDir();
+  try {
+    // acknowledges every notification, never answers a call: after the incoming calls it is silent
+    const command = subclassBot(dir, 'never-answers-bot', '  async onIncomingCall() {}');
+    const r = await callreplay(['load', '--calls', '20', '--concurrency', '20', '--bot-command', command, '--report-dir', dir], { timeoutMs: 50_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    expect(readLoad(dir)).toMatchObject({ calls: 20, passed: 0, failed: 20, misrouted: 0, failuresByKind: { missing: 20 } });
+    // the flow's 5 s, not more: nothing came from the bot in the last second
+    expect(r.stdout).toMatch(/step 2 \(answer\): the bot never sent POST \/beta\/app\/calls\/\{p2pCall\}\/answer \(waited 5000 ms; /);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a bot that answers its calls one by one, 300 ms apart, passes: the later calls wait past 5 s while it keeps answering the others', async () => {
+  test.setTimeout(60_000);
+  const { dir, cleanup } = tempDir();
+  try {
+    // 25 calls: the last answer comes ~7.5 s after its incoming call, later than the flow's 5 s
+    // step timeout, and within Graph's 15 s answer deadline
+    const command = subclassBot(
+      dir,
+      'one-by-one-bot',
+      `  async onIncomingCall(...args) {
+    const turn = queue.then(() => new Promise((r) => setTimeout(r, 300)));
+    queue = turn;
+    await turn;
+    return super.onIncomingCall(...args);
+  }`,
+      'let queue = Promise.resolve();',
+    );
+    const r = await callreplay(['load', '--calls', '25', '--concurrency', '25', '--bot-command', command, '--report-dir', dir], { timeoutMs: 50_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(readLoad(dir)).toMatchObject({ calls: 25, passed: 25, failed: 0, misrouted: 0 });
+  } finally {
     cleanup();
   }
 });
