@@ -16,6 +16,8 @@ import { SESSION_FILE, type SessionFile } from '../runner/session-file.js';
 import { planTests, writeTestPlan } from '../runner/test-plan.js';
 import { resolveFlowArgs, UsageError } from './resolve-flows.js';
 import { botUrlProblem } from '../bot/bot-url.js';
+import { EXIT } from './exit-codes.js';
+import { DEFAULT_WORKERS } from './run-options.js';
 
 export interface RunArgs {
   flows: string[];
@@ -43,8 +45,7 @@ export interface RunArgs {
   maxFailures?: number;
 }
 
-/** Flows run at once by default (measured: see README "Speed"). */
-export const DEFAULT_WORKERS = 4;
+export { DEFAULT_WORKERS };
 
 /** Ports for a bot started by hand (it must know them in advance; `callreplay env` prints them). */
 export const HAND_STARTED_PORTS: Required<HarnessPorts> = { graph: 5870, login: 5871, httpsGraph: 5872, httpsLogin: 5873, proxy: 5874 };
@@ -62,7 +63,7 @@ export function resolvePorts(handStarted: boolean, given: HarnessPorts): Require
   };
 }
 
-export const EXIT = { passed: 0, botFailed: 1, usage: 2, internal: 3 } as const;
+export { EXIT };
 
 export async function runCommand(args: RunArgs): Promise<number> {
   const names = new Map<string, string>();
