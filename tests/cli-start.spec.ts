@@ -1,15 +1,17 @@
 // The command line's start-up, through the real `callreplay` process: the `run` flags --workers,
 // --max-failures and -x, every command in --help, `list` as the flow files say (cold and from its
-// summary cache, and a broken file still fails it), and that --help and list load no heavy module
-// (timing lives in scripts/bench-cold-start.ts, not here).
-import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// summary cache, and a broken file still fails it), that --help and list load no heavy module, and
+// that bin runs the start-up bundle (scripts/bundle-cli.mjs) while it is fresh, with the same output
+// as the unbundled main.js (timing lives in scripts/bench-cold-start.ts, not here).
+import { spawn } from 'node:child_process';
+import { appendFileSync, copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect, test } from '@playwright/test';
 import { parse } from 'yaml';
 import { DEFAULT_TENANT_ID, INTERCEPT_WAYS } from '../harness/runner/harness-defaults.js';
 import { VARIANT_KINDS } from '../harness/variants/table.js';
-import { callreplay, repoRoot, tempDir } from './fixtures/cli.js';
+import { callreplay, repoRoot, tempDir, type CliResult } from './fixtures/cli.js';
 
 const moduleLog = pathToFileURL(join(import.meta.dirname, 'fixtures', 'module-log.mjs')).href;
 const recordings = join(repoRoot, 'recordings');
@@ -154,10 +156,10 @@ test('--help, run --help and a cached list load no heavy module', async () => {
   try {
     const help = await withModuleLog(['--help']);
     expect(help.result.status).toBe(0);
-    expect(help.loaded).toContain('dist/harness/cli/main.js'); // the log works
+    expect(help.loaded).toContain('dist/cli.bundle.mjs'); // the log works
     expect(help.loaded.filter((m) => HEAVY.some((h) => m.startsWith(h)))).toEqual([]);
     // nothing of the harness but the command line's own start-up
-    expect(help.loaded.filter((m) => m.startsWith('dist/') && !m.startsWith('dist/harness/cli/'))).toEqual([]);
+    expect(help.loaded.filter((m) => m.startsWith('dist/') && !m.startsWith('dist/harness/cli/') && m !== 'dist/cli.bundle.mjs')).toEqual([]);
 
     const runHelp = await withModuleLog(['run', '--help']);
     expect(runHelp.result.status).toBe(0);
@@ -167,6 +169,144 @@ test('--help, run --help and a cached list load no heavy module', async () => {
     const list = await withModuleLog(['list'], { CALLREPLAY_CACHE_DIR: dir });
     expect(list.result.status).toBe(0);
     expect(list.loaded.filter((m) => HEAVY.some((h) => m.startsWith(h)))).toEqual([]);
+  } finally {
+    cleanup();
+  }
+});
+
+const bundle = join(repoRoot, 'dist', 'cli.bundle.mjs');
+const unbundled = join(repoRoot, 'dist', 'harness', 'cli', 'main.js');
+
+/** `node <args>` as a child process, with the environment callreplay() gives, optionally logging the modules it loads (absolute paths). */
+function runNode(args: string[], opts: { cwd?: string; env?: Record<string, string>; log?: string } = {}): Promise<CliResult> {
+  const log = opts.log ? { NODE_OPTIONS: `--import=${moduleLog}`, CALLREPLAY_MODULE_LOG: opts.log } : {};
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: opts.cwd ?? repoRoot, env: { ...process.env, FORCE_COLOR: '0', CI: '', ...opts.env, ...log } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.once('error', reject);
+    child.once('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+function loadedFrom(log: string): string[] {
+  const lines = readFileSync(log, 'utf8').split('\n');
+  return [...new Set(lines.filter((l) => l.startsWith('file:')).map((l) => fileURLToPath(l)))];
+}
+
+test('after npm run build, bin runs the start-up bundle: yargs comes from it, not from node_modules', async () => {
+  expect(statSync(bundle).mtimeMs).toBeGreaterThanOrEqual(statSync(unbundled).mtimeMs);
+  const help = await withModuleLog(['--help']);
+  expect(help.result.status).toBe(0);
+  expect(help.loaded).toContain('dist/cli.bundle.mjs');
+  expect(help.loaded).not.toContain('dist/harness/cli/main.js');
+  // the bundle's one look into node_modules: yargs' own folder, resolved (not loaded) for its locale files and --version
+  expect(help.loaded.filter((m) => m.startsWith('node_modules/'))).toEqual(['node_modules/yargs/package.json']);
+  // harness modules stay out of the bundle, each loaded once from dist/ (one UsageError, one FlowFileError)
+  expect(help.loaded).toContain('dist/harness/cli/exit-codes.js');
+});
+
+test('bin runs main.js instead of a bundle older than it (a plain tsc rebuild), and asks for a build without main.js', async () => {
+  const { dir, cleanup } = tempDir('callreplay-stale-');
+  try {
+    // a package folder of its own: bin, package.json, the CLI's dist files and the bundle; node_modules linked
+    cpSync(join(repoRoot, 'bin'), join(dir, 'bin'), { recursive: true });
+    copyFileSync(join(repoRoot, 'package.json'), join(dir, 'package.json'));
+    cpSync(join(repoRoot, 'dist', 'harness', 'cli'), join(dir, 'dist', 'harness', 'cli'), { recursive: true });
+    copyFileSync(bundle, join(dir, 'dist', 'cli.bundle.mjs'));
+    symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'junction');
+    const bin = join(dir, 'bin', 'callreplay.js');
+    const main = join(dir, 'dist', 'harness', 'cli', 'main.js');
+    const copy = join(dir, 'dist', 'cli.bundle.mjs');
+    const log = join(dir, 'modules.log');
+    const run = async () => {
+      writeFileSync(log, '');
+      const result = await runNode([bin, '--help'], { log });
+      return { result, loaded: loadedFrom(log) };
+    };
+    const yargsFiles = (loaded: string[]) => loaded.filter((m) => m.includes(`${sep}node_modules${sep}yargs${sep}`) && /\.m?js$/.test(m));
+
+    const built = new Date(Math.floor(Date.now() / 1000) * 1000);
+    utimesSync(main, built, built);
+    utimesSync(copy, built, built); // as new as main.js: used
+    const fresh = await run();
+    expect(fresh.result.status).toBe(0);
+    expect(fresh.loaded).toContain(copy);
+    expect(fresh.loaded).not.toContain(main);
+    expect(yargsFiles(fresh.loaded)).toEqual([]);
+
+    const later = new Date(built.getTime() + 60_000);
+    utimesSync(main, later, later); // main.js rewritten after the bundle
+    const stale = await run();
+    expect(stale.result).toEqual(fresh.result);
+    expect(stale.loaded).toContain(main);
+    expect(stale.loaded).not.toContain(copy);
+    expect(yargsFiles(stale.loaded).length).toBeGreaterThan(5);
+
+    rmSync(copy);
+    const noBundle = await run();
+    expect(noBundle.result).toEqual(fresh.result);
+    expect(noBundle.loaded).toContain(main);
+
+    copyFileSync(bundle, copy); // a bundle without its main.js is no build either
+    rmSync(main);
+    const none = await runNode([bin, '--help']);
+    expect(none.status).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain('callreplay: not built yet: run `npm install` (or `npm run build`) in the callreplay folder first');
+  } finally {
+    cleanup();
+  }
+});
+
+test('the bundled command line prints exactly what the unbundled main.js prints, exit status included', async () => {
+  expect(statSync(bundle).mtimeMs).toBeGreaterThanOrEqual(statSync(unbundled).mtimeMs); // so bin runs the bundle
+  const { dir, cleanup } = tempDir('callreplay-same-');
+  try {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'name: [unclosed\n');
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(broken, readFileSync(join(recordings, 'answer-incoming-call.yaml'), 'utf8') + 'bogus: 1\n');
+    const english = { LC_ALL: 'en_US.UTF-8', CALLREPLAY_CACHE_DIR: join(dir, 'cache') };
+    const cases: Array<{ args: string[]; env?: Record<string, string>; cwd?: string }> = [
+      { args: ['--help'] },
+      { args: ['--version'] },
+      { args: ['--version'], cwd: dir }, // yargs looks for package.json up from its own folder, not the cwd
+      { args: ['run', '--help'] },
+      { args: ['load', '--help'] },
+      { args: ['record', '--help'] },
+      { args: ['env', '--help'] },
+      { args: ['import', '--help'] },
+      { args: ['list'] },
+      { args: ['list', 'no-such-flow'] }, // a UsageError from a lazily loaded module, recognised by main's report()
+      { args: ['list', broken] }, // a FlowFileError likewise
+      { args: ['validate', bad] },
+      { args: ['run', '--workers', '0'] },
+      { args: ['run', '--workers'] }, // a YError, through report()
+      { args: ['run', 'no-such-flow'] },
+      { args: ['no-such-command'] },
+      { args: [] },
+      // y18n reads yargs' locale files from yargs' own folder at run time
+      { args: ['--help'], env: { LC_ALL: 'de_DE.UTF-8' } },
+      { args: ['no-such-command'], env: { LC_ALL: 'de_DE.UTF-8' } },
+    ];
+    for (const c of cases) {
+      const opts = { cwd: c.cwd ?? repoRoot, env: { ...english, ...c.env } };
+      const [bundled, plain] = await Promise.all([callreplay(c.args, opts), runNode([unbundled, ...c.args], opts)]);
+      expect(bundled, `callreplay ${c.args.join(' ')} in ${c.cwd ?? 'the repo'} ${JSON.stringify(c.env ?? {})}`).toEqual(plain);
+    }
+    // and the cases say what they should
+    const de = await callreplay(['no-such-command'], { env: { LC_ALL: 'de_DE.UTF-8' } });
+    expect(de.stderr).toContain('Unbekanntes Argument: no-such-command');
+    const version = await callreplay(['--version'], { cwd: dir });
+    expect(version.stdout).toBe(`${(JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version}\n`);
+    for (const args of [['list', 'no-such-flow'], ['list', broken]]) {
+      const r = await callreplay(args, { env: english });
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).not.toContain('internal error');
+    }
   } finally {
     cleanup();
   }
