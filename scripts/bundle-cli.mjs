@@ -89,5 +89,5 @@ const unchecked = inputs.filter((p) => !YARGS_SHIM.test(p) && !IMPORT_META_CHECK
 if (unchecked.length) throw new Error(`bundle-cli: import.meta in bundled ${unchecked.map((p) => relative(root, p)).join(', ')} would mean the bundle: check it, then list it in scripts/bundle-cli.mjs`);
 if (!inputs.some((p) => YARGS_SHIM.test(p))) throw new Error("bundle-cli: yargs' ESM shim is not in the bundle: check how this yargs version finds its locales");
 
-const external = result.metafile.outputs[posix(relative(root, bundlePath))].imports.filter((i) => i.external && !i.path.startsWith('node:') && !i.path.includes(':'));
-console.log(`bundle-cli: ${posix(relative(root, bundlePath))} (${inputs.length} modules; ${external.filter((i) => i.path.startsWith('.')).length} dist modules external)`);
+const external = new Set(result.metafile.outputs[posix(relative(root, bundlePath))].imports.filter((i) => i.external && i.path.startsWith('.')).map((i) => i.path));
+console.log(`bundle-cli: ${posix(relative(root, bundlePath))} (${inputs.length} modules; ${external.size} dist modules left external)`);
