@@ -87,7 +87,7 @@ test('--help names every command; run --help shows --workers, --max-failures and
 
   const run = await callreplay(['run', '--help']);
   expect(run.status).toBe(0);
-  expect(run.stdout).toMatch(/^ +--workers +flows run at once.*\[number\] \[default: 4\]$/ms);
+  expect(run.stdout).toMatch(/^ +--workers +flows run at once.*\[number\] \[default: 6\]$/ms);
   expect(run.stdout).toMatch(/^ +--max-failures +stop after this many failed tests/m);
   expect(run.stdout).toMatch(/^ +-x +stop after the first failed test \(--max-failures 1\)/m);
   // option descriptions still carry the constants, from their light modules
