@@ -97,7 +97,8 @@ export class FlowRun {
   async runStep(index: number): Promise<StepOutcome> {
     const step = this.flow.steps[index]!;
     const base = { index, name: step.name, kind: step.kind };
-    if (this.failed) return { ...base, status: 'skipped' };
+    // after a failure, or once the run was disposed (ended from outside, e.g. an interrupted load)
+    if (this.failed || this.state.phase === 'ended') return { ...base, status: 'skipped' };
     this.state.scope.set('now', new Date().toISOString());
     switch (step.kind) {
       case 'notify':
@@ -119,6 +120,8 @@ export class FlowRun {
   async finish(): Promise<FlowOutcome> {
     const state = this.state;
     await this.delivery.acknowledged;
+    // a run disposed before its end stops here: no quiet period, no end-of-run checks
+    if (state.phase === 'ended') return this.outcome();
     if (!this.failed) {
       state.phase = 'quiet';
       await state.sleep(quietPeriodMs(this.flow, this.transcript));
@@ -143,9 +146,10 @@ export class FlowRun {
   dispose(): void {
     const state = this.state;
     this.unsubscribeBot?.();
+    state.phase = 'ended';
+    state.endSleeps();
     for (const t of state.timers) clearTimeout(t);
     state.timers.clear();
-    state.phase = 'ended';
     state.wake();
   }
 

@@ -57,6 +57,8 @@ export class RunState {
   /** called on progress (a release, a finding, the end): the sequencer waiting for an expect step */
   waiter: (() => void) | undefined;
   readonly timers = new Set<NodeJS.Timeout>();
+  /** the pending sleep() calls, ended by endSleeps() */
+  private readonly sleepers = new Set<() => void>();
   /** how long a step may wait past its timeout (FlowRunOptions.patience, FlowRun.setPatience) */
   patience: Patience | undefined;
   /** what observers get: built once per run */
@@ -117,12 +119,25 @@ export class RunState {
 
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => {
+      const done = () => {
+        clearTimeout(t);
         this.timers.delete(t);
+        this.sleepers.delete(done);
         resolve();
-      }, ms);
+      };
+      const t = setTimeout(done, ms);
       this.timers.add(t);
+      this.sleepers.add(done);
     });
+  }
+
+  /**
+   * Ends every pending sleep at once (the run is being disposed): clearing their timers alone left
+   * them pending forever, and a run disposed during a notification's delay or the quiet period
+   * never returned (an interrupted `callreplay load` hung).
+   */
+  endSleeps(): void {
+    for (const done of [...this.sleepers]) done();
   }
 
   firstUnreleased(): number {
