@@ -1,7 +1,8 @@
 // `callreplay load`, end to end: the real command line as a child process, the real reference bot
 // (or a defective one) as its child, load.json read back. Timing is measured in benches, not here:
 // these tests assert counts, fields and exit statuses only.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -178,6 +179,44 @@ test('a bot that answers its calls one by one, 300 ms apart, passes: the later c
     const r = await callreplay(['load', '--calls', '25', '--concurrency', '25', '--bot-command', command, '--report-dir', dir], { timeoutMs: 50_000 });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(readLoad(dir)).toMatchObject({ calls: 25, passed: 25, failed: 0, misrouted: 0 });
+  } finally {
+    cleanup();
+  }
+});
+
+test('Ctrl-C: exit 130, load.json for the calls that ended, and the bot is stopped', async () => {
+  test.setTimeout(60_000);
+  const { dir, cleanup } = tempDir();
+  const marker = `load-sigint-${randomUUID()}`;
+  const botsRunning = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(marker) && !l.includes('ps -eo'));
+  try {
+    const command = `"${process.execPath}" "${join(repoRoot, 'dist', 'examples', 'reference-bot', 'main.js')}" ${marker}`;
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'callreplay.js'), 'load', '--calls', '100000', '--concurrency', '50', '--bot-command', command, '--report-dir', dir], { cwd: repoRoot, env: { ...process.env, FORCE_COLOR: '0' } });
+    let stdout = '';
+    child.stderr.resume();
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    try {
+      // interrupt once calls are under way
+      await new Promise<void>((resolve) => {
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += String(d);
+          if (stdout.includes('at a time, against')) setTimeout(resolve, 1500);
+        });
+      });
+      expect(botsRunning().length).toBeGreaterThan(0);
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+    } finally {
+      clearTimeout(timer);
+    }
+    expect(stdout).toContain('(interrupted)');
+    const load = readLoad(dir);
+    expect(load.calls).toBeGreaterThan(0);
+    expect(load.calls).toBeLessThan(100000);
+    expect(load).toMatchObject({ failed: 0, misrouted: 0, failuresByKind: {} });
+    expect(load.passed).toBe(load.calls);
+    expect(botsRunning()).toEqual([]);
   } finally {
     cleanup();
   }

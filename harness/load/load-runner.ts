@@ -32,7 +32,7 @@ export interface FailedCall {
 }
 
 export interface LoadOutcome {
-  /** calls started (less than planned only when aborted) */
+  /** calls with a verdict (fewer than planned only when interrupted) */
   calls: number;
   passed: number;
   failed: number;
@@ -54,8 +54,11 @@ export async function runLoad(plan: LoadPlan): Promise<LoadOutcome> {
   const ledger = new MisrouteLedger();
   const running = new Set<FlowRun>();
   const out: LoadOutcome = { calls: 0, passed: 0, failed: 0, misrouted: 0, wallMs: 0, ackLatenciesMs: [], failuresByKind: {}, examples: [], aborted: false };
+  let straysAtAbort: number | undefined;
   const onAbort = () => {
     out.aborted = true;
+    // what the bot sends for the calls cut short is not misrouted
+    straysAtAbort = harness.router.strayCount;
     for (const run of running) run.dispose(); // wakes the run: it ends as it stands
   };
   plan.signal?.addEventListener('abort', onAbort, { once: true });
@@ -74,7 +77,10 @@ export async function runLoad(plan: LoadPlan): Promise<LoadOutcome> {
     running.add(run);
     try {
       const outcome = await run.run();
-      if (out.aborted && outcome.status === 'passed') return; // cut short: not a verdict
+      if (out.aborted && outcome.status === 'passed') {
+        out.calls--; // cut short by the interrupt: no verdict, not counted
+        return;
+      }
       for (const e of outcome.transcript.entries) if (e.kind === 'ack' && e.latencyMs !== undefined) out.ackLatenciesMs.push(e.latencyMs);
       out.misrouted += ledger.judgedByWrongCall(index, outcome.transcript);
       const finding = outcome.findings[0];
@@ -114,7 +120,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadOutcome> {
     plan.signal?.removeEventListener('abort', onAbort);
   }
   out.wallMs = performance.now() - t0;
-  out.misrouted += harness.router.strayCount - straysBefore;
+  out.misrouted += (straysAtAbort ?? harness.router.strayCount) - straysBefore;
   return out;
 }
 
