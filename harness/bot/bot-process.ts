@@ -174,8 +174,9 @@ function answers(url: string): Promise<boolean> {
   });
 }
 
+/** A delay that does not keep the process alive (a stopped bot must not hold its CLI for the grace period). */
 function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+  return new Promise((r) => setTimeout(r, ms).unref());
 }
 
 function tail(text: string, max = 4000): string {
