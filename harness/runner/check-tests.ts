@@ -51,6 +51,7 @@ export async function checkNotificationAuth(plan: TestPlan, flowFile: string, pr
   await probe(first!);
   const unreachable = () => failed.some((f) => (f.finding.step ?? probeStep) < probeStep);
   if (!unreachable()) await Promise.all(rest.map(probe));
+  failed.sort((a, b) => AUTH_VARIANTS.indexOf(a.variant) - AUTH_VARIANTS.indexOf(b.variant)); // in the order of the check, not of completion
   await attachJson(testInfo, 'findings.json', failed.map((f) => f.finding));
   if (lastBot) await attachText(testInfo, 'bot-output.txt', outputs.join('\n') || '(the bot printed nothing during this check)');
   if (failed.length === 0) return;
