@@ -27,6 +27,21 @@ export function isBetaPath(canonical: string): boolean {
  * `/communications` on beta, namespace prefixes dropped, trailing slash and query removed.
  */
 export function canonicalPath(pathWithQuery: string): string {
+  // hot: the router and the judge ask for the same few paths of each call over and over
+  let canonical = canonicalPaths.get(pathWithQuery);
+  if (canonical === undefined) {
+    if (canonicalPaths.size >= CANONICAL_CACHE_SIZE) canonicalPaths.clear();
+    canonical = computeCanonicalPath(pathWithQuery);
+    canonicalPaths.set(pathWithQuery, canonical);
+  }
+  return canonical;
+}
+
+/** Recently canonicalised paths (a bounded memo: cleared when full). */
+const canonicalPaths = new Map<string, string>();
+const CANONICAL_CACHE_SIZE = 4096;
+
+function computeCanonicalPath(pathWithQuery: string): string {
   let path = pathWithQuery;
   const q = path.search(/[?#]/);
   if (q >= 0) path = path.slice(0, q);
@@ -85,6 +100,7 @@ export function canonicalBody(body: unknown): unknown {
 }
 
 function safeDecode(s: string): string {
+  if (!s.includes('%')) return s;
   try {
     return decodeURIComponent(s);
   } catch {
