@@ -34,6 +34,7 @@ const OPENID_PATH = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration\/?$/i
 const OPENID_V1_PATH = /^\/([^/]+)\/\.well-known\/openid-configuration\/?$/i;
 const INSTANCE_DISCOVERY_PATH = /^\/([^/]+)\/discovery\/instance\/?$/i;
 const KEYS_PATH = /^\/([^/]+)\/discovery\/(?:v2\.0\/)?keys\/?$/i;
+const IDENTITY_PATHS = [TOKEN_PATH, OPENID_PATH, OPENID_V1_PATH, INSTANCE_DISCOVERY_PATH, KEYS_PATH];
 /** the public cloud's login hosts (instance discovery aliases); requests naming one are answered with https URLs on it */
 const PUBLIC_LOGIN_HOSTS = ['login.microsoftonline.com', 'login.windows.net', 'login.microsoft.com', 'sts.windows.net'];
 /** `https://graph.microsoft.com/.default` (also with `//`, as a Microsoft sample writes it) or Graph's app id form */
@@ -102,7 +103,7 @@ export class TokenIssuer {
   /** True for requests this issuer answers (token endpoint, OpenID metadata, instance discovery, keys). */
   handles(req: InboundRequest): boolean {
     const path = pathOf(req.path);
-    return [TOKEN_PATH, OPENID_PATH, OPENID_V1_PATH, INSTANCE_DISCOVERY_PATH, KEYS_PATH].some((re) => re.test(path));
+    return IDENTITY_PATHS.some((re) => re.test(path));
   }
 
   async answer(req: InboundRequest): Promise<OutboundResponse> {
@@ -170,14 +171,20 @@ export class TokenIssuer {
    * signed with its key (kept with the CA) by an earlier harness, which a bot may still hold.
    */
   tokenOf(authorization: string | undefined): IssuedToken | undefined {
+    // hot: a bot sends the same header with every request (and the router and the judge both ask)
+    if (authorization !== undefined && authorization === this.lastLookup?.authorization) return this.lastLookup.token;
     const m = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization.trim()) : null;
     if (!m) return undefined;
-    const known = this.issued.get(m[1]!);
-    if (known) return known;
-    const earlier = verifiedToken(m[1]!, this.kid, this.publicKey);
-    if (earlier) this.issued.set(m[1]!, earlier);
-    return earlier;
+    const token = this.issued.get(m[1]!) ?? verifiedToken(m[1]!, this.kid, this.publicKey);
+    if (token) {
+      this.issued.set(m[1]!, token);
+      this.lastLookup = { authorization: authorization!, token };
+    }
+    return token;
   }
+
+  /** The last header tokenOf found a token in (only tokens found are kept: what is issued later cannot change them). */
+  private lastLookup: { authorization: string; token: IssuedToken } | undefined;
 
   /** Who a Graph request with this Authorization header acts as (undefined when the token is not ours). */
   callerOf(authorization: string | undefined): TokenCaller | undefined {
