@@ -145,14 +145,31 @@ export class BotDelivery {
   /** Notifications only ever go to loopback: a public callbackUri is mapped onto the bot's own origin. */
   private toBotAddress(url: string): string {
     const webhookUrl = this.state.opts.webhookUrl;
-    let parsed: URL;
-    try {
-      parsed = new URL(url, webhookUrl);
-    } catch {
-      return webhookUrl;
+    // hot (every notification goes through here), and a call's addresses repeat: remember them
+    const key = `${url}\n${webhookUrl}`;
+    let address = botAddresses.get(key);
+    if (address === undefined) {
+      if (botAddresses.size >= BOT_ADDRESS_CACHE_SIZE) botAddresses.clear();
+      address = mapOntoBot(url, webhookUrl);
+      botAddresses.set(key, address);
     }
-    if (LOOPBACK_HOSTS.has(parsed.hostname)) return parsed.toString();
-    const bot = new URL(webhookUrl);
-    return `${bot.origin}${parsed.pathname}${parsed.search}`;
+    return address;
   }
+}
+
+/** Recently mapped notification addresses (a bounded memo: cleared when full). */
+const botAddresses = new Map<string, string>();
+const BOT_ADDRESS_CACHE_SIZE = 4096;
+
+/** `url` if it is on loopback, else its path on the bot's own origin (resolved against the webhook). */
+function mapOntoBot(url: string, webhookUrl: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url, webhookUrl);
+  } catch {
+    return webhookUrl;
+  }
+  if (LOOPBACK_HOSTS.has(parsed.hostname)) return parsed.toString();
+  const bot = new URL(webhookUrl);
+  return `${bot.origin}${parsed.pathname}${parsed.search}`;
 }

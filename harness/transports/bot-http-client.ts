@@ -31,7 +31,7 @@ export class BotHttpClient implements HttpClient {
   private readonly agent = new http.Agent({ keepAlive: true, maxFreeSockets: Infinity });
 
   async send(req: BotRequest): Promise<BotResponse> {
-    const url = new URL(req.url);
+    const url = parsedUrl(req.url);
     if (url.protocol !== 'http:' || !LOOPBACK.has(url.hostname)) {
       throw new BotUnreachableError(`callreplay only sends to the bot on loopback over http; refused ${req.url}`, 'forbidden-host');
     }
@@ -113,6 +113,18 @@ export class BotHttpClient implements HttpClient {
     });
   }
 }
+
+/** The bot's few URLs, parsed once (a bounded memo: cleared when full); URLs are never changed. */
+function parsedUrl(href: string): URL {
+  let url = parsedUrls.get(href);
+  if (!url) {
+    if (parsedUrls.size >= 1024) parsedUrls.clear();
+    url = new URL(href);
+    parsedUrls.set(href, url);
+  }
+  return url;
+}
+const parsedUrls = new Map<string, URL>();
 
 function networkError(e: NodeJS.ErrnoException, url: URL): BotUnreachableError {
   if (e.code === 'ECONNREFUSED') return new BotUnreachableError(`connection refused at ${url.host} (is the bot running and listening there?)`, 'refused');
