@@ -4,7 +4,8 @@
 //   - after a flow fails, its variants and auth check are not run, naming the failed step;
 //   - a flow that fails only while other calls are in flight is played again alone and reported
 //     as "fails only when calls overlap" (a bot keeping one current call per process);
-//   - --max-failures / -x stop the run early.
+//   - --max-failures / -x stop the run early; Ctrl-C exits 130.
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -131,6 +132,38 @@ test('-x stops the run at the first failed test; the tests it did not reach are 
     expect(unreached.length).toBeGreaterThan(0);
     expect(r.stdout).toContain(`callreplay: stopped after 1 failed test (--max-failures 1): ${unreached.length} test(s) not run`);
     expect(r.stdout).not.toMatch(/✘ .*\(skipped\)/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('Ctrl-C: the run stops with exit 130, its reports cover what ran, and no bot is left behind', async () => {
+  const { dir, cleanup } = tempDir();
+  const marker = `callreplay-interrupt-${Date.now()}`;
+  try {
+    const bot = `${node} "${join(repoRoot, 'dist', 'examples', 'reference-bot', 'main.js')}" ${marker}`;
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'callreplay.js'), 'run', '--bot-command', bot, '--report-dir', dir], { cwd: repoRoot, env: { ...process.env, FORCE_COLOR: '0', CI: '' } });
+    let stdout = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // interrupt once the first test has passed
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no test passed within 60 s:\n${stdout}`)), 60_000);
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        if (stdout.includes('✓')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stdout).toMatch(/callreplay: the run was interrupted: \d+ test\(s\) not run/);
+    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { status: string; flows: FlowResult[] };
+    expect(results.status).toBe('interrupted');
+    expect(results.flows.some((f) => f.status === 'passed')).toBe(true);
+    const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(marker) && !l.startsWith('ps '));
+    expect(left).toEqual([]);
   } finally {
     cleanup();
   }

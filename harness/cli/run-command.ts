@@ -198,6 +198,7 @@ function summarize(config: RunConfig, playwrightStatus: number): number {
   if (restarts) console.log(restarts);
   console.log(`callreplay: ${passed(flows)} of ${flows.length} flow(s) passed; ${parts.join('; ')}. Report: ${html}`);
   if (flows.length === 0) return EXIT.internal;
+  if (results.status === 'interrupted') return EXIT.interrupted;
   return passed(ran) === ran.length && playwrightStatus === 0 ? EXIT.passed : EXIT.botFailed;
 }
 

@@ -89,7 +89,8 @@ export function stepTitle(step: CompiledStep): string {
     case 'notify':
       return `${n} notify: ${step.name}`;
     case 'expect':
-      return `${n} expect ${step.method} ${step.pathTemplate} (${step.name})`;
+      // ids by name, as the sequence diagram shows them: {meetingCall}, not template syntax
+      return `${n} expect ${step.method} ${step.pathTemplate.replace(/\$\{([^}]+)\}/g, '{$1}')} (${step.name})`;
     case 'unordered':
       return `${n} expect in any order: ${step.name}`;
     case 'trigger':
