@@ -31,6 +31,8 @@ test('the HTML report shows each flow as a test with its steps, the finding and 
 
     await page.getByText('p2p-to-meeting-transfer: Answer a P2P call').click();
     await expect(page.getByText('1. notify: incoming call')).toBeVisible();
+    // step titles name ids, not template syntax
+    await expect(page.getByText('8. expect POST /beta/app/calls/{meetingCall}/participants/invite (invite the caller into the meeting)')).toBeVisible();
     await expect(page.getByText('went to the wrong resource').first()).toBeVisible();
     // the bot's output is shown beside the failing step
     await expect(page.getByText('--- bot output during this flow').first()).toBeVisible();
