@@ -5,6 +5,7 @@
 import { expect, test } from '@playwright/test';
 import { ReferenceBot } from '../examples/reference-bot/bot.js';
 import { configFromEnv } from '../examples/reference-bot/config.js';
+import { parseFlow } from '../harness/flow/load-flow.js';
 import { Harness } from '../harness/runner/harness.js';
 import { shippedFlow } from './fixtures/in-process.js';
 
@@ -46,6 +47,39 @@ test('more than 64 calls at once: 120 concurrent flows all pass (no socket cap t
     expect(outcomes).toHaveLength(120);
   } finally {
     await bot.stop();
+    await harness.close();
+  }
+});
+
+test('two creates in flight at once (they name no call) go to the runs whose step takes them, not to the one waiting longest', async () => {
+  const harness = await Harness.start({ transport: 'gateway' });
+  try {
+    const join = (name: string, meetingInfo: string) =>
+      parseFlow(
+        `callreplay: 1\nname: ${name}\ndescription: ${name}\nquiet: 0\nids: [meetingCall]\nsteps:\n` +
+          `  - expect: { name: join, method: POST, path: /v1.0/communications/calls, body: { meetingInfo: { '@odata.type': '${meetingInfo}' } }, respond: { status: 201, body: { id: '\${meetingCall}' } } }\n`,
+        `${name}.yaml`,
+      );
+    const byOrganizer = harness.createRun(join('by-organizer', '#microsoft.graph.organizerMeetingInfo'), 'http://127.0.0.1:9/api/calls');
+    await new Promise((r) => setTimeout(r, 20)); // by-organizer has waited longest
+    const byId = harness.createRun(join('by-join-meeting-id', '#microsoft.graph.joinMeetingIdMeetingInfo'), 'http://127.0.0.1:9/api/calls');
+    const outcomes = Promise.all([byOrganizer.run(), byId.run()]);
+    const token = await harness.router.tokens.issue(harness.tenant!, 'app');
+    const post = (meetingInfo: string) =>
+      fetch(`${harness.graphBaseUrl}/v1.0/communications/calls`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ callbackUri: 'http://127.0.0.1:9/api/calls', meetingInfo: { '@odata.type': meetingInfo } }),
+      });
+    // the join the newer run waits for comes first
+    expect((await post('#microsoft.graph.joinMeetingIdMeetingInfo')).status).toBe(201);
+    expect((await post('#microsoft.graph.organizerMeetingInfo')).status).toBe(201);
+    const [a, b] = await outcomes;
+    expect([a.status, a.findings[0]?.message]).toEqual(['passed', undefined]);
+    expect([b.status, b.findings[0]?.message]).toEqual(['passed', undefined]);
+    harness.release(byOrganizer);
+    harness.release(byId);
+  } finally {
     await harness.close();
   }
 });

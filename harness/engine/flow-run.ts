@@ -188,6 +188,11 @@ export class FlowRun {
     return this.judge.waitsFor(method, canonical);
   }
 
+  /** Whether the step the run waits for would take this request as it is (see RequestJudge.wouldAccept). */
+  wouldAccept(req: InboundRequest, canonical: string): boolean {
+    return this.judge.wouldAccept(req, canonical);
+  }
+
   /** When the run last released a step: the Router gives a request several runs wait for to the one waiting longest. */
   get waitingSince(): number {
     return this.state.releasedAt;

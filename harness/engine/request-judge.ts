@@ -166,6 +166,29 @@ export class RequestJudge {
     return !!step && this.state.openExpects(step).some((e) => e.method === method && this.expectedPath(e) === canonical);
   }
 
+  /**
+   * Whether an open expect of the current step would take this request as it is (method, path,
+   * body and headers; nothing recorded): the Router's choice among several runs waiting for the
+   * same request, e.g. two meeting joins (creates name no call) in flight at once.
+   */
+  wouldAccept(req: InboundRequest, canonical: string): boolean {
+    const step = this.state.flow.steps[this.state.firstUnreleased()];
+    if (!step) return false;
+    const body = isBetaPath(canonical) ? canonicalBody(req.body) : req.body;
+    const ctx = this.matchContext();
+    return this.state.openExpects(step).some((exp) => {
+      if (exp.method !== req.method || this.expectedPath(exp) !== canonical) return false;
+      const mismatches: Mismatch[] = [];
+      if (exp.body) exp.body.match(body, 'body', ctx, mismatches);
+      for (const [name, m] of exp.headers) {
+        const value = req.headers[name];
+        if (value === undefined && !(m.type === 'absent' || m.type === 'empty')) return false;
+        m.match(value, `headers.${name}`, ctx, mismatches);
+      }
+      return mismatches.length === 0;
+    });
+  }
+
   /** The expect step `index` timed out: fails the run, naming the closest request the bot did send. */
   reportMissing(index: number, waitedMs?: number): void {
     const state = this.state;

@@ -149,7 +149,12 @@ export class Router implements RequestSink {
     const named = this.runNamedIn(req);
     if (named.run) return { run: named.run, reason: '' };
     if (named.ended) return { reason: `the request names an id of flow ${named.ended}, which has ended`, ended: true };
-    const waiting = this.active.filter((r) => r.waitsFor(req.method, canonical));
+    let waiting = this.active.filter((r) => r.waitsFor(req.method, canonical));
+    // several wait for it (two creates in flight, say): the runs whose step takes it as it is come first
+    if (waiting.length > 1) {
+      const fitting = waiting.filter((r) => r.wouldAccept(req, canonical));
+      if (fitting.length > 0) waiting = fitting;
+    }
     if (waiting.length > 0) return { run: waiting.reduce((a, b) => (b.waitingSince < a.waitingSince ? b : a)), reason: '' };
     if (this.active.length === 1) return { run: this.active[0], reason: '' };
     if (this.active.length === 0) return { reason: 'no flow is running' };
