@@ -83,3 +83,29 @@ test('two creates in flight at once (they name no call) go to the runs whose ste
     await harness.close();
   }
 });
+
+test('a create that fits several waiting runs alike is given by timing, and every one of them is told (a failure after it may be the harness\'s mix-up)', async () => {
+  const harness = await Harness.start({ transport: 'gateway' });
+  try {
+    const flow = (name: string) =>
+      parseFlow(
+        `callreplay: 1\nname: ${name}\ndescription: ${name}\nquiet: 0\nids: [meetingCall]\nsteps:\n  - expect: { name: join, method: POST, path: /v1.0/communications/calls, respond: { status: 201, body: { id: '\${meetingCall}' } } }\n`,
+        `${name}.yaml`,
+      );
+    const a = harness.createRun(flow('a'), 'http://127.0.0.1:9/api/calls');
+    const b = harness.createRun(flow('b'), 'http://127.0.0.1:9/api/calls');
+    const outcomes = Promise.all([a.run(), b.run()]);
+    const token = await harness.router.tokens.issue(harness.tenant!, 'app');
+    const post = () => fetch(`${harness.graphBaseUrl}/v1.0/communications/calls`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+    expect((await post()).status).toBe(201);
+    expect((await post()).status).toBe(201);
+    expect((await outcomes).map((o) => o.status)).toEqual(['passed', 'passed']);
+    // the first create fit both: both runs know it was a guess; the second had one run left: no guess
+    expect(a.guessedRoute).toBe('POST /v1.0/communications/calls (2 calls waited for it)');
+    expect(b.guessedRoute).toBe('POST /v1.0/communications/calls (2 calls waited for it)');
+    harness.release(a);
+    harness.release(b);
+  } finally {
+    await harness.close();
+  }
+});

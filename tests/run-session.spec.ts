@@ -89,26 +89,26 @@ test('a flow that fails only while other calls are in flight is played again alo
   test.setTimeout(150_000);
   const { dir, cleanup } = tempDir();
   try {
-    // two copies of the v1.0 transfer flow, started together in two workers
-    const flow = readFileSync(join(repoRoot, 'recordings', 'p2p-to-meeting-transfer-v1.yaml'), 'utf8');
+    // two copies of the blind transfer, started together in two workers; every request of theirs names its call
+    const flow = readFileSync(join(repoRoot, 'recordings', 'blind-transfer.yaml'), 'utf8');
     const files = ['transfer-a', 'transfer-b'].map((name) => {
       const file = join(dir, `${name}.yaml`);
       writeFileSync(file, flow.replace(/^name: .*$/m, `name: ${name}`));
       return file;
     });
-    const bot = `${node} "${join(repoRoot, 'tests', 'fixtures', 'independent-bots', 'token-cache-bot.mjs')}"`;
+    const bot = `${node} "${join(repoRoot, 'tests', 'fixtures', 'independent-bots', 'resource-url-only-bot.mjs')}"`;
     const args = ['run', ...files, '--bot-command', bot, '--variants', 'duplicate-delivery', '--no-auth-check', '--no-refusal-checks'];
     const env = { DEFECT: 'one-call-per-process' };
 
     const together = await callreplay([...args, '--workers', '2', '--report-dir', join(dir, 'together')], { env, timeoutMs: 120_000 });
     expect(together.status, together.stdout).toBe(1);
-    const bases = readResults(join(dir, 'together')).flows.filter((f) => f.mode !== 'variant');
-    const overlapped = bases.filter((f) => f.status === 'failed');
+    const results = readResults(join(dir, 'together')).flows;
+    const overlapped = results.filter((f) => f.mode !== 'variant' && f.status === 'failed');
     expect(overlapped.length, together.stdout).toBeGreaterThan(0);
     for (const f of overlapped) {
       expect(f.failures).toEqual([expect.objectContaining({ kind: 'overlap', rule: 'overlap/fails-only-concurrently' })]);
-      expect(f.failures[0]!.message).toMatch(/^fails only when calls overlap: with 1 other call\(s\) in flight, body\.participants\[0\]\..*; played alone, the flow passed/);
-      const variant = readResults(join(dir, 'together')).flows.find((v) => v.flow === f.flow && v.mode === 'variant')!;
+      expect(f.failures[0]!.message).toMatch(/^fails only when calls overlap: with 1 other call\(s\) in flight, .*; played alone, the flow passed/);
+      const variant = results.find((v) => v.flow === f.flow && v.mode === 'variant')!;
       expect(variant).toMatchObject({ status: 'skipped', notRun: expect.stringMatching(/^its flow failed at step \d+: .* \(only while other calls were in flight\)$/) });
     }
 

@@ -188,6 +188,18 @@ export class FlowRun {
     return this.judge.waitsFor(method, canonical);
   }
 
+  /**
+   * A request the Router gave this run by timing alone: `candidates` runs waited for it and its
+   * content fit them all (an id-less create with one tenant). A failure after it may be the
+   * harness's mix-up rather than the bot's; the runner says so (see guessedRoute).
+   */
+  noteGuessedRoute(request: string, candidates: number): void {
+    this.guessedRoute ??= `${request} (${candidates} calls waited for it)`;
+  }
+
+  /** The first request routed to this run by timing alone, if any (see noteGuessedRoute). */
+  guessedRoute: string | undefined;
+
   /** Whether the step the run waits for would take this request as it is (see RequestJudge.wouldAccept). */
   wouldAccept(req: InboundRequest, canonical: string): boolean {
     return this.judge.wouldAccept(req, canonical);

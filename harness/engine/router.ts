@@ -155,7 +155,13 @@ export class Router implements RequestSink {
       const fitting = waiting.filter((r) => r.wouldAccept(req, canonical));
       if (fitting.length > 0) waiting = fitting;
     }
-    if (waiting.length > 0) return { run: waiting.reduce((a, b) => (b.waitingSince < a.waitingSince ? b : a)), reason: '' };
+    if (waiting.length > 0) {
+      const run = waiting.reduce((a, b) => (b.waitingSince < a.waitingSince ? b : a));
+      // nothing in the request tells these runs apart: the pick is by timing, and may be wrong
+      // (every candidate is told: the one that did not get it may get the other's later)
+      if (waiting.length > 1) for (const r of waiting) r.noteGuessedRoute(`${req.method} ${r.describePath(req.path)}`, waiting.length);
+      return { run, reason: '' };
+    }
     if (this.active.length === 1) return { run: this.active[0], reason: '' };
     if (this.active.length === 0) return { reason: 'no flow is running' };
     return { reason: callId ? 'no running flow knows this call' : 'no running flow waits for this request, and it names none of their ids' };

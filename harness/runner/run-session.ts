@@ -87,7 +87,7 @@ export class RunSession implements SessionApi {
     this.runs.delete(id);
     this.harness.release(live.run);
     const overlapped = this.gate.leave(id);
-    return { transcript: live.run.transcript, findings: live.run.findings, warnings: live.run.warnings, overlapped, bot: snapshot(live) };
+    return { transcript: live.run.transcript, findings: live.run.findings, warnings: live.run.warnings, overlapped, guessedRoute: live.run.guessedRoute, bot: snapshot(live) };
   }
 
   async runAlone(ref: RunRef): Promise<ProbeResult & { record: RunRecord }> {

@@ -59,6 +59,8 @@ export interface RunRecord {
   warnings: Finding[];
   /** how many other calls were in flight at some moment of this run (0: it ran alone) */
   overlapped: number;
+  /** a request the harness gave this run by timing alone (several calls waited for it and it fit them all) */
+  guessedRoute?: string;
   bot?: BotSnapshot;
 }
 
