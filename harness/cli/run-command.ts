@@ -18,6 +18,7 @@ import { resolveFlowArgs, UsageError } from './resolve-flows.js';
 import { botUrlProblem } from '../bot/bot-url.js';
 import { EXIT } from './exit-codes.js';
 import { DEFAULT_WORKERS } from './run-options.js';
+import { claimReportDir } from './report-dir.js';
 
 export interface RunArgs {
   flows: string[];
@@ -85,6 +86,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
   const handStarted = Boolean(args.botUrl && !args.botCommand);
   const bot = args.botCommand || args.botUrl ? { command: args.botCommand, url: args.botUrl, label: args.botCommand ?? args.botUrl! } : referenceBot();
   const reportDir = resolve(args.reportDir);
+  const releaseReportDir = claimReportDir(reportDir); // before anything starts: a bad folder fails at once
   const config: RunConfig = {
     flows: files,
     bot: { ...bot, webhookPath: args.webhookPath, readyTimeoutMs: args.readyTimeout },
@@ -105,14 +107,14 @@ export async function runCommand(args: RunArgs): Promise<number> {
   if (handStarted) {
     console.log(`callreplay: bot at ${args.botUrl}; ways in: ${config.intercept.join(', ')}. Start the bot with the environment \`callreplay env\` prints (same flags).`);
   }
-  for (const out of ['html', 'junit.xml', 'results.json', 'test-output', 'session.json']) rmSync(join(reportDir, out), { recursive: true, force: true });
-
   try {
+    for (const out of ['html', 'junit.xml', 'results.json', 'test-output', 'session.json']) rmSync(join(reportDir, out), { recursive: true, force: true });
     writeTestPlan(config.planFile, planTests(chosen, config.checks));
     const status = await runPlaywright(config);
     return summarize(config, status);
   } finally {
     rmSync(dirname(config.planFile), { recursive: true, force: true });
+    releaseReportDir();
   }
 }
 
