@@ -186,8 +186,7 @@ test('records a live P2P-to-meeting transfer (reference bot, every way in) witho
       expect(e.relayOverheadMs).toBeGreaterThanOrEqual(0);
       expect(e.relayOverheadMs).toBeLessThanOrEqual(e.totalMs);
     }
-    expect(overhead('inbound')).toBeLessThan(5);
-    expect(overhead('outbound')).toBeLessThan(5);
+    // how small the overhead is, is `npm run bench:record`'s to measure (no wall-clock threshold in a test)
   } finally {
     await bot?.stop();
     await recorder.close();

@@ -229,7 +229,7 @@ test.describe('sequence diagram', () => {
     await page.close();
   });
 
-  test('1,000 entries render fast and completely', async () => {
+  test('1,000 entries render completely', async () => {
     const base = transcript();
     const entries: TranscriptEntry[] = [];
     for (let i = 0; i < 1000; i++) {
@@ -237,11 +237,8 @@ test.describe('sequence diagram', () => {
       entries.push({ ...src, seq: i, at: i * 3.7, failed: i % 97 === 0 });
     }
     const big: Transcript = { ...base, entries };
-    renderSequenceDiagram(big); // warm up
-    const start = performance.now();
+    // (how fast is a benchmark's business, not a test's: no wall-clock threshold here)
     const html = renderSequenceDiagram(big, { findings: [FINDING] });
-    const ms = performance.now() - start;
-    expect(ms).toBeLessThan(300);
 
     const file = join(dir, 'big.html');
     writeFileSync(file, html);
