@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LoadReport } from '../harness/load/load-report.js';
 import { packageRoot } from '../harness/paths.js';
 import { errorRow, ratioRow, runChild, seconds, tailLines, withTempDir, type BenchResult, type BenchRow } from './bench-util.js';
 
@@ -13,23 +14,8 @@ export const LOAD_SCALING_GOAL = 12;
 export const LOAD_RSS_GOAL_MB = 300;
 const bin = join(packageRoot, 'bin', 'callreplay.js');
 
-/** load.json as docs/load.md describes it (only the fields read here). */
-interface LoadJson {
-  flow?: string;
-  calls: number;
-  passed: number;
-  failed: number;
-  misrouted: number;
-  wallMs: number;
-  callsPerSecond: number;
-  ackLatencyMs: { p50: number | null; p95: number | null; p99: number | null };
-  harnessPeakRssMb: number;
-  botPeakRssMb: number | null;
-  failuresByKind?: Record<string, number>;
-}
-
 interface LoadRun {
-  report: LoadJson;
+  report: LoadReport;
   code: number | null;
   /** the whole process, ms (start-up of harness and bot included) */
   processMs: number;
@@ -51,7 +37,7 @@ async function runLoad(calls: number, timeoutMs: number): Promise<LoadRun> {
     if (run.timedOut) throw new Error(`${what} did not finish within ${seconds(timeoutMs)} (killed)\n${tailLines(run.stdout + run.stderr)}`);
     if (run.leftovers.length > 0) console.error(`bench: ${what} left processes behind (killed): ${run.leftovers.join(', ')}`);
     try {
-      return { report: JSON.parse(readFileSync(join(dir, 'load.json'), 'utf8')) as LoadJson, code: run.code, processMs: run.ms };
+      return { report: JSON.parse(readFileSync(join(dir, 'load.json'), 'utf8')) as LoadReport, code: run.code, processMs: run.ms };
     } catch (e) {
       throw new Error(`${what} (exit ${run.code}) wrote no readable load.json: ${(e as Error).message}\n${tailLines(run.stdout + run.stderr)}`);
     }

@@ -8,7 +8,6 @@
  * "Graph" is callreplay replaying a ping-pong flow on its gateway; the bot answers each
  * notification 202 and then sends one keepAlive. One round = two hops through the recorder.
  */
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FlowRun } from '../harness/engine/flow-run.js';
 import { parseFlow } from '../harness/flow/load-flow.js';
@@ -16,34 +15,11 @@ import type { RecordedExchange } from '../harness/record/recording.js';
 import { Recorder } from '../harness/record/relay.js';
 import { Harness } from '../harness/runner/harness.js';
 import { pingPongFlow } from './bench-flow.js';
+import { pingBot } from './bench-raw-hop.js';
 
 const arg = process.argv.indexOf('--hops');
 const hops = (arg >= 0 ? Number(process.argv[arg + 1]) : 0) || 200;
 const rounds = Math.max(1, Math.round(hops / 2));
-
-/** A bot that answers each notification 202 and then sends one keepAlive to `graphBase()`. */
-async function pingBot(graphBase: () => string, token: string, callPath: () => string): Promise<{ port: number; close: () => void }> {
-  const agent = new http.Agent({ keepAlive: true });
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(202).end();
-      http
-        .request(`${graphBase()}${callPath()}`, { method: 'POST', agent, headers: { authorization: `Bearer ${token}`, 'content-length': 0 } }, (r) => r.resume())
-        .on('error', () => {}) // the last keepAlive's answer may be cut short when the run ends
-        .end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () => {
-      server.closeAllConnections();
-      server.close();
-      agent.destroy();
-    },
-  };
-}
 
 /** Runs `n` rounds; with `record`, through a recorder. Returns ms per round and the recorded exchanges. */
 async function runRounds(n: number, record: boolean): Promise<{ perRound: number; exchanges: RecordedExchange[] }> {
@@ -52,9 +28,9 @@ async function runRounds(n: number, record: boolean): Promise<{ perRound: number
   let run: FlowRun | undefined;
   let recorder: Recorder | undefined;
   const callPath = () => `/v1.0/communications/calls/${String(run!.valueOf('call'))}/keepAlive`;
-  const bot = await pingBot(() => recorder?.graphBaseUrl ?? upstream.graphBaseUrl, token, callPath);
+  const bot = await pingBot(() => recorder?.graphBaseUrl ?? upstream.graphBaseUrl, () => token, callPath);
   try {
-    const botUrl = `http://127.0.0.1:${bot.port}/api/calls`;
+    const botUrl = `http://127.0.0.1:${(bot.address() as AddressInfo).port}/api/calls`;
     if (record) {
       recorder = await Recorder.start({ botUrl, upstreams: { graph: upstream.graphBaseUrl, login: upstream.loginBaseUrl, auth: upstream.loginBaseUrl } });
     }
@@ -67,6 +43,7 @@ async function runRounds(n: number, record: boolean): Promise<{ perRound: number
     return { perRound, exchanges: recorder?.recording().exchanges ?? [] };
   } finally {
     if (run) upstream.release(run);
+    bot.closeAllConnections();
     bot.close();
     await recorder?.close();
     await upstream.close();

@@ -9,24 +9,11 @@ import { pathToFileURL } from 'node:url';
 import { expect, test } from '@playwright/test';
 import { callreplay, repoRoot, tempDir } from './fixtures/cli.js';
 import { freePort } from '../harness/runner/free-port.js';
+import type { LoadReport } from '../harness/load/load-report.js';
 
 const LOAD_FIELDS = ['ackLatencyMs', 'botPeakRssMb', 'calls', 'callsPerSecond', 'failed', 'failuresByKind', 'flow', 'harnessPeakRssMb', 'misrouted', 'passed', 'wallMs'];
 
-interface LoadJson {
-  flow: string;
-  calls: number;
-  passed: number;
-  failed: number;
-  misrouted: number;
-  wallMs: number;
-  callsPerSecond: number;
-  ackLatencyMs: { p50: number; p95: number; p99: number };
-  harnessPeakRssMb: number;
-  botPeakRssMb: number | null;
-  failuresByKind: Record<string, number>;
-}
-
-const readLoad = (dir: string) => JSON.parse(readFileSync(join(dir, 'load.json'), 'utf8')) as LoadJson;
+const readLoad = (dir: string) => JSON.parse(readFileSync(join(dir, 'load.json'), 'utf8')) as LoadReport;
 
 test('150 concurrent calls of the default flow (the P2P transfer) all pass against the reference bot, and load.json holds exactly its fields', async () => {
   test.setTimeout(90_000);
