@@ -5,6 +5,7 @@
  */
 import { canonicalPath, callIdOfPath } from './canonical.js';
 import type { CompiledNotify, CompiledTrigger } from './plan.js';
+import { boundedMemo } from './bounded-memo.js';
 import { BotUnreachableError, type AuthVariant, type BotResponse } from './ports.js';
 import type { EntryKind, TranscriptEntry } from './transcript.js';
 import { notificationLabel, parseMaybeJson } from './explain.js';
@@ -145,21 +146,15 @@ export class BotDelivery {
   /** Notifications only ever go to loopback: a public callbackUri is mapped onto the bot's own origin. */
   private toBotAddress(url: string): string {
     const webhookUrl = this.state.opts.webhookUrl;
-    // hot (every notification goes through here), and a call's addresses repeat: remember them
-    const key = `${url}\n${webhookUrl}`;
-    let address = botAddresses.get(key);
-    if (address === undefined) {
-      if (botAddresses.size >= BOT_ADDRESS_CACHE_SIZE) botAddresses.clear();
-      address = mapOntoBot(url, webhookUrl);
-      botAddresses.set(key, address);
-    }
-    return address;
+    return botAddress(`${url}\n${webhookUrl}`);
   }
 }
 
-/** Recently mapped notification addresses (a bounded memo: cleared when full). */
-const botAddresses = new Map<string, string>();
-const BOT_ADDRESS_CACHE_SIZE = 4096;
+/** Notification addresses mapped onto the bot (hot: every notification; a call's addresses repeat). */
+const botAddress = boundedMemo(4096, (key) => {
+  const [url, webhookUrl] = key.split('\n') as [string, string];
+  return mapOntoBot(url, webhookUrl);
+});
 
 /** `url` if it is on loopback, else its path on the bot's own origin (resolved against the webhook). */
 function mapOntoBot(url: string, webhookUrl: string): string {

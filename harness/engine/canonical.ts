@@ -4,6 +4,7 @@
  *   ids in any case with or without hyphens;
  * - bodies, on beta only: the 2019 names `callback` and `acceptModalities` = `callbackUri` and `acceptedModalities`.
  */
+import { boundedMemo } from './bounded-memo.js';
 import { isGuidLike, normalizeId } from './ids.js';
 
 /** Old property name -> current name. Applied at every object level, on beta only (v1.0 never knew them). */
@@ -25,21 +26,9 @@ export function isBetaPath(canonical: string): boolean {
 /**
  * Canonical path: version + segments, lower-cased, ids compacted, `/app` folded into
  * `/communications` on beta, namespace prefixes dropped, trailing slash and query removed.
+ * Remembered: the router and the judge ask for the same few paths of each call, hop after hop.
  */
-export function canonicalPath(pathWithQuery: string): string {
-  // hot: the router and the judge ask for the same few paths of each call over and over
-  let canonical = canonicalPaths.get(pathWithQuery);
-  if (canonical === undefined) {
-    if (canonicalPaths.size >= CANONICAL_CACHE_SIZE) canonicalPaths.clear();
-    canonical = computeCanonicalPath(pathWithQuery);
-    canonicalPaths.set(pathWithQuery, canonical);
-  }
-  return canonical;
-}
-
-/** Recently canonicalised paths (a bounded memo: cleared when full). */
-const canonicalPaths = new Map<string, string>();
-const CANONICAL_CACHE_SIZE = 4096;
+export const canonicalPath: (pathWithQuery: string) => string = boundedMemo(4096, computeCanonicalPath);
 
 function computeCanonicalPath(pathWithQuery: string): string {
   let path = pathWithQuery;

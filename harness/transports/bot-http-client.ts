@@ -18,6 +18,7 @@
  * It was on cross-fetch (node-fetch) before: the same exchange on node:http costs the harness less.
  */
 import http from 'node:http';
+import { boundedMemo } from '../engine/bounded-memo.js';
 import { BotUnreachableError, type BotRequest, type BotResponse, type HttpClient } from '../engine/ports.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -114,17 +115,8 @@ export class BotHttpClient implements HttpClient {
   }
 }
 
-/** The bot's few URLs, parsed once (a bounded memo: cleared when full); URLs are never changed. */
-function parsedUrl(href: string): URL {
-  let url = parsedUrls.get(href);
-  if (!url) {
-    if (parsedUrls.size >= 1024) parsedUrls.clear();
-    url = new URL(href);
-    parsedUrls.set(href, url);
-  }
-  return url;
-}
-const parsedUrls = new Map<string, URL>();
+/** The bot's few URLs, parsed once (never changed after). */
+const parsedUrl = boundedMemo(1024, (href) => new URL(href));
 
 function networkError(e: NodeJS.ErrnoException, url: URL): BotUnreachableError {
   if (e.code === 'ECONNREFUSED') return new BotUnreachableError(`connection refused at ${url.host} (is the bot running and listening there?)`, 'refused');
