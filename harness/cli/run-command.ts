@@ -80,7 +80,6 @@ export async function runCommand(args: RunArgs): Promise<number> {
   if (chosen.length === 0) {
     throw new UsageError(`no flow is in suite "${args.suite}"; suites: ${[...new Set(loaded.map((f) => f.suite))].sort().join(', ')}`);
   }
-  const files = chosen.map((f) => f.file);
   if (args.botUrl) checkBotUrl(args.botUrl);
 
   const handStarted = Boolean(args.botUrl && !args.botCommand);
@@ -88,7 +87,6 @@ export async function runCommand(args: RunArgs): Promise<number> {
   const reportDir = resolve(args.reportDir);
   const releaseReportDir = claimReportDir(reportDir); // before anything starts: a bad folder fails at once
   const config: RunConfig = {
-    flows: files,
     bot: { ...bot, webhookPath: args.webhookPath, readyTimeoutMs: args.readyTimeout },
     // a bot the harness starts gets every way in, so that any bot works with no flag at all
     intercept: args.intercept ?? (handStarted ? ['gateway'] : [...INTERCEPT_WAYS]),

@@ -1,6 +1,7 @@
 /**
  * What `callreplay run` hands to the Playwright suite (through the CALLREPLAY_RUN environment
- * variable, as JSON): which flows, which bot, which transport, where reports go.
+ * variable, as JSON): which bot, which transport, which checks, where reports go; the tests
+ * themselves are in the plan file (test-plan.ts).
  */
 // types only, and nothing heavy: every Playwright worker loads this module at start
 import type { RuleOptions } from '../rules/index.js';
@@ -32,8 +33,6 @@ export interface BotSpec {
 }
 
 export interface RunConfig {
-  /** absolute paths of flow files, already validated by the CLI */
-  flows: string[];
   bot: BotSpec;
   /** the ways in opened for the bot */
   intercept: InterceptWay[];
