@@ -53,6 +53,13 @@ test('bad input exits 2 before anything starts, naming the flag and what it take
   });
 });
 
+test('a report folder that cannot be made exits 2 before any call, in one line naming it', async () => {
+  const r = await callreplay(['load', '--calls', '1', '--report-dir', '/proc/callreplay-nope/reports'], { timeoutMs: 30_000 });
+  expect(r.status).toBe(2);
+  expect(r.stderr.trim()).toBe('callreplay: --report-dir /proc/callreplay-nope/reports cannot be created (ENOENT)');
+  expect(r.stdout).not.toContain('callreplay load:'); // no call was started
+});
+
 /** Writes a bot file: the reference bot (from dist) with `body` as the class body of a subclass. */
 function subclassBot(dir: string, name: string, body: string, prelude = ''): string {
   const file = join(dir, `${name}.mjs`);

@@ -19,11 +19,10 @@ import { runLoad, type LoadOutcome } from '../load/load-runner.js';
 import { formatSummary, toReport, writeReport } from '../load/load-report.js';
 import { botPeakRssMb, harnessPeakRssMb } from '../load/peak-rss.js';
 import { checkLoadOptions, type LoadArgs } from './load-options.js';
+import { claimReportDir } from './report-dir.js';
 import { resolveFlowArgs, UsageError } from './resolve-flows.js';
 import { EXIT } from './exit-codes.js';
 import { resolvePorts } from './run-command.js';
-
-const INTERRUPTED = 130;
 
 export async function loadCommand(args: LoadArgs): Promise<number> {
   try {
@@ -54,6 +53,8 @@ export async function loadCommand(args: LoadArgs): Promise<number> {
   const handStarted = Boolean(args.botUrl && !args.botCommand);
   const spec: BotSpec = { ...botOf(args), webhookPath: args.webhookPath, readyTimeoutMs: args.readyTimeout };
 
+  // before anything starts: a folder that cannot be written fails at once, and one run at a time writes it
+  const releaseReportDir = claimReportDir(resolve(args.reportDir));
   const abort = new AbortController();
   const interrupt = () => abort.abort();
   process.on('SIGINT', interrupt).on('SIGTERM', interrupt);
@@ -77,7 +78,7 @@ export async function loadCommand(args: LoadArgs): Promise<number> {
       console.error(`callreplay: ${e.message}`);
       return EXIT.botFailed;
     }
-    if (abort.signal.aborted) return INTERRUPTED;
+    if (abort.signal.aborted) return EXIT.interrupted;
     const process_ = bot.process;
     const mark = process_?.mark() ?? 0;
     console.log(`callreplay load: ${flow.name}, ${args.calls} call(s), ${Math.min(args.concurrency, args.calls)} at a time, against ${spec.label}`);
@@ -95,12 +96,13 @@ export async function loadCommand(args: LoadArgs): Promise<number> {
     const report = toReport(flow.name, outcome, harnessPeakRssMb(), botPeak);
     const path = writeReport(resolve(args.reportDir), report);
     console.log(formatSummary(report, outcome, relative(process.cwd(), path) || path));
-    if (outcome.aborted) return INTERRUPTED;
+    if (outcome.aborted) return EXIT.interrupted;
     return report.failed === 0 && report.passed === report.calls ? EXIT.passed : EXIT.botFailed;
   } finally {
     process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
     await bot?.process?.stop();
     await harness?.close();
+    releaseReportDir();
   }
 }
 
