@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { FlowRun } from '../engine/flow-run.js';
+import type { BotLiveness, FlowRun } from '../engine/flow-run.js';
 import type { AuthVariant } from '../engine/ports.js';
 import type { CompiledFlow } from '../engine/plan.js';
 import type { RefusalCheck } from '../engine/refusal-checks.js';
@@ -21,10 +21,15 @@ import type { BotRestart } from './session-file.js';
 import type { BaseVerdict, BotSnapshot, FinishResult, ProbeResult, RunRecord, RunRef, SessionApi, StartedRun, StepResult } from './session-api.js';
 
 
-interface LiveRun {
-  run: FlowRun;
+/** The bot as one run sees it: the process then, and its output mark at the run's start. */
+interface BotWatch {
   bot: BotUnderTest;
   mark: number;
+  liveness: BotLiveness | undefined;
+}
+
+interface LiveRun extends BotWatch {
+  run: FlowRun;
 }
 
 export class RunSession implements SessionApi {
@@ -64,9 +69,8 @@ export class RunSession implements SessionApi {
     const botRestarted = await this.ensureBot();
     const id = randomUUID();
     await this.gate.shared(id);
-    const mark = this.bot.process?.mark() ?? 0;
-    const run = this.harness.createRun(this.flow(ref), this.bot.webhookUrl, undefined, this.bot.process?.liveness(mark));
-    this.runs.set(id, { run, bot: this.bot, mark });
+    const watch = this.watchBot();
+    this.runs.set(id, { ...watch, run: this.harness.createRun(this.flow(ref), watch.bot.webhookUrl, undefined, watch.liveness) });
     return { id, botRestarted };
   }
 
@@ -93,24 +97,19 @@ export class RunSession implements SessionApi {
   async runAlone(ref: RunRef): Promise<ProbeResult & { record: RunRecord }> {
     const botRestarted = await this.ensureBot();
     return this.gate.alone(async () => {
-      const live = this.begin(this.flow(ref));
-      try {
-        const outcome = await live.run.run();
-        const record = { transcript: outcome.transcript, findings: outcome.findings, warnings: outcome.warnings, overlapped: 0, bot: snapshot(live) };
-        return { outcome, bot: record.bot, botRestarted, record };
-      } finally {
-        this.harness.release(live.run);
-      }
+      const watch = this.watchBot();
+      const outcome = await this.harness.run(this.flow(ref), watch.bot.webhookUrl, watch.liveness);
+      const record = { transcript: outcome.transcript, findings: outcome.findings, warnings: outcome.warnings, overlapped: 0, bot: snapshot(watch) };
+      return { outcome, bot: record.bot, botRestarted, record };
     });
   }
 
   async probeAuth(flowFile: string, variant: AuthVariant): Promise<ProbeResult> {
-    return this.probe(this.flow({ flowFile }), (run) => run.probeAuth(variant));
+    return this.probe((watch) => this.harness.probeAuth(this.flow({ flowFile }), watch.bot.webhookUrl, variant, watch.liveness));
   }
 
   async probeRefusal(check: RefusalCheck): Promise<ProbeResult> {
-    const { refusalFlow } = await import('../engine/auth-probe.js');
-    return this.probe(refusalFlow(check), (run) => run.probeRefusal(check));
+    return this.probe((watch) => this.harness.probeRefusal(check, watch.bot.webhookUrl, watch.liveness));
   }
 
   async settleBase(verdict: BaseVerdict): Promise<void> {
@@ -128,23 +127,23 @@ export class RunSession implements SessionApi {
     await this.harness.close();
   }
 
-  private async probe(flow: CompiledFlow, play: (run: FlowRun) => Promise<ProbeResult['outcome']>): Promise<ProbeResult> {
+  /** A probe (the harness plays it on a run of its own) among the calls in flight. */
+  private async probe(play: (watch: BotWatch) => Promise<ProbeResult['outcome']>): Promise<ProbeResult> {
     const botRestarted = await this.ensureBot();
     const id = randomUUID();
     await this.gate.shared(id);
-    const live = this.begin(flow);
     try {
-      const outcome = await play(live.run);
-      return { outcome, bot: snapshot(live), botRestarted };
+      const watch = this.watchBot();
+      return { outcome: await play(watch), bot: snapshot(watch), botRestarted };
     } finally {
-      this.harness.release(live.run);
       this.gate.leave(id);
     }
   }
 
-  private begin(flow: CompiledFlow): LiveRun {
+  /** The bot now, and where its output stands (for what it prints during one run, and whether it exits then). */
+  private watchBot(): BotWatch {
     const mark = this.bot.process?.mark() ?? 0;
-    return { run: this.harness.createRun(flow, this.bot.webhookUrl, undefined, this.bot.process?.liveness(mark)), bot: this.bot, mark };
+    return { bot: this.bot, mark, liveness: this.bot.process?.liveness(mark) };
   }
 
   /** Restarts a bot the harness started if it has died; says how it had ended. */
@@ -184,8 +183,8 @@ export class RunSession implements SessionApi {
   }
 }
 
-function snapshot(live: LiveRun): BotSnapshot | undefined {
-  const process = live.bot.process;
+function snapshot(watch: BotWatch): BotSnapshot | undefined {
+  const process = watch.bot.process;
   if (!process) return undefined;
-  return { running: process.running, exitDescription: process.exitDescription, output: process.logSince(live.mark) };
+  return { running: process.running, exitDescription: process.exitDescription, output: process.logSince(watch.mark) };
 }
