@@ -9,7 +9,7 @@
  */
 import { canonicalPath } from '../engine/canonical.js';
 import type { ObserverContext, RunObserver } from '../engine/flow-run.js';
-import type { Transcript, TranscriptEntry } from '../engine/transcript.js';
+import type { TranscriptEntry } from '../engine/transcript.js';
 import type { Scope } from '../flow/templates.js';
 
 export const DUPLICATE_ACTION_RULE = 'variant/duplicate-action';
