@@ -3,7 +3,9 @@
  *
  * The Router (harness/engine/router.ts) hands each Graph request to one flow run, in this order:
  * the run that minted the call id in its path; the run that minted any other id it carries (path
- * or body); the run waiting for exactly this request (the one waiting longest); the only run.
+ * or body); the run waiting for exactly this request (those whose step takes it as it is first, then
+ * the one waiting longest; a pick among several that fit alike is noted on each, FlowRun.guessedRoute);
+ * the only run.
  * Anything else is a *stray*: answered 404 8522 and copied, unjudged, into the transcript of every
  * run active at that moment (its entry carries `stray`).
  *
