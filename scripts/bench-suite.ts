@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { ResultsFile } from '../harness/report/results-reporter.js';
 import { packageRoot } from '../harness/paths.js';
+import { runReporters } from '../harness/report/reporters.js';
 import { AUTH_CHECK_MODE, REFUSAL_MODE, VARIANT_MODE } from '../harness/runner/run-config.js';
 import { DEFAULT_WORKERS } from '../harness/cli/run-command.js';
 import { mean, ratioRow, runChild, seconds, tailLines, withTempDir, type BenchResult } from './bench-util.js';
@@ -85,7 +86,8 @@ export async function runFloor(tests: number, workers: number, timeoutMs: number
       join(dir, 'tests', 'empty.spec.ts'),
       `import { test } from '@playwright/test';\ntest.describe.configure({ mode: 'parallel' });\nfor (let i = 0; i < ${tests}; i++) test(\`empty \${i}\`, () => {});\n`,
     );
-    const reporter = join(packageRoot, 'dist', 'harness', 'report', 'results-reporter.js');
+    // the run's own reporters (harness/report/reporters.ts), writing into out/
+    const reporters = runReporters(join(dir, 'out'));
     writeFileSync(
       join(dir, 'playwright.config.mjs'),
       `export default {
@@ -93,12 +95,7 @@ export async function runFloor(tests: number, workers: number, timeoutMs: number
   workers: ${workers},
   retries: 0,
   outputDir: ${JSON.stringify(join(dir, 'out', 'test-output'))},
-  reporter: [
-    ['list'],
-    ['html', { outputFolder: ${JSON.stringify(join(dir, 'out', 'html'))}, open: 'never' }],
-    ['junit', { outputFile: ${JSON.stringify(join(dir, 'out', 'junit.xml'))} }],
-    [${JSON.stringify(reporter)}, { outputFile: ${JSON.stringify(join(dir, 'out', 'results.json'))} }],
-  ],
+  reporter: ${JSON.stringify(reporters)},
 };
 `,
     );
@@ -125,7 +122,7 @@ export function suiteResult(passing: CallreplayRun[], floorMs: number[], tests: 
     rows: [ratioRow('1 suite vs Playwright floor', `run ${seconds(run)} vs floor ${seconds(floor)} (${tests} tests, ${workers} workers)`, ratio, SUITE_GOAL)],
     raw: [
       `1 suite: callreplay run${quick ? ` ${QUICK_RUN_ARGS.join(' ')}` : ''} (reference bot): ${passing.map((p) => seconds(p.ms)).join(', ')} (exit ${passing.map((p) => p.code).join(', ')}); ` +
-        `floor (playwright test, ${tests} empty tests, list+html+junit+results reporters, ${workers} workers): ${floorMs.map(seconds).join(', ')}`,
+        `floor (playwright test, ${tests} empty tests, the run's reporters, ${workers} workers): ${floorMs.map(seconds).join(', ')}`,
       ...timeBreakdown(passing[0]!, workers).map((l) => `    ${l}`),
     ],
   };

@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { callreplay, repoRoot, tempDir } from './fixtures/cli.js';
 import { freePort } from '../harness/runner/free-port.js';
+import type { ResultsSummary } from '../harness/report/results-file.js';
 
 interface Results {
   status: string;
-  summary: { flows: number; passed: number; failed: number };
+  summary: ResultsSummary;
   flows: Array<{ flow: string; status: string; mode: string; variant?: string; checks?: string[]; failures: Array<{ step: number; kind: string; message: string; text: string }>; errors: string[]; botOutput?: string }>;
   notRun: Array<{ check: string; flow?: string; reason: string }>;
 }
@@ -34,9 +35,30 @@ test('callreplay run, no arguments: every shipped flow passes against the refere
     expect(authCount).toBe(flowCount);
     expect(existsSync(join(dir, 'html', 'index.html'))).toBe(true);
     const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
-    expect(junit).toMatch(new RegExp(`<testsuites [^>]*tests="${flowCount + variantCount + authCount + 5}" failures="0"`));
+    expect(junit).toMatch(new RegExp(`<testsuites [^>]*tests="${flowCount + variantCount + authCount + 5}" failures="0" errors="0" skipped="0"`));
     const results = readResults(dir);
-    expect(results.summary).toMatchObject({ failed: 0 });
+    // counted apart: flows, variants, the checks beside them, and every test
+    const all = (n: number) => ({ total: n, passed: n, failed: 0, skipped: 0 });
+    expect(results.summary).toMatchObject({
+      tests: all(flowCount + variantCount + authCount + 5),
+      flows: all(flowCount),
+      variants: all(variantCount),
+      checks: { notificationAuth: all(authCount), refusal: all(5) },
+      notReached: 0,
+      interrupted: 0,
+    });
+    // the reference bot's warnings (schema/undeclared) are counted, by rule, in results.json and on the console
+    const warnings = results.flows.flatMap((f) => f.warnings);
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(results.summary.warnings.total).toBe(warnings.length);
+    expect(results.summary.warnings.byRule['schema/undeclared']).toBe(warnings.filter((w) => w.rule === 'schema/undeclared').length);
+    expect(r.stdout).toContain(`callreplay: ${warnings.length} warning(s), not failing: schema/undeclared ${results.summary.warnings.byRule['schema/undeclared']}`);
+    // the job summary: one row per flow, all passed
+    const md = readFileSync(join(dir, 'summary.md'), 'utf8');
+    expect(md).toContain(`## callreplay: ${flowCount} of ${flowCount} flow(s) passed ✅`);
+    expect(md.split('\n').filter((l) => l.startsWith('| ') && l.includes('✅ passed'))).toHaveLength(flowCount);
+    // no harness paths on the console: lines name tests, not harness/runner/flow-suite.ts
+    expect(r.stdout).not.toMatch(/harness\/runner|flow-suite\.ts|dist\/harness/);
     const flowRuns = results.flows.filter((f) => f.mode !== 'notification-auth' && f.mode !== 'variant' && f.mode !== 'refusal');
     expect(results.flows.filter((f) => f.mode === 'refusal').map((f) => f.status)).toEqual(['passed', 'passed', 'passed', 'passed', 'passed']);
     expect(results.notRun).toEqual([]);
@@ -107,7 +129,13 @@ test('a bot that exits at start is reported as such, not as a hang', async () =>
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/exited with code 3 before answering at http:\/\/127\.0\.0\.1:\d+\/api\/calls/);
     expect(r.stdout).toContain('boom: missing config');
-    expect(readResults(dir).flows[0]!.errors.join('\n')).toContain('exited with code 3');
+    // a verdict on the bot (a bot-unavailable finding: JUnit <failure>), not a harness error (<error>)
+    const flow = readResults(dir).flows[0]!;
+    expect(flow.failures[0]).toMatchObject({ kind: 'bot-unavailable' });
+    expect(flow.failures[0]!.message).toContain('exited with code 3');
+    const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<failure message="the bot could not be started: the bot command [^"]*exited with code 3[^"]*" type="bot-unavailable">/);
+    expect(junit).toContain('errors="0"');
   } finally {
     cleanup();
   }

@@ -13,6 +13,7 @@ import { AUTH_VARIANTS } from '../harness/engine/ports.js';
 import { loadFlowFile } from '../harness/flow/load-flow.js';
 import { applicableVariants } from '../harness/variants/index.js';
 import { callreplay, repoRoot, tempDir } from './fixtures/cli.js';
+import type { ResultsSummary } from '../harness/report/results-file.js';
 
 interface Failure {
   step?: number;
@@ -32,7 +33,7 @@ interface FlowResult {
   notRun?: string;
 }
 interface Results {
-  summary: { flows: number; passed: number; failed: number; skipped: number };
+  summary: ResultsSummary;
   flows: FlowResult[];
 }
 
@@ -190,7 +191,11 @@ for (const c of BOTS) {
         const results = readResults(dir);
         // the defect fails its flow and nothing else: the other flows and the 5 refusal checks pass;
         // the variants and the auth check are reported as not run (2 skipped entries)
-        expect(results.summary).toMatchObject({ flows: c.flows.length + 7, passed: passed + 5, failed: 1, skipped: 2 });
+        expect(results.summary).toMatchObject({
+          tests: { total: c.flows.length + 7, passed: passed + 5, failed: 1, skipped: 2 },
+          flows: { total: c.flows.length, passed, failed: 1, skipped: 0 },
+          checks: { refusal: { total: 5, passed: 5, failed: 0, skipped: 0 } },
+        });
         const failed = results.flows.find((f) => f.flow === c.defect.flow)!;
         expect(failed.status).toBe('failed');
         expect(failed.failures[0]).toMatchObject({ step: c.defect.step, kind: c.defect.kind });

@@ -374,11 +374,20 @@ test.describe('results reporter', () => {
       const results = JSON.parse(readFileSync(file, 'utf8')) as ResultsFile;
 
       expect(results.tool).toBe('callreplay');
-      expect(results.version).toBe(1);
+      expect(results.version).toBe(2);
       expect(results.status).toBe('failed');
       expect(Number.isNaN(Date.parse(results.startedAt))).toBe(false);
       expect(results.durationMs).toBeGreaterThan(0);
-      expect(results.summary).toEqual({ flows: 5, passed: 2, failed: 2, skipped: 1 });
+      // annotated as flows (no mode): four flows; the bare test is a flow too
+      expect(results.summary).toEqual({
+        tests: { total: 5, passed: 2, failed: 2, skipped: 1 },
+        flows: { total: 5, passed: 2, failed: 2, skipped: 1 },
+        variants: { total: 0, passed: 0, failed: 0, skipped: 0 },
+        checks: { notificationAuth: { total: 0, passed: 0, failed: 0, skipped: 0 }, refusal: { total: 0, passed: 0, failed: 0, skipped: 0 } },
+        warnings: { total: 0, byRule: {} },
+        notReached: 0,
+        interrupted: 0,
+      });
       expect(results.flows.map((f) => f.flow)).toEqual(['flow-a', 'flow-b', 'flow-c', 'bot that does not start', 'flow e is skipped']);
 
       const [a, b, c, d, e] = results.flows;

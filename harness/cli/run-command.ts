@@ -10,8 +10,10 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { packageRoot, referenceBotMain } from '../paths.js';
 import { loadFlowFile } from '../flow/load-flow.js';
 import { DEFAULT_BOT_APP_ID, DEFAULT_CA_DIR, DEFAULT_TENANT_ID, INTERCEPT_WAYS, type HarnessPorts, type InterceptWay } from '../runner/harness.js';
-import { AUTH_CHECK_MODE, REFUSAL_MODE, RUN_CONFIG_ENV, VARIANT_MODE, type CheckConfig, type RunConfig } from '../runner/run-config.js';
-import { NEVER_RAN, type ResultsFile } from '../report/results-reporter.js';
+import { RUN_CONFIG_ENV, type CheckConfig, type RunConfig } from '../runner/run-config.js';
+import type { ResultsFile } from '../report/results-file.js';
+import { reportDirFiles } from '../report/reporters.js';
+import { printSummary } from './run-summary.js';
 import { SESSION_FILE, type SessionFile } from '../runner/session-file.js';
 import { planTests, writeTestPlan } from '../runner/test-plan.js';
 import { resolveFlowArgs, UsageError } from './resolve-flows.js';
@@ -106,7 +108,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
     console.log(`callreplay: bot at ${args.botUrl}; ways in: ${config.intercept.join(', ')}. Start the bot with the environment \`callreplay env\` prints (same flags).`);
   }
   try {
-    for (const out of ['html', 'junit.xml', 'results.json', 'test-output', 'session.json']) rmSync(join(reportDir, out), { recursive: true, force: true });
+    for (const out of ['html', 'junit.xml', 'results.json', 'summary.md', 'blob', 'test-output', 'session.json']) rmSync(join(reportDir, out), { recursive: true, force: true });
     writeTestPlan(config.planFile, planTests(chosen, config.checks));
     const status = await runPlaywright(config);
     return summarize(config, status);
@@ -150,56 +152,14 @@ function runPlaywright(config: RunConfig): Promise<number> {
 
 
 function summarize(config: RunConfig, playwrightStatus: number): number {
-  const resultsPath = join(config.reportDir, 'results.json');
-  const html = relative(process.cwd(), join(config.reportDir, 'html', 'index.html'));
-  if (!existsSync(resultsPath)) {
-    console.error(`callreplay: the run ended (status ${playwrightStatus}) without writing ${resultsPath}`);
+  const files = reportDirFiles(config.reportDir);
+  if (!existsSync(files.results)) {
+    console.error(`callreplay: the run ended (status ${playwrightStatus}) without writing ${files.results}`);
     return EXIT.internal;
   }
-  const results = JSON.parse(readFileSync(resultsPath, 'utf8')) as ResultsFile;
-  // tests the run never reached (stopped by --max-failures, or interrupted) are counted, not listed
-  const unreached = results.flows.filter((r) => r.notRun === undefined && r.status === 'skipped' && r.errors.includes(NEVER_RAN));
-  const ran = results.flows.filter((r) => r.notRun === undefined && !unreached.includes(r));
-  const of = (mode?: string) => ran.filter((r) => (mode === undefined ? r.mode !== AUTH_CHECK_MODE && r.mode !== VARIANT_MODE && r.mode !== REFUSAL_MODE : r.mode === mode));
-  const flows = of();
-  const passed = (list: typeof flows) => list.filter((r) => r.status === 'passed').length;
-  console.log('');
-  for (const f of ran.filter((r) => r.status !== 'passed')) {
-    const what = f.mode === AUTH_CHECK_MODE ? `${f.flow} (notification auth)` : f.mode === VARIANT_MODE ? `${f.flow}~${f.variant}` : f.mode === REFUSAL_MODE ? f.title : f.flow;
-    console.log(`✘ ${what} (${f.status})`);
-    for (const line of [...(f.failures ?? []).map((x) => x.text), ...(f.failures?.length ? [] : (f.errors ?? []))]) console.log(indent(line));
-  }
-  const notRun = (mode: string) => (results.notRun ?? []).filter((n) => n.check === mode);
-  // e.g. "variants: 8 of 8 passed", "auth not checked (--no-auth-check)",
-  // "notification auth: 14 of 15 check(s) passed, not checked for ping (the flow sends no notification)";
-  // never "0 of 0 passed"
-  const part = (mode: string, label: string, noun: string, subject: string, notDone: string): string => {
-    const off = `${subject} ${notDone}`;
-    const skipped = notRun(mode);
-    const whole = skipped.find((n) => n.flow === undefined);
-    if (whole) return `${off} (${whole.reason})`;
-    const list = of(mode);
-    const missed = [...new Set(skipped.map((n) => `${n.flow} (${n.reason})`))].join(', ');
-    if (list.length === 0) return skipped.length > 0 ? `${off}: ${missed}` : `${label}: none apply`;
-    const text = `${label}: ${passed(list)} of ${list.length} ${noun}passed`;
-    return skipped.length > 0 ? `${text}, ${notDone} for ${missed}` : text;
-  };
-  const parts = [
-    part(VARIANT_MODE, 'variants', '', 'variants', 'not run'),
-    part(AUTH_CHECK_MODE, 'notification auth', 'check(s) ', 'auth', 'not checked'),
-    part(REFUSAL_MODE, 'refusal checks', '', 'refusal checks', 'not run'),
-  ];
-  if (unreached.length > 0) {
-    const failedTests = ran.filter((r) => r.status === 'failed' || r.status === 'timedOut').length;
-    const why = config.maxFailures > 0 && failedTests >= config.maxFailures ? `stopped after ${failedTests} failed test${failedTests === 1 ? '' : 's'} (--max-failures ${config.maxFailures})` : 'the run was interrupted';
-    console.log(`callreplay: ${why}: ${unreached.length} test(s) not run`);
-  }
+  const results = JSON.parse(readFileSync(files.results, 'utf8')) as ResultsFile;
   const restarts = botRestarts(config.reportDir);
-  if (restarts) console.log(restarts);
-  console.log(`callreplay: ${passed(flows)} of ${flows.length} flow(s) passed; ${parts.join('; ')}. Report: ${html}`);
-  if (flows.length === 0) return EXIT.internal;
-  if (results.status === 'interrupted') return EXIT.interrupted;
-  return passed(ran) === ran.length && playwrightStatus === 0 ? EXIT.passed : EXIT.botFailed;
+  return printSummary(results, { maxFailures: config.maxFailures, html: relative(process.cwd(), join(files.html, 'index.html')), extraLines: restarts ? [restarts] : [], summaryFile: files.summary }, playwrightStatus);
 }
 
 /** "callreplay: the bot exited with code 3 and was restarted (2 times)", from the session's file. */
@@ -210,11 +170,4 @@ function botRestarts(reportDir: string): string | undefined {
   if (restarts.length === 0) return undefined;
   const exits = [...new Set(restarts.map((r) => r.exit))].join('; ');
   return `callreplay: the bot ${exits} and was restarted (${restarts.length} time${restarts.length === 1 ? '' : 's'}); the tests it was running when it died failed as bot-unavailable`;
-}
-
-function indent(text: string): string {
-  return text
-    .split('\n')
-    .map((l) => `    ${l}`)
-    .join('\n');
 }

@@ -4,3 +4,10 @@
 export const NOT_RUN = 'not-run';
 /** The annotation of a test that checks the whole run, not one flow (the refusal checks). */
 export const RUN_WIDE = 'run-wide';
+
+/** The `mode` annotation of notification-auth checks (the summaries count them apart). */
+export const AUTH_CHECK_MODE = 'notification-auth';
+/** The `mode` annotation of robustness-variant runs. */
+export const VARIANT_MODE = 'variant';
+/** The `mode` annotation of refusal checks (once per run, not per flow). */
+export const REFUSAL_MODE = 'refusal';

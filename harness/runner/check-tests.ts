@@ -27,6 +27,7 @@ export class FlowFailure extends Error {
 export async function checkNotificationAuth(plan: TestPlan, flowFile: string, probeStep: number, session: SessionApi, testInfo: TestInfo): Promise<void> {
   const failed: Array<{ variant: AuthVariant; finding: Finding }> = [];
   const outputs: string[] = [];
+  const broken: string[] = [];
   let lastBot: BotSnapshot | undefined;
   const AUTH_VARIANTS = plan.authVariants.map((v) => v.variant);
   const describeVariant = (variant: AuthVariant) => plan.authVariants.find((v) => v.variant === variant)!.description;
@@ -46,7 +47,11 @@ export async function checkNotificationAuth(plan: TestPlan, flowFile: string, pr
           throw new FlowFailure(formatFinding(finding));
         }
       }, { box: true })
-      .catch(() => undefined); // the step is marked failed in the report; go on with the next variant
+      // the step is marked failed in the report; go on with the next variant. A probe that could not
+      // be played at all (the session broke) is no refusal: the check fails on it, never passes
+      .catch((err: unknown) => {
+        if (!(err instanceof FlowFailure)) broken.push(err instanceof Error ? err.message : String(err));
+      });
   const [first, ...rest] = AUTH_VARIANTS;
   await probe(first!);
   const unreachable = () => failed.some((f) => (f.finding.step ?? probeStep) < probeStep);
@@ -54,6 +59,7 @@ export async function checkNotificationAuth(plan: TestPlan, flowFile: string, pr
   failed.sort((a, b) => AUTH_VARIANTS.indexOf(a.variant) - AUTH_VARIANTS.indexOf(b.variant)); // in the order of the check, not of completion
   await attachJson(testInfo, 'findings.json', failed.map((f) => f.finding));
   if (lastBot) await attachText(testInfo, 'bot-output.txt', outputs.join('\n') || '(the bot printed nothing during this check)');
+  if (broken.length > 0 && failed.length === 0) throw new Error(`the notification-auth check could not be played: ${broken[0]}`);
   if (failed.length === 0) return;
   const accepted = failed.filter((f) => f.finding.kind === 'auth-accepted').map((f) => f.variant);
   const wrongStatus = failed.filter((f) => f.finding.rule === plan.authStatusRule).map((f) => f.variant);

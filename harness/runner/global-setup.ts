@@ -11,19 +11,22 @@ import { RunSession } from './run-session.js';
 import { SESSION_FILE, type SessionFile } from './session-file.js';
 import { SESSION_ENV, serveSession } from './session-rpc.js';
 import { failedSession } from './failed-session.js';
+import { BotStartError } from '../bot/bot-process.js';
 
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const config = readRunConfig();
   let session: RunSession | undefined;
   let startError: string | undefined;
+  let cause: 'bot' | 'harness' = 'harness';
   try {
     session = await RunSession.start(config);
   } catch (e) {
     // every test fails with this message (the results name it), rather than one setup error
     startError = e instanceof Error ? e.message : String(e);
+    if (e instanceof BotStartError) cause = 'bot';
   }
-  const server = await serveSession(session ?? failedSession(startError!));
+  const server = await serveSession(session ?? failedSession(startError!, cause));
   process.env[SESSION_ENV] = server.address;
   return async () => {
     await server.close();

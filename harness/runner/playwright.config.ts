@@ -1,10 +1,11 @@
 /**
  * The Playwright configuration `callreplay run` uses: suites/ as tests; globalSetup starts the
- * run's one harness and one bot (the workers share them); the reports: HTML, JUnit, results.json.
+ * run's one harness and one bot (the workers share them); the reports (harness/report/reporters.ts).
  */
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { packageRoot, suitesDir } from '../paths.js';
+import { runReporters } from '../report/reporters.js';
 import { readRunConfig } from './run-config.js';
 
 const config = readRunConfig();
@@ -18,11 +19,7 @@ export default defineConfig({
   maxFailures: config.maxFailures ?? 0,
   retries: 0,
   forbidOnly: true,
+  ...(config.shard ? { shard: config.shard } : {}),
   outputDir: join(config.reportDir, 'test-output'),
-  reporter: [
-    ['list'],
-    ['html', { outputFolder: join(config.reportDir, 'html'), open: 'never' }],
-    ['junit', { outputFile: join(config.reportDir, 'junit.xml') }],
-    [join(packageRoot, 'dist', 'harness', 'report', 'results-reporter.js'), { outputFile: join(config.reportDir, 'results.json') }],
-  ],
+  reporter: runReporters(config.reportDir, { blob: config.shard !== undefined }),
 });

@@ -10,12 +10,7 @@ import type { HarnessPorts, InterceptWay } from './harness.js';
 
 export const RUN_CONFIG_ENV = 'CALLREPLAY_RUN';
 
-/** The `mode` annotation of notification-auth checks (the CLI summary counts them apart). */
-export const AUTH_CHECK_MODE = 'notification-auth';
-/** The `mode` annotation of robustness-variant runs. */
-export const VARIANT_MODE = 'variant';
-/** The `mode` annotation of refusal checks (once per run, not per flow). */
-export const REFUSAL_MODE = 'refusal';
+export { AUTH_CHECK_MODE, REFUSAL_MODE, VARIANT_MODE } from '../report/annotations.js';
 /** The annotation of a check that was not run, with the reason (the report and results.json name it). */
 export { NOT_RUN as NOT_RUN_ANNOTATION, RUN_WIDE as RUN_WIDE_ANNOTATION } from '../report/annotations.js';
 
@@ -55,6 +50,8 @@ export interface RunConfig {
   maxFailures: number;
   /** the tests of the run, planned by the CLI (test-plan.ts): workers declare them without parsing flows */
   planFile: string;
+  /** run only this shard of the tests (--shard 2/3), and keep a blob report for merge-reports */
+  shard?: { current: number; total: number };
 }
 
 export interface CheckConfig {
