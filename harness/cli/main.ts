@@ -7,7 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT } from './exit-codes.js';
 
-const COMMANDS = 'run, env, record, import, load, list or validate';
+const COMMANDS = 'run, merge-reports, env, record, import, load, list or validate';
 
 async function main(argv: string[]): Promise<number> {
   let status: number = EXIT.passed;
@@ -93,6 +93,18 @@ async function main(argv: string[]): Promise<number> {
       async (a) => {
         const [{ loadCommand }, { toLoadArgs }] = await Promise.all([import('./load-command.js'), import('./load-options.js')]);
         status = await loadCommand(toLoadArgs(a));
+      },
+    )
+    .command(
+      'merge-reports <dirs..>',
+      'Merge the report folders of a sharded run (run --shard I/N) into one report: html/, results.json, junit.xml, summary.md',
+      (y) =>
+        y
+          .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'report folders of callreplay run --shard' })
+          .option('report-dir', { type: 'string', default: 'reports', describe: 'where the merged report goes' }),
+      async (a) => {
+        const { mergeCommand } = await import('./merge-command.js');
+        status = await mergeCommand({ dirs: a.dirs, reportDir: a['report-dir'] });
       },
     )
     .command(

@@ -13,8 +13,7 @@ import { DEFAULT_BOT_APP_ID, DEFAULT_CA_DIR, DEFAULT_TENANT_ID, INTERCEPT_WAYS, 
 import { RUN_CONFIG_ENV, type CheckConfig, type RunConfig } from '../runner/run-config.js';
 import type { ResultsFile } from '../report/results-file.js';
 import { reportDirFiles } from '../report/reporters.js';
-import { printSummary } from './run-summary.js';
-import { SESSION_FILE, type SessionFile } from '../runner/session-file.js';
+import { botRestarts, printSummary } from './run-summary.js';
 import { planTests, writeTestPlan } from '../runner/test-plan.js';
 import { resolveFlowArgs, UsageError } from './resolve-flows.js';
 import { botUrlProblem } from '../bot/bot-url.js';
@@ -46,6 +45,8 @@ export interface RunArgs {
   workers?: number;
   /** stop after this many failed tests (0: never); -x is 1 */
   maxFailures?: number;
+  /** run only this part of the tests (--shard 2/3) */
+  shard?: { current: number; total: number };
 }
 
 export { DEFAULT_WORKERS };
@@ -103,6 +104,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
     workers: args.workers ?? DEFAULT_WORKERS,
     maxFailures: args.maxFailures ?? 0,
     planFile: join(mkdtempSync(join(tmpdir(), 'callreplay-plan-')), 'plan.json'),
+    ...(args.shard ? { shard: args.shard } : {}),
   };
   if (handStarted) {
     console.log(`callreplay: bot at ${args.botUrl}; ways in: ${config.intercept.join(', ')}. Start the bot with the environment \`callreplay env\` prints (same flags).`);
@@ -160,14 +162,4 @@ function summarize(config: RunConfig, playwrightStatus: number): number {
   const results = JSON.parse(readFileSync(files.results, 'utf8')) as ResultsFile;
   const restarts = botRestarts(config.reportDir);
   return printSummary(results, { maxFailures: config.maxFailures, html: relative(process.cwd(), join(files.html, 'index.html')), extraLines: restarts ? [restarts] : [], summaryFile: files.summary }, playwrightStatus);
-}
-
-/** "callreplay: the bot exited with code 3 and was restarted (2 times)", from the session's file. */
-function botRestarts(reportDir: string): string | undefined {
-  const path = join(reportDir, SESSION_FILE);
-  if (!existsSync(path)) return undefined;
-  const { restarts } = JSON.parse(readFileSync(path, 'utf8')) as SessionFile;
-  if (restarts.length === 0) return undefined;
-  const exits = [...new Set(restarts.map((r) => r.exit))].join('; ');
-  return `callreplay: the bot ${exits} and was restarted (${restarts.length} time${restarts.length === 1 ? '' : 's'}); the tests it was running when it died failed as bot-unavailable`;
 }

@@ -28,6 +28,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('workers', { type: 'number', default: DEFAULT_WORKERS, requiresArg: true, describe: 'flows run at once against the bot (a whole number >= 1)' })
     .option('max-failures', { type: 'number', requiresArg: true, describe: 'stop after this many failed tests (a whole number >= 0; 0: no limit, the default)' })
     .option('x', { type: 'boolean', describe: 'stop after the first failed test (--max-failures 1)' })
+    .option('shard', { type: 'string', requiresArg: true, describe: 'run only this part of the tests, e.g. 2/3 (deterministic; merge the parts with callreplay merge-reports)' })
     .conflicts('x', 'max-failures')
     .option('rules', { type: 'boolean', default: true, describe: 'check the call-state rules on every flow (docs/rules.md; --no-rules skips them)' })
     .option('disable-rule', { type: 'string', array: true, default: [] as string[], describe: 'a rule id (or prefix/*) not to check; repeatable' })
@@ -44,10 +45,22 @@ export function runOptions<T>(y: Argv<T>) {
 
 type RunArgv = Awaited<ReturnType<typeof runOptions>['argv']>;
 
-export function checkRunCounts(a: { workers?: number; 'max-failures'?: number }): true {
+/** "2/3" -> { current: 2, total: 3 }; throws naming the flag and the form it takes. */
+export function parseShard(value: string): { current: number; total: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const current = m ? Number(m[1]) : NaN;
+  const total = m ? Number(m[2]) : NaN;
+  if (!m || total < 1 || current < 1 || current > total) {
+    throw new Error(`--shard must be CURRENT/TOTAL with 1 <= CURRENT <= TOTAL, e.g. 2/3, got ${JSON.stringify(value)}`);
+  }
+  return { current, total };
+}
+
+export function checkRunCounts(a: { workers?: number; 'max-failures'?: number; shard?: string }): true {
   const got = (v: number) => (Number.isNaN(v) ? 'no number' : String(v));
   const w = a.workers;
   if (w !== undefined && !(Number.isInteger(w) && w >= 1)) throw new Error(`--workers must be a whole number >= 1 (flows run at once), got ${got(w)}`);
+  if (a.shard !== undefined) parseShard(a.shard);
   const m = a['max-failures'];
   if (m !== undefined && !(Number.isInteger(m) && m >= 0)) throw new Error(`--max-failures must be a whole number >= 0 (0: no limit), got ${got(m)}`);
   return true;
@@ -73,6 +86,7 @@ export async function toRunArgs(a: RunArgv): Promise<RunArgs> {
     tenant: a.tenant,
     workers: a.workers,
     maxFailures: a.x ? 1 : (a['max-failures'] ?? 0),
+    ...(a.shard !== undefined ? { shard: parseShard(a.shard) } : {}),
   };
 }
 

@@ -6,6 +6,8 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { isFailed, type FlowResult, type ResultsFile } from '../report/results-file.js';
 import { AUTH_CHECK_MODE, REFUSAL_MODE, VARIANT_MODE } from '../report/annotations.js';
+import { join } from 'node:path';
+import { SESSION_FILE, type SessionFile } from '../runner/session-file.js';
 import { EXIT } from './exit-codes.js';
 
 export interface SummaryContext {
@@ -50,7 +52,11 @@ export function printSummary(results: ResultsFile, ctx: SummaryContext, playwrig
   const flowPart = flowsCut > 0 ? `${s.flows.passed} of ${s.flows.total - flowsCut} flow(s) passed, ${flowsCut} not reached or cut short` : `${s.flows.passed} of ${s.flows.total} flow(s) passed`;
   console.log(`callreplay: ${flowPart}${shard}; ${checkParts(results).join('; ')}. Report: ${ctx.html}`);
   appendJobSummary(ctx.summaryFile);
-  if (s.tests.total === 0) return EXIT.internal;
+  if (s.tests.total === 0) {
+    // a shard beyond the number of test groups is empty: nothing failed, nothing to say
+    if (results.shard) return EXIT.passed;
+    return EXIT.internal;
+  }
   if (results.status === 'interrupted' || s.interrupted > 0) return EXIT.interrupted;
   // a test that failed with no finding is the harness's error (JUnit <error>): the verdict is incomplete
   const harnessErrors = ran.filter((r) => isFailed(r) && r.failures.length === 0);
@@ -111,4 +117,14 @@ function indent(text: string): string {
     .split('\n')
     .map((l) => `    ${l}`)
     .join('\n');
+}
+
+/** "callreplay: the bot exited with code 3 and was restarted (2 times)", from a run's session.json (none: undefined). */
+export function botRestarts(reportDir: string): string | undefined {
+  const path = join(reportDir, SESSION_FILE);
+  if (!existsSync(path)) return undefined;
+  const { restarts } = JSON.parse(readFileSync(path, 'utf8')) as SessionFile;
+  if (restarts.length === 0) return undefined;
+  const exits = [...new Set(restarts.map((r) => r.exit))].join('; ');
+  return `callreplay: the bot ${exits} and was restarted (${restarts.length} time${restarts.length === 1 ? '' : 's'}); the tests it was running when it died failed as bot-unavailable`;
 }
