@@ -10,8 +10,9 @@
  * drawn as its first FOLD_KEEP units and one folded row for the rest
  * ("… 994 more identical POST /beta/app/calls/{call}/keepAlive (each answered 202) …").
  *
- * Never folded: a unit holding an entry marked failed (where a finding was raised), or the first
- * request a finding names as `received` (method and URL); such a unit splits the run around it.
+ * Never folded: a unit holding an entry marked failed (where a finding was raised), or the request
+ * a finding names as `received` (the first with its method, URL and body); such a unit splits the
+ * run around it.
  */
 import { canonicalPath } from '../engine/canonical.js';
 import type { Finding } from '../engine/findings.js';
@@ -88,15 +89,33 @@ function unitKey(ask: TranscriptEntry, answer: TranscriptEntry | undefined): str
   ].join('\u0001');
 }
 
-/** Indices of the entries a finding names as `received`: the first request with its method and URL. */
+function json(v: unknown): string | undefined {
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Indices of the entries findings name as `received`: the first request with its method, URL and
+ * body (else the first with its method and URL).
+ */
 function namedByFindings(entries: readonly TranscriptEntry[], findings: readonly Finding[]): Set<number> {
   const named = new Set<number>();
   for (const f of findings) {
     const r = f?.received;
     if (!r || typeof r.url !== 'string') continue;
     const method = str(r.method).toUpperCase();
-    const i = entries.findIndex((e) => str(e.method).toUpperCase() === method && (e.url === r.url || pathOf(str(e.url)) === pathOf(r.url)));
-    if (i >= 0) named.add(i);
+    const path = pathOf(r.url);
+    const candidates: number[] = [];
+    entries.forEach((e, i) => {
+      if (str(e.method).toUpperCase() === method && (e.url === r.url || pathOf(str(e.url)) === path)) candidates.push(i);
+    });
+    if (candidates.length === 0) continue;
+    const body = r.body === undefined ? undefined : json(r.body);
+    const same = body === undefined ? undefined : candidates.find((i) => json(entries[i]!.body) === body);
+    named.add(same ?? candidates[0]!);
   }
   return named;
 }

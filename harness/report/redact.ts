@@ -18,8 +18,8 @@
  * - a `Bearer` credential of 12 characters or more anywhere;
  * - the values of secret fields as form fields, JSON properties (also inside a JSON string),
  *   `key: value` or `KEY=value` lines: client_secret, client_assertion, assertion, refresh_token,
- *   access_token, id_token, password, app passwords, code_verifier, API/subscription keys
- *   (camelCase and UPPER_SNAKE spellings too);
+ *   access_token, id_token, password, app passwords, code_verifier, API/subscription keys, and
+ *   any `secret` (BOT_APP_SECRET=...) (camelCase and UPPER_SNAKE spellings too);
  * - `code=` of 16 characters or more in a form or query string (an authorization code; Graph's
  *   JSON `"code": "8522"` error codes are not form fields and are left alone).
  * In values (redactValue), headers named as secrets (record/scrub.ts isSecretHeader) and
@@ -75,6 +75,7 @@ const SECRET_NAMES = [
   String.raw`(?:microsoft[_-]?)?app[_-]?password`,
   String.raw`password`,
   String.raw`code[_-]?verifier`,
+  String.raw`secret`,
   String.raw`(?:ocp[_-]apim[_-])?subscription[_-]?key`,
   String.raw`(?:x[_-])?api[_-]?key`,
 ].join('|');

@@ -339,8 +339,8 @@ export function renderSequenceDiagram(transcript: Transcript, opts: SequenceDiag
     out.push('<div class="k">headers</div>');
     out.push(headers ? `<pre>${escapeHtml(headers)}</pre>` : '<div class="none">none</div>');
     const pretty = prettyBody(e.body);
-    // a body under the cap as data may pass it pretty-printed
-    const body = pretty === undefined ? undefined : cutText(pretty).text;
+    // a JSON body under the cap may pass it pretty-printed (a text body is already cut)
+    const body = pretty === undefined || typeof e.body === 'string' ? pretty : cutText(pretty).text;
     out.push('<div class="k">body</div>');
     out.push(body !== undefined ? `<pre>${escapeHtml(body)}</pre>` : '<div class="none">empty</div>');
     out.push('</details>');
