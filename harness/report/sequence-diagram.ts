@@ -81,6 +81,8 @@ const TOP = 12;
 const FIRST_ROW = TOP + HEAD_H + 18;
 const ROW_H = 48;
 const ARROW_HEAD = 9;
+/** a folded row's box reaches past the lanes: its text is longer than an arrow's */
+const FOLD_OVERHANG = 100;
 
 function laneBoxes(y: number, out: string[]): void {
   for (const [x, title] of [
@@ -149,8 +151,8 @@ function svgOf(t: Transcript, entries: readonly TranscriptEntry[], rows: readonl
       out.push(
         `<a href="#f${firstSeq}"><g class="fold" data-first-seq="${firstSeq}" data-last-seq="${lastSeq}" data-count="${row.count}"><title>${escapeHtml(`${label}\nmessages #${firstSeq} to #${lastSeq}`)}</title>`,
         `<text class="gut" x="8" y="${y0 + 16}">×${row.count}</text>`,
-        `<rect x="${BOT_X + 6}" y="${y0 + 6}" width="${GRAPH_X - BOT_X - 12}" height="${ROW_H - 16}" rx="4"/>`,
-        `<text class="label" x="${(BOT_X + GRAPH_X) / 2}" y="${y0 + 28}" text-anchor="middle">${escapeHtml(truncate(label, 86))}</text></g></a>`,
+        `<rect x="${BOT_X - FOLD_OVERHANG}" y="${y0 + 6}" width="${GRAPH_X - BOT_X + 2 * FOLD_OVERHANG}" height="${ROW_H - 16}" rx="4"/>`,
+        `<text class="label" x="${(BOT_X + GRAPH_X) / 2}" y="${y0 + 28}" text-anchor="middle">${escapeHtml(truncate(label, 112))}</text></g></a>`,
       );
       continue;
     }
