@@ -252,6 +252,48 @@ test.describe('sequence diagram', () => {
     await page.close();
   });
 
+  test('a flood of 1,000 identical requests folds into one row: bounded height, the finding\'s message kept', async () => {
+    const base = transcript();
+    const answer = base.entries[6]!;
+    const accepted = base.entries[7]!;
+    const entries: TranscriptEntry[] = base.entries.slice(0, 6).map((e) => ({ ...e }));
+    for (let i = 0; i < 1000; i++) {
+      entries.push({ ...answer, seq: entries.length, at: 20 + i, failed: i === 600 }, { ...accepted, seq: entries.length + 1, at: 20.5 + i });
+    }
+    const big: Transcript = { ...base, entries };
+    const failedSeq = 6 + 600 * 2;
+    const file = join(dir, 'flood.html');
+    writeFileSync(file, renderSequenceDiagram(big, { findings: [{ ...FINDING, step: 2 }] }));
+    const page = await browser.newPage();
+    await page.goto(pathToFileURL(file).href);
+    // 6 entries before, 3 exchanges, a fold, the failed exchange, 3 exchanges, a fold
+    await expect(page.locator('svg g.msg')).toHaveCount(6 + 6 + 2 + 6);
+    const folds = page.locator('svg g.fold');
+    await expect(folds).toHaveCount(2);
+    await expect(folds.first()).toHaveAttribute('data-count', String(600 - 3));
+    await expect(folds.first().locator('text.label')).toHaveText('… 597 more identical POST /v1.0/communications/calls/{p2pCall}/answer (each answered 202) …');
+    await expect(page.locator(`svg g.msg.failed[data-seq="${failedSeq}"]`)).toHaveCount(1);
+    const height = await page.locator('svg.crsd').evaluate((svg) => svg.getBoundingClientRect().height);
+    expect(height).toBeLessThan(1400);
+    // the message list folds the same way; the finding's link reaches its (unfolded) message
+    await expect(page.locator('details')).toHaveCount(6 + 6 + 1 + 2 + 6 + 1);
+    await expect(page.locator('details.fold')).toHaveCount(2);
+    await expect(page.locator('section.findings a')).toHaveAttribute('href', `#e${failedSeq}`);
+    await expect(page.locator(`details#e${failedSeq}`)).toHaveCount(1);
+    await page.close();
+  });
+
+  test('the page shows tokens shortened and large bodies cut, never whole', () => {
+    const t = transcript();
+    const jwt = `eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.${Buffer.from(JSON.stringify({ sub: 'x'.repeat(300) })).toString('base64url')}.${'s'.repeat(342)}`;
+    t.entries[6] = { ...t.entries[6]!, headers: { authorization: `Bearer ${jwt}` }, body: { callbackUri: `${BOT}/api/calls`, padding: 'p'.repeat(200_000) } };
+    const html = renderSequenceDiagram(t, { findings: [FINDING] });
+    expect(html).not.toContain(jwt.slice(0, 60));
+    expect(html).toContain(`authorization: Bearer eyJhbGciOi…ssssss(${jwt.length.toLocaleString('en-US')} chars)`);
+    expect(html).toContain('…[cut: 200,062 bytes in all, first 65,536 shown]');
+    expect(html.length).toBeLessThan(100_000);
+  });
+
   test('renderSequenceSvg is a standalone SVG and ids are shortened in every form', () => {
     const svg = renderSequenceSvg(transcript());
     expect(svg.startsWith('<svg')).toBe(true);

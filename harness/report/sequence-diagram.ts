@@ -6,10 +6,22 @@
  * Everything in a transcript may come from the bot under test, so every piece of text is
  * HTML-escaped, and the page carries a Content-Security-Policy that forbids scripts and fetches as
  * a second line of defence.
+ *
+ * The page shows the transcript as report files hold it (report-safe.ts): secrets shortened,
+ * bodies over 64 KiB cut with their size noted. Runs of identical exchanges (a flood) are folded
+ * into one row, in the diagram and in the message list (fold.ts); what a finding points at is
+ * never folded.
  */
 import type { EntryKind, Transcript, TranscriptEntry } from '../engine/transcript.js';
 import type { Finding } from '../engine/findings.js';
 import { formatFinding } from '../engine/findings.js';
+import { cutText } from './body-cap.js';
+import { foldRows, type DiagramRow } from './fold.js';
+import { safeValue } from './report-safe.js';
+import { PAGE_CSS, SVG_CSS } from './sequence-styles.js';
+import { escapeHtml, formatAt, formatDuration, idShortener, num, pathOf, str, truncate } from './report-text.js';
+
+export { escapeHtml, idShortener } from './report-text.js';
 
 export interface SequenceDiagramOptions {
   /** page title; defaults to "callreplay · <flow>" */
@@ -20,90 +32,6 @@ export interface SequenceDiagramOptions {
 
 export const BOT_LANE_TITLE = 'bot';
 export const GRAPH_LANE_TITLE = 'callreplay (as Microsoft Graph)';
-
-// ---------------------------------------------------------------------------------------------
-// text helpers
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** HTML/XML-escapes text for element content and quoted attribute values. */
-export function escapeHtml(value: unknown): string {
-  const s = typeof value === 'string' ? value : String(value);
-  return s
-    .replace(/[&<>"']/g, (c) => ESCAPES[c]!)
-    // characters that are not allowed in XML (keeps the SVG valid when saved on its own)
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD');
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
-
-/**
- * Returns a function that replaces every occurrence of a known id (in any case, with or without
- * hyphens) by `{name}`.
- */
-export function idShortener(idNames: Record<string, string> | undefined): (s: string) => string {
-  const names = new Map<string, string>();
-  const patterns: { norm: string; pattern: string }[] = [];
-  for (const [id, name] of Object.entries(idNames ?? {})) {
-    if (typeof id !== 'string' || typeof name !== 'string') continue;
-    const norm = id.replace(/-/g, '').toLowerCase();
-    if (norm.length === 0 || names.has(norm)) continue;
-    names.set(norm, name);
-    let segments: string[];
-    if (/^[0-9a-f]{32}$/.test(norm)) {
-      // a GUID: allow the hyphens at the usual 8-4-4-4-12 positions whether or not the id had them
-      segments = [norm.slice(0, 8), norm.slice(8, 12), norm.slice(12, 16), norm.slice(16, 20), norm.slice(20)];
-    } else {
-      segments = id.split('-').filter((p) => p.length > 0);
-    }
-    patterns.push({ norm, pattern: segments.map(escapeRegExp).join('-?') });
-  }
-  if (patterns.length === 0) return (s) => s;
-  // longest first, so an id that contains another id wins
-  patterns.sort((a, b) => b.norm.length - a.norm.length);
-  const re = new RegExp(patterns.map((p) => p.pattern).join('|'), 'gi');
-  return (s) =>
-    s.replace(re, (m) => {
-      const name = names.get(m.replace(/-/g, '').toLowerCase());
-      return name === undefined ? m : `{${name}}`;
-    });
-}
-
-/** The path (and query) of a URL; relative URLs are returned as they are. */
-function pathOf(url: string): string {
-  const rest = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '');
-  return rest === '' ? '/' : rest;
-}
-
-function truncate(s: string, max: number): string {
-  if (s.length <= max) return s;
-  let cut = s.slice(0, max - 1);
-  const last = cut.charCodeAt(cut.length - 1);
-  if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
-  return `${cut}…`;
-}
-
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-/** 1.4 ms, 12 ms, 1.23 s */
-function formatDuration(ms: number): string {
-  if (ms < 100) return `${ms.toFixed(1)} ms`;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(2)} s`;
-}
-
-/** time since the run started, for the left gutter */
-function formatAt(ms: number): string {
-  return ms < 1000 ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(3)} s`;
-}
-
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
-}
 
 const DASHED_KINDS: ReadonlySet<string> = new Set<EntryKind>(['ack', 'response', 'trigger-response', 'token-response']);
 const TOKEN_KINDS: ReadonlySet<string> = new Set<EntryKind>(['token-request', 'token-response']);
@@ -153,32 +81,8 @@ const TOP = 12;
 const FIRST_ROW = TOP + HEAD_H + 18;
 const ROW_H = 48;
 const ARROW_HEAD = 9;
-
-const SVG_CSS = [
-  '.crsd text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;font-size:12.5px;fill:#1f2328}',
-  '.crsd .lane rect{fill:#f6f8fa;stroke:#1f2328;stroke-width:1.2}',
-  '.crsd .lane text{font-weight:600;font-size:13px}',
-  '.crsd .life{stroke:#8c959f;stroke-width:1;stroke-dasharray:3 4}',
-  '.crsd .meta{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:11px;fill:#656d76}',
-  '.crsd .gut{font-size:11px;fill:#656d76}',
-  '.crsd .msg line{stroke:#1f2328;stroke-width:1.6}',
-  '.crsd .msg .head{fill:#1f2328}',
-  '.crsd .msg.dashed line{stroke-dasharray:7 4}',
-  '.crsd .k-notification line,.crsd .k-ack line{stroke:#0a58ca}',
-  '.crsd .k-notification .head,.crsd .k-ack .head{fill:#0a58ca}',
-  '.crsd .k-trigger line,.crsd .k-trigger-response line{stroke:#8250df}',
-  '.crsd .k-trigger .head,.crsd .k-trigger-response .head{fill:#8250df}',
-  '.crsd .k-trigger .label,.crsd .k-trigger-response .label{fill:#6639ba}',
-  '.crsd .token{opacity:.5}',
-  '.crsd .token line{stroke:#8c959f}',
-  '.crsd .token .head{fill:#8c959f}',
-  '.crsd .token .label{fill:#656d76}',
-  '.crsd .failbg{fill:#ffebe9}',
-  '.crsd .msg.failed line{stroke:#d1242f;stroke-width:2.4}',
-  '.crsd .msg.failed .head{fill:#d1242f}',
-  '.crsd .msg.failed .label,.crsd .msg.failed .mark{fill:#d1242f;font-weight:600}',
-  '.crsd a:hover .label{text-decoration:underline}',
-].join('');
+/** a folded row's box reaches past the lanes: its text is longer than an arrow's */
+const FOLD_OVERHANG = 100;
 
 function laneBoxes(y: number, out: string[]): void {
   for (const [x, title] of [
@@ -196,11 +100,31 @@ function laneX(p: unknown): number {
   return p === 'bot' ? BOT_X : GRAPH_X;
 }
 
+/** What a folded row says: "… 994 more identical POST /beta/app/calls/{call}/keepAlive (each answered 202) …". */
+export function foldText(row: Extract<DiagramRow, { kind: 'fold' }>, shorten: (s: string) => string): string {
+  const { ask, answer } = row;
+  const url = str(ask.url);
+  const what = url ? [str(ask.method).toUpperCase(), shorten(pathOf(url))].filter(Boolean).join(' ') : shorten(str(ask.label)) || str(ask.kind);
+  const status = num(answer?.status);
+  const answered = status !== undefined ? ` (each answered ${status})` : num(ask.status) !== undefined && !url ? ` (each ${num(ask.status)})` : '';
+  const kind = str(ask.kind) === 'request' ? '' : `${str(ask.kind)} `;
+  return `… ${row.count} more identical ${kind}${what}${answered} …`;
+}
+
+function foldRange(row: Extract<DiagramRow, { kind: 'fold' }>, entries: readonly TranscriptEntry[]): { firstSeq: number; lastSeq: number } {
+  return { firstSeq: num(entries[row.first]!.seq) ?? row.first, lastSeq: num(entries[row.last]!.seq) ?? row.last };
+}
+
 /** The sequence diagram alone, as an inline SVG element (styled by its own embedded CSS). */
-export function renderSequenceSvg(t: Transcript): string {
-  const entries = Array.isArray(t.entries) ? t.entries : [];
+export function renderSequenceSvg(t: Transcript, findings: readonly Finding[] = []): string {
+  const safe = safeValue(t);
+  const entries = Array.isArray(safe.entries) ? safe.entries : [];
+  return svgOf(safe, entries, foldRows(entries, safeValue(findings)));
+}
+
+function svgOf(t: Transcript, entries: readonly TranscriptEntry[], rows: readonly DiagramRow[]): string {
   const shorten = idShortener(t.idNames);
-  const n = entries.length;
+  const n = rows.length;
   const footer = n > 12;
   const bodyBottom = FIRST_ROW + n * ROW_H;
   const height = bodyBottom + (footer ? HEAD_H + 10 : 0) + TOP;
@@ -218,8 +142,22 @@ export function renderSequenceSvg(t: Transcript): string {
   );
   laneBoxes(TOP, out);
 
-  for (let i = 0; i < n; i++) {
-    const e = entries[i]!;
+  for (let r = 0; r < n; r++) {
+    const row = rows[r]!;
+    const y0 = FIRST_ROW + r * ROW_H;
+    if (row.kind === 'fold') {
+      const { firstSeq, lastSeq } = foldRange(row, entries);
+      const label = foldText(row, shorten);
+      out.push(
+        `<a href="#f${firstSeq}"><g class="fold" data-first-seq="${firstSeq}" data-last-seq="${lastSeq}" data-count="${row.count}"><title>${escapeHtml(`${label}\nmessages #${firstSeq} to #${lastSeq}`)}</title>`,
+        `<text class="gut" x="8" y="${y0 + 16}">×${row.count}</text>`,
+        `<rect x="${BOT_X - FOLD_OVERHANG}" y="${y0 + 6}" width="${GRAPH_X - BOT_X + 2 * FOLD_OVERHANG}" height="${ROW_H - 16}" rx="4"/>`,
+        `<text class="label" x="${(BOT_X + GRAPH_X) / 2}" y="${y0 + 28}" text-anchor="middle">${escapeHtml(truncate(label, 112))}</text></g></a>`,
+      );
+      continue;
+    }
+    const e = row.entry;
+    const i = row.index;
     const seq = num(e.seq) ?? i;
     const text = entryText(e, shorten);
     const kind = kindClass(e.kind);
@@ -229,7 +167,6 @@ export function renderSequenceSvg(t: Transcript): string {
     if (TOKEN_KINDS.has(kind)) classes.push('token');
     if (failed) classes.push('failed');
 
-    const y0 = FIRST_ROW + i * ROW_H;
     const yArrow = y0 + 22;
     const x1 = laneX(e.from);
     const x2 = laneX(e.to);
@@ -284,42 +221,6 @@ export function renderSequenceSvg(t: Transcript): string {
 // ---------------------------------------------------------------------------------------------
 // HTML page
 
-const PAGE_CSS = [
-  ':root{color-scheme:light}',
-  'body{margin:0;padding:16px 24px 48px;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:#fff}',
-  'h1{font-size:20px;margin:0 0 4px}',
-  'h2{font-size:16px;margin:24px 0 8px}',
-  '.sub{color:#656d76;margin:0 0 12px}',
-  'pre,code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}',
-  'pre{margin:6px 0;padding:8px 10px;background:#f6f8fa;border-radius:6px;overflow:auto;white-space:pre-wrap;word-break:break-word}',
-  '.legend{display:flex;flex-wrap:wrap;gap:6px 18px;margin:0 0 10px;color:#656d76;font-size:12px}',
-  '.legend span{display:inline-flex;align-items:center;gap:6px}',
-  '.legend i{display:inline-block;width:34px;border-top:2px solid #1f2328}',
-  '.legend .l-notif{border-top-color:#0a58ca}',
-  '.legend .l-ack{border-top:2px dashed #0a58ca}',
-  '.legend .l-resp{border-top-style:dashed}',
-  '.legend .l-trig{border-top-color:#8250df}',
-  '.legend .l-token{border-top-color:#8c959f;opacity:.6}',
-  '.legend .l-fail{border-top:3px solid #d1242f}',
-  '.diagram{overflow-x:auto;border:1px solid #d0d7de;border-radius:6px;padding:4px 0}',
-  '.diagram svg{display:block}',
-  '.findings{border:1px solid #d1242f;background:#ffebe9;border-radius:6px;padding:4px 14px 10px;margin:16px 0}',
-  '.findings h2{color:#a40e26;margin:10px 0 6px}',
-  '.findings pre{background:#fff;border:1px solid #ffcecb;color:#82071e}',
-  '.findings a{color:#a40e26;font-size:12px}',
-  'table.ids{border-collapse:collapse;font-size:12px}',
-  'table.ids td{padding:2px 12px 2px 0;vertical-align:top}',
-  'details{border-bottom:1px solid #eaeef2;padding:3px 0}',
-  'details:target{background:#fff8c5}',
-  'summary{cursor:pointer;font-size:13px}',
-  'summary .seq{color:#656d76;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}',
-  'summary .m{color:#656d76;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}',
-  'details.failed summary{color:#d1242f;font-weight:600}',
-  'details.token summary{color:#8c959f}',
-  '.k{color:#656d76;font-size:12px;margin:8px 0 0}',
-  '.none{color:#656d76;font-style:italic;font-size:12px}',
-].join('');
-
 function prettyBody(body: unknown): string | undefined {
   if (body === undefined || body === null || body === '') return undefined;
   if (typeof body === 'string') return body;
@@ -342,9 +243,11 @@ function partyName(p: unknown): string {
 }
 
 /** The whole report page for one flow run. */
-export function renderSequenceDiagram(t: Transcript, opts: SequenceDiagramOptions = {}): string {
+export function renderSequenceDiagram(transcript: Transcript, opts: SequenceDiagramOptions = {}): string {
+  const t = safeValue(transcript);
   const entries = Array.isArray(t.entries) ? t.entries : [];
-  const findings = Array.isArray(opts.findings) ? opts.findings : [];
+  const findings = safeValue(Array.isArray(opts.findings) ? opts.findings : []);
+  const rows = foldRows(entries, findings);
   const shorten = idShortener(t.idNames);
   const title = opts.title ?? `callreplay · ${str(t.flow)}`;
   const out: string[] = [];
@@ -378,7 +281,7 @@ export function renderSequenceDiagram(t: Transcript, opts: SequenceDiagramOption
     '</div>',
   );
 
-  out.push(`<div class="diagram">${renderSequenceSvg(t)}</div>`);
+  out.push(`<div class="diagram">${svgOf(t, entries, rows)}</div>`);
 
   if (findings.length) {
     out.push(`<section class="findings"><h2>${findings.length} finding${findings.length === 1 ? '' : 's'}</h2>`);
@@ -404,8 +307,20 @@ export function renderSequenceDiagram(t: Transcript, opts: SequenceDiagramOption
 
   out.push('<h2>Messages</h2>');
   if (entries.length === 0) out.push('<p class="none">The transcript is empty.</p>');
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!;
+  for (const row of rows) {
+    if (row.kind === 'fold') {
+      const { firstSeq, lastSeq } = foldRange(row, entries);
+      const span = [num(entries[row.first]!.at), num(entries[row.last]!.at)];
+      const when = span[0] !== undefined && span[1] !== undefined ? ` · ${formatAt(span[0])} – ${formatAt(span[1])}` : '';
+      out.push(
+        `<details id="f${firstSeq}" class="fold"><summary><span class="seq">#${firstSeq} – #${lastSeq}${escapeHtml(when)}</span> · ${escapeHtml(foldText(row, shorten))}</summary>`,
+        `<div class="none">${row.count} exchanges (${row.last - row.first + 1} messages) like the ones above, folded; transcript.json holds each of them.</div>`,
+        '</details>',
+      );
+      continue;
+    }
+    const e = row.entry;
+    const i = row.index;
     const seq = num(e.seq) ?? i;
     const text = entryText(e, shorten);
     const kind = kindClass(e.kind);
@@ -425,7 +340,9 @@ export function renderSequenceDiagram(t: Transcript, opts: SequenceDiagramOption
     const headers = headerLines(e.headers);
     out.push('<div class="k">headers</div>');
     out.push(headers ? `<pre>${escapeHtml(headers)}</pre>` : '<div class="none">none</div>');
-    const body = prettyBody(e.body);
+    const pretty = prettyBody(e.body);
+    // a JSON body under the cap may pass it pretty-printed (a text body is already cut)
+    const body = pretty === undefined || typeof e.body === 'string' ? pretty : cutText(pretty).text;
     out.push('<div class="k">body</div>');
     out.push(body !== undefined ? `<pre>${escapeHtml(body)}</pre>` : '<div class="none">empty</div>');
     out.push('</details>');

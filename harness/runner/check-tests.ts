@@ -9,6 +9,7 @@ import { formatFinding, type Finding } from '../engine/findings.js';
 import type { AuthVariant } from '../engine/ports.js';
 import type { BotSnapshot, ProbeResult, SessionApi } from './session-api.js';
 import type { TestPlan } from './test-plan.js';
+import { safeJson, safeText } from '../report/report-safe.js';
 
 /** A step failure: its message is the finding, without a stack pointing into the harness. */
 export class FlowFailure extends Error {
@@ -98,11 +99,13 @@ export function botNote(bot: BotSnapshot | undefined): string {
 const BOT_OUTPUT_LINES = 15;
 
 export async function attachJson(testInfo: TestInfo, name: string, value: unknown): Promise<void> {
-  await attachText(testInfo, name, JSON.stringify(value, null, 2), 'application/json');
+  // bodies over the cap cut, secrets shortened (report/report-safe.ts); attachText's own pass is then a no-op
+  await attachText(testInfo, name, safeJson(value), 'application/json');
 }
 
 export async function attachText(testInfo: TestInfo, name: string, body: string, contentType = 'text/plain'): Promise<void> {
   const path = testInfo.outputPath(name);
-  await writeFile(path, body);
+  // every report file passes here: no token or secret the bot sent or printed is written whole
+  await writeFile(path, safeText(body));
   await testInfo.attach(name, { path, contentType });
 }
