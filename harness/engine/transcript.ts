@@ -43,6 +43,8 @@ export interface TranscriptEntry {
   headers?: Record<string, string>;
   /** parsed JSON when the body was JSON, else the raw text; undefined when empty */
   body?: unknown;
+  /** in report files only (harness/report/body-cap.ts): the body was over the cap and `body` holds its start and a note */
+  bodyCut?: { bytes: number; shown: number };
   /** short human summary shown on the sequence diagram arrow, e.g. "answer" or "call established" */
   label: string;
   /** set when this message is where a finding was raised */

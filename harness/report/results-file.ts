@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { FullResult, TestCase, TestResult } from '@playwright/test/reporter';
 import type { Finding } from '../engine/findings.js';
 import { formatFinding } from '../engine/findings.js';
+import { safeText } from './report-safe.js';
 import { AUTH_CHECK_MODE, NOT_RUN, REFUSAL_MODE, RUN_WIDE, VARIANT_MODE } from './annotations.js';
 
 export type FlowStatus = TestResult['status'];
@@ -200,12 +201,12 @@ export function flowResult(test: TestCase, result: TestResult | undefined): Flow
     }
   }
   const first = result.errors[0];
-  if (first && isFailed(flow)) flow.message = withoutBotNote(stripAnsi(first.message ?? first.value ?? '')).trim() || undefined;
+  if (first && isFailed(flow)) flow.message = safeText(withoutBotNote(stripAnsi(first.message ?? first.value ?? ''))).trim() || undefined;
   // a passing test keeps no findings: the run's findings.json of a flow that passed alone lists the
   // earlier failure only through its overlap warning
   if (flow.failures.length === 0 && flow.status !== 'skipped') {
     for (const e of result.errors) {
-      const message = stripAnsi(e.message ?? e.value ?? 'unknown error').trim();
+      const message = safeText(stripAnsi(e.message ?? e.value ?? 'unknown error')).trim();
       if (message && !flow.errors.includes(message)) flow.errors.push(message);
     }
   }

@@ -13,7 +13,9 @@ import { safeJson, safeText } from '../report/report-safe.js';
 
 /** A step failure: its message is the finding, without a stack pointing into the harness. */
 export class FlowFailure extends Error {
-  constructor(message: string) {
+  constructor(text: string) {
+    // it reaches the HTML report's data, results.json and junit.xml: secrets shortened (the bot's output beside it prints tokens)
+    const message = safeText(text);
     super(message);
     this.name = 'FlowFailure';
     this.stack = `${this.name}: ${message}`;
