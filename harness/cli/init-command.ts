@@ -46,7 +46,7 @@ export const STARTER_KEYS: readonly StarterKey[] = [
   { key: 'schemaCheck', about: 'validate every Graph request body against the calling schemas', value: true },
   { key: 'authCheck', about: 'check that the bot refuses notifications with broken tokens', value: true },
   { key: 'refusalChecks', about: 'check that the bot refuses or ignores hostile input', value: true },
-  { key: 'ackThreshold', about: 'ms: a notification acknowledged slower than this is reported (warning)', value: 1000 },
+  { key: 'ackThreshold', about: 'a notification acknowledged slower than this many ms is reported (warning)', value: 1000 },
 ];
 
 const HEADER = [
