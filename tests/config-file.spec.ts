@@ -1,7 +1,7 @@
 // The config file of `callreplay run` (docs/config.md) and `callreplay init`, through the real CLI
 // with real files in temp folders: each format loads and its values take effect, flags override it,
 // its relative paths are from its folder, bad keys, types, values and syntax exit 2 naming the file
-// and key, no config file loads neither tsx nor yaml, and init's starters load and run as written.
+// and key, tsx and yaml load only for a config that needs them, and init's starters run as written.
 // Also: CallreplayConfig's keys are exactly the `run` options' keys, so the two cannot drift.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -36,6 +36,9 @@ function projectDir(): { dir: string; cleanup: () => void } {
   symlinkSync(repoRoot, join(t.dir, 'node_modules', 'callreplay'), 'junction');
   return t;
 }
+
+/** tsx or yaml (node_modules may be a link to another folder: matched anywhere in the path). */
+const formatLibrary = (m: string) => m.includes('node_modules/tsx/') || m.includes('node_modules/yaml/');
 
 /** Runs the CLI logging the modules it loads, relative to the repo. */
 async function withModuleLog(args: string[], cwd: string) {
@@ -195,14 +198,15 @@ test('a missing --config file and syntax errors exit 2 naming the file (and the 
   }
 });
 
-test('the first config file name wins, said on stderr; no config file loads neither tsx nor yaml; list, validate and --help load no config code', async () => {
+test('the first config file name wins, said on stderr; config code loads tsx and yaml only for a file that needs them; list, validate and --help load no config code', async () => {
   const { dir, cleanup } = tempDir();
   try {
     const none = await withModuleLog(['run', 'no-such-flow'], dir);
     expect(none.result.status).toBe(2);
     expect(none.result.stderr).toContain('no flow file or shipped flow named "no-such-flow"');
     expect(none.loaded).toContain('dist/harness/config/load-config.js'); // the log works
-    expect(none.loaded.filter((m) => m.startsWith('node_modules/tsx/') || m.startsWith('node_modules/yaml/'))).toEqual([]);
+    // no tsx (yaml: the run's own flow loader imports it, config file or not)
+    expect(none.loaded.filter((m) => m.includes('node_modules/tsx/'))).toEqual([]);
 
     writeFileSync(join(dir, 'callreplay.config.yaml'), 'workers: -1\n');
     writeFileSync(join(dir, 'callreplay.config.json'), '{ "workers": 0 }');
@@ -210,7 +214,17 @@ test('the first config file name wins, said on stderr; no config file loads neit
     expect(json.result.status).toBe(2);
     expect(json.result.stderr).toContain('callreplay: using callreplay.config.json; not using callreplay.config.yaml');
     expect(json.result.stderr).toContain('callreplay: callreplay.config.json: workers must be a whole number >= 1 (flows run at once), got 0');
-    expect(json.loaded.filter((m) => m.startsWith('node_modules/tsx/') || m.startsWith('node_modules/yaml/'))).toEqual([]);
+    expect(json.loaded.filter(formatLibrary)).toEqual([]); // refused before the run's modules: the config code loaded neither
+    // and the check sees them when the config code loads them: yaml for a YAML config, tsx for a TypeScript one
+    writeFileSync(join(dir, 'c.yaml'), 'workers: 0\n');
+    const yaml = await withModuleLog(['run', '--config', 'c.yaml'], dir);
+    expect(yaml.result.stderr).toContain('c.yaml: workers must be');
+    expect(yaml.loaded.some((m) => m.includes('node_modules/yaml/'))).toBe(true);
+    expect(yaml.loaded.some((m) => m.includes('node_modules/tsx/'))).toBe(false);
+    writeFileSync(join(dir, 'c.ts'), 'export default { workers: 0 as number };\n');
+    const tsx = await withModuleLog(['run', '--config', 'c.ts'], dir);
+    expect(tsx.result.stderr).toContain('c.ts: workers must be');
+    expect(tsx.loaded.some((m) => m.includes('node_modules/tsx/'))).toBe(true);
 
     const flow = join(dir, 'mine.yaml');
     copyFileSync(join(repoRoot, 'recordings', 'answer-incoming-call.yaml'), flow);
@@ -218,7 +232,7 @@ test('the first config file name wins, said on stderr; no config file loads neit
       const r = await withModuleLog(args, dir);
       expect(r.result.status, args.join(' ')).toBe(0);
       expect(r.result.stderr, args.join(' ')).toBe('');
-      expect(r.loaded.filter((m) => m.startsWith('dist/harness/config/') || m === 'dist/harness/cli/config-file.js' || m.startsWith('node_modules/tsx/')), args.join(' ')).toEqual([]);
+      expect(r.loaded.filter((m) => m.startsWith('dist/harness/config/') || m === 'dist/harness/cli/config-file.js' || m.includes('node_modules/tsx/')), args.join(' ')).toEqual([]);
     }
   } finally {
     cleanup();
