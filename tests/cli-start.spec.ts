@@ -79,11 +79,11 @@ test('run refuses a bad --workers or --max-failures, naming the flag and what it
 test('--help names every command; run --help shows --workers, --max-failures and -x', async () => {
   const help = await callreplay(['--help']);
   expect(help.status).toBe(0);
-  for (const cmd of ['run', 'env', 'record', 'import', 'load', 'list', 'validate']) expect(help.stdout).toMatch(new RegExp(`^ +callreplay ${cmd}\\b`, 'm'));
+  for (const cmd of ['run', 'init', 'env', 'record', 'import', 'load', 'list', 'validate']) expect(help.stdout).toMatch(new RegExp(`^ +callreplay ${cmd}\\b`, 'm'));
   expect(flat(help.stdout)).toContain('Run many calls of one flow at once against a bot and measure throughput, latency and memory');
   const none = await callreplay([]);
   expect(none.status).toBe(2);
-  expect(none.stderr).toContain('name a command: run, env, record, import, load, list or validate');
+  expect(none.stderr).toContain('name a command: run, init, env, record, import, load, list or validate');
 
   const run = await callreplay(['run', '--help']);
   expect(run.status).toBe(0);

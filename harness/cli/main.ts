@@ -7,7 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT } from './exit-codes.js';
 
-const COMMANDS = 'run, merge-reports, env, record, import, load, list or validate';
+const COMMANDS = 'run, init, merge-reports, env, record, import, load, list or validate';
 
 async function main(argv: string[]): Promise<number> {
   let status: number = EXIT.passed;
@@ -19,8 +19,19 @@ async function main(argv: string[]): Promise<number> {
       'Run flows against a bot (default: every shipped flow against the bundled reference bot)',
       async (y) => (await import('./run-options.js')).runOptions(y),
       async (a) => {
-        const [{ runCommand }, { toRunArgs }] = await Promise.all([import('./run-command.js'), import('./run-options.js')]);
-        status = await runCommand(await toRunArgs(a));
+        // the config file (if any) under the flags; the raw arguments tell a flag given from a default
+        status = await (await import('./config-file.js')).runWithConfigFile(a, argv);
+      },
+    )
+    .command(
+      'init',
+      'Write a commented starter config file, callreplay.config.<format>, in the working folder (docs/config.md)',
+      (y) =>
+        y
+          .option('format', { choices: ['ts', 'js', 'json', 'yaml'] as const, default: 'ts' as const, describe: 'the config file format' })
+          .option('force', { type: 'boolean', default: false, describe: 'replace an existing callreplay.config.<format>' }),
+      async (a) => {
+        status = (await import('./init-command.js')).initCommand({ format: a.format, force: a.force });
       },
     )
     .command(

@@ -15,8 +15,9 @@ import { UsageError } from './resolve-flows.js';
 export const DEFAULT_WORKERS = 6;
 
 export function runOptions<T>(y: Argv<T>) {
-  return y
+  const built = y
     .positional('flows', { type: 'string', array: true, default: [] as string[], describe: 'flow files, folders, or names of shipped flows' })
+    .option('config', { type: 'string', requiresArg: true, describe: 'a config file of run options (default: the first of callreplay.config.ts, .mts, .js, .mjs, .json, .yaml, .yml in the working folder; flags override it; docs/config.md)' })
     .option('bot-url', { type: 'string', describe: "the bot's calling webhook, e.g. http://127.0.0.1:3978/api/calls" })
     .option('bot-command', { type: 'string', describe: 'command that starts the bot; it gets PORT, GRAPH_BASE_URL, LOGIN_BASE_URL, BOT_APP_ID' })
     .options(wayOptions)
@@ -41,9 +42,53 @@ export function runOptions<T>(y: Argv<T>) {
     .option('refusal-checks', { type: 'boolean', default: true, describe: 'check that the bot refuses or ignores hostile input: malformed JSON, no value, a wrong content type, an unknown call, a body over 1 MB (--no-refusal-checks skips them)' })
     .check(checkReadyTimeout)
     .check(checkRunCounts);
+  lastOptionTable = optionTableOf(built);
+  return built;
 }
 
-type RunArgv = Awaited<ReturnType<typeof runOptions>['argv']>;
+/** The `run` options as yargs holds them (kebab-case names and their types): the keys a config file may set. */
+export interface OptionTable {
+  keys: readonly string[];
+  boolean: ReadonlySet<string>;
+  number: ReadonlySet<string>;
+  string: ReadonlySet<string>;
+  array: ReadonlySet<string>;
+}
+
+/** Options yargs adds itself, and --config, which a config file cannot set. */
+const NOT_CONFIG_KEYS = new Set(['help', 'version', 'config']);
+
+/** What yargs' getOptions() returns (yargs has it; @types/yargs does not declare it), the parts read here. */
+interface YargsOptionLists {
+  key: Record<string, unknown>;
+  boolean?: string[];
+  number?: string[];
+  string?: string[];
+  array?: string[];
+}
+
+/** The option table of a yargs instance `runOptions` built (what yargs holds, so a flag added later is a key at once). */
+export function optionTableOf(y: Argv<unknown>): OptionTable {
+  const o = (y as unknown as { getOptions(): YargsOptionLists }).getOptions();
+  const keep = (list: readonly string[] | undefined) => new Set((list ?? []).filter((k) => !NOT_CONFIG_KEYS.has(k)));
+  return {
+    keys: Object.keys(o.key).filter((k) => !NOT_CONFIG_KEYS.has(k)),
+    boolean: keep(o.boolean),
+    number: keep(o.number),
+    string: keep(o.string),
+    array: keep(o.array),
+  };
+}
+
+let lastOptionTable: OptionTable | undefined;
+
+/** The option table of the `run` command being parsed (its builder, runOptions, ran first). */
+export function runOptionTable(): OptionTable {
+  if (!lastOptionTable) throw new Error('runOptionTable() before runOptions() built the run command');
+  return lastOptionTable;
+}
+
+export type RunArgv = Awaited<ReturnType<typeof runOptions>['argv']>;
 
 /** "2/3" -> { current: 2, total: 3 }; throws naming the flag and the form it takes. */
 export function parseShard(value: string): { current: number; total: number } {
@@ -57,7 +102,7 @@ export function parseShard(value: string): { current: number; total: number } {
 }
 
 export function checkRunCounts(a: { workers?: number; 'max-failures'?: number; shard?: string }): true {
-  const got = (v: number) => (Number.isNaN(v) ? 'no number' : String(v));
+  const got = (v: unknown) => (typeof v !== 'number' ? JSON.stringify(v) : Number.isNaN(v) ? 'no number' : String(v));
   const w = a.workers;
   if (w !== undefined && !(Number.isInteger(w) && w >= 1)) throw new Error(`--workers must be a whole number >= 1 (flows run at once), got ${got(w)}`);
   if (a.shard !== undefined) parseShard(a.shard);
