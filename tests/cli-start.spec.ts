@@ -79,17 +79,18 @@ test('run refuses a bad --workers or --max-failures, naming the flag and what it
 test('--help names every command; run --help shows --workers, --max-failures and -x', async () => {
   const help = await callreplay(['--help']);
   expect(help.status).toBe(0);
-  for (const cmd of ['run', 'init', 'env', 'record', 'import', 'load', 'list', 'validate']) expect(help.stdout).toMatch(new RegExp(`^ +callreplay ${cmd}\\b`, 'm'));
+  for (const cmd of ['run', 'init', 'merge-reports', 'env', 'record', 'import', 'load', 'list', 'validate']) expect(help.stdout).toMatch(new RegExp(`^ +callreplay ${cmd}\\b`, 'm'));
   expect(flat(help.stdout)).toContain('Run many calls of one flow at once against a bot and measure throughput, latency and memory');
   const none = await callreplay([]);
   expect(none.status).toBe(2);
-  expect(none.stderr).toContain('name a command: run, init, env, record, import, load, list or validate');
+  expect(none.stderr).toContain('name a command: run, init, merge-reports, env, record, import, load, list or validate');
 
   const run = await callreplay(['run', '--help']);
   expect(run.status).toBe(0);
   expect(run.stdout).toMatch(/^ +--workers +flows run at once.*\[number\] \[default: 6\]$/ms);
   expect(run.stdout).toMatch(/^ +--max-failures +stop after this many failed tests/m);
   expect(run.stdout).toMatch(/^ +-x +stop after the first failed test \(--max-failures 1\)/m);
+  expect(run.stdout).toMatch(/^ +--shard +run only this part of the tests, e\.g\. 2\/3/m);
   // option descriptions still carry the constants, from their light modules
   expect(flat(run.stdout)).toContain(`ways in, comma-separated: ${INTERCEPT_WAYS.join(',')}`);
   expect(flat(run.stdout)).toContain(`(default ${DEFAULT_TENANT_ID})`);
