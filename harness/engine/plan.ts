@@ -11,6 +11,8 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export interface SourcePos {
   line: number;
   column: number;
+  /** the last line of a step */
+  endLine?: number;
 }
 
 interface StepBase {

@@ -75,7 +75,13 @@ function positionsOf(doc: Document, lines: LineCounter): FlowPositions {
   const steps = pair('steps')?.value;
   return {
     name: at(nameKey?.range?.[0]),
-    steps: isSeq(steps) ? steps.items.map((item) => at((item as { range?: [number, number, number] } | null)?.range?.[0])) : [],
+    steps: isSeq(steps)
+      ? steps.items.map((item) => {
+          const range = (item as { range?: [number, number, number] } | null)?.range;
+          const start = at(range?.[0]);
+          return start && range ? { ...start, endLine: lines.linePos(Math.max(range[0], range[1] - 1)).line } : start;
+        })
+      : [],
   };
 }
 
