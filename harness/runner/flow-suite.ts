@@ -174,7 +174,9 @@ async function runFlowAsTest(flow: PlannedRun, ref: RunRef, session: SessionApi,
         await test.step(after.title, async () => {
           const { outcome, bot, exchange } = await session.finish(started.id);
           const finding = outcome.status === 'failed' ? outcome.findings[0] : undefined;
-          await attachStep(testInfo, ref.flowFile, after, exchange, finding);
+          // a finding raised only now about an earlier step (e.g. a request to the wrong resource): show that step's YAML
+          const named = finding ? stepOf(flow, finding) : undefined;
+          await attachStep(testInfo, ref.flowFile, named ? { ...after, at: named.at } : after, exchange, finding);
           if (finding) {
             failure = { finding, bot };
             throw pointAt(new FlowFailure(formatFinding(finding) + botNote(bot)), where(stepOf(flow, finding)));

@@ -87,7 +87,8 @@ export class RunSession implements SessionApi {
   async finish(id: string): Promise<FinishResult> {
     const live = this.live(id);
     const outcome = await live.run.finish();
-    return { outcome, bot: outcome.status === 'failed' ? snapshot(live) : undefined, exchange: exchangeOf(live, () => true) };
+    // after the last step: what came since, and the message a late finding is about (shown again)
+    return { outcome, bot: outcome.status === 'failed' ? snapshot(live) : undefined, exchange: exchangeOf(live, () => true, (e) => e.failed === true) };
   }
 
   async release(id: string): Promise<RunRecord> {
@@ -188,9 +189,9 @@ export class RunSession implements SessionApi {
 }
 
 /** The entries of `live`'s transcript that `pick` chooses and no earlier step showed (token requests are not steps). */
-function exchangeOf(live: LiveRun, pick: (e: TranscriptEntry) => boolean): StepExchange {
+function exchangeOf(live: LiveRun, pick: (e: TranscriptEntry) => boolean, again: (e: TranscriptEntry) => boolean = () => false): StepExchange {
   const transcript = live.run.transcript;
-  const entries = transcript.entries.filter((e) => !live.shown.has(e.seq) && !e.kind.startsWith('token') && pick(e));
+  const entries = transcript.entries.filter((e) => (again(e) || !live.shown.has(e.seq)) && !e.kind.startsWith('token') && pick(e));
   for (const e of entries) live.shown.add(e.seq);
   return { entries: structuredClone(entries), idNames: { ...transcript.idNames } };
 }
