@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { packageRoot } from '../paths.js';
 import { reportDirFiles } from '../report/reporters.js';
+import { styleHtmlReport } from '../report/html-report-style.js';
 import type { ResultsFile } from '../report/results-file.js';
 import { EXIT } from './exit-codes.js';
 import { claimReportDir } from './report-dir.js';
@@ -35,6 +36,7 @@ export async function mergeCommand(args: MergeArgs): Promise<number> {
     const files = reportDirFiles(out);
     for (const f of [files.html, files.results, files.junit, files.summary]) rmSync(f, { recursive: true, force: true });
     const status = await mergeWithPlaywright(staging, out);
+    styleHtmlReport(files.html);
     if (!existsSync(files.results)) {
       console.error(`callreplay: merging ended (status ${status}) without writing ${files.results}`);
       return EXIT.internal;

@@ -20,6 +20,7 @@ import { botUrlProblem } from '../bot/bot-url.js';
 import { EXIT } from './exit-codes.js';
 import { DEFAULT_WORKERS } from './run-options.js';
 import { claimReportDir } from './report-dir.js';
+import { styleHtmlReport } from '../report/html-report-style.js';
 
 export interface RunArgs {
   flows: string[];
@@ -113,6 +114,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
     for (const out of ['html', 'junit.xml', 'results.json', 'summary.md', 'blob', 'test-output', 'session.json']) rmSync(join(reportDir, out), { recursive: true, force: true });
     writeTestPlan(config.planFile, planTests(chosen, config.checks));
     const status = await runPlaywright(config);
+    styleHtmlReport(join(config.reportDir, 'html'));
     return summarize(config, status);
   } finally {
     rmSync(dirname(config.planFile), { recursive: true, force: true });

@@ -7,6 +7,14 @@ import type { Matcher } from './matchers.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** Where something is written in the flow file (1-based line and column), for the report's locations. */
+export interface SourcePos {
+  line: number;
+  column: number;
+  /** the last line of a step */
+  endLine?: number;
+}
+
 interface StepBase {
   /** 0-based index among the flow's top-level steps */
   index: number;
@@ -14,6 +22,8 @@ interface StepBase {
   /** JSON pointer of the step in the flow file, e.g. /steps/4 */
   pointer: string;
   timeoutMs: number;
+  /** where the step is written in the flow file (absent for a flow compiled from a document without positions) */
+  at?: SourcePos;
 }
 
 export interface CompiledExpect extends StepBase {
@@ -60,6 +70,8 @@ export interface CompiledFlow {
   name: string;
   description: string;
   file: string;
+  /** where the flow's `name` is written in the flow file */
+  at?: SourcePos;
   /** the suite it belongs to ('default' when the file names none) */
   suite: string;
   api?: 'v1.0' | 'beta';

@@ -3,7 +3,7 @@
  * checks every name against what is declared before it (ids, values, builtins, earlier captures).
  */
 import type { CallreplayFlow, ExpectStep, Step } from './flow-types.generated.js';
-import type { CompiledExpect, CompiledFlow, CompiledStep, HttpMethod } from '../engine/plan.js';
+import type { CompiledExpect, CompiledFlow, CompiledStep, HttpMethod, SourcePos } from '../engine/plan.js';
 import {
   AbsentMatcher,
   AllOfMatcher,
@@ -39,7 +39,13 @@ export class FlowCompileError extends Error {
 const OPERATORS = ['$id', '$absent', '$empty', '$present', '$type', '$regex', '$oneOf', '$eq', '$length'] as const;
 const TYPES = ['string', 'number', 'boolean', 'object', 'array', 'null'];
 
-export function compileFlow(doc: CallreplayFlow, file: string): CompiledFlow {
+/** Where the flow's name and each top-level step are written (from the YAML parse), carried into the report. */
+export interface FlowPositions {
+  name?: SourcePos;
+  steps: ReadonlyArray<SourcePos | undefined>;
+}
+
+export function compileFlow(doc: CallreplayFlow, file: string, positions?: FlowPositions): CompiledFlow {
   const names = new Set<string>(BUILTIN_NAMES);
   const declare = (name: string, pointer: string, what: string) => {
     if (names.has(name)) throw new FlowCompileError(pointer, `${what} "${name}" is already defined (names must be unique, and ${BUILTIN_NAMES.join(', ')} are built in)`);
@@ -54,12 +60,17 @@ export function compileFlow(doc: CallreplayFlow, file: string): CompiledFlow {
     }
   };
   const defaultTimeout = doc.timeout ?? DEFAULT_STEP_TIMEOUT_MS;
-  const steps = doc.steps.map((step, index) => compileStep(step, index, `/steps/${index}`, defaultTimeout, check, declare));
+  const steps = doc.steps.map((step, index) => {
+    const compiled = compileStep(step, index, `/steps/${index}`, defaultTimeout, check, declare);
+    const at = positions?.steps[index];
+    return at ? { ...compiled, at } : compiled;
+  });
 
   return {
     name: doc.name,
     description: doc.description,
     file,
+    ...(positions?.name ? { at: positions.name } : {}),
     suite: doc.suite ?? 'default',
     api: doc.api,
     unmatched: doc.unmatched ?? 'fail',

@@ -5,10 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
-import { parseDocument } from 'yaml';
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { CompiledFlow } from '../engine/plan.js';
 import type { CallreplayFlow } from './flow-types.generated.js';
-import { compileFlow, FlowCompileError } from './compile.js';
+import { compileFlow, FlowCompileError, type FlowPositions } from './compile.js';
 import { TemplateError } from './templates.js';
 import { flowSchemaPath } from '../paths.js';
 import { FlowFileError } from './flow-file-error.js';
@@ -38,7 +38,8 @@ export async function loadFlowFile(file: string): Promise<CompiledFlow> {
 
 /** Parses, validates and compiles flow text. `file` is used in messages. */
 export function parseFlow(text: string, file: string): CompiledFlow {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
     const err = doc.errors[0]!;
     const pos = err.linePos?.[0];
@@ -49,7 +50,7 @@ export function parseFlow(text: string, file: string): CompiledFlow {
   const errors = validate(data);
   if (errors.length > 0) throw schemaError(file, errors);
   try {
-    return compileFlow(data as CallreplayFlow, file);
+    return compileFlow(data as CallreplayFlow, file, positionsOf(doc, lineCounter));
   } catch (e) {
     if (e instanceof FlowCompileError) throw new FlowFileError(file, e.pointer, e.detail);
     if (e instanceof TemplateError) {
@@ -58,6 +59,30 @@ export function parseFlow(text: string, file: string): CompiledFlow {
     }
     throw e;
   }
+}
+
+/** Where the flow's `name` key and each top-level step start (YAML and JSON alike: yaml parses both). */
+function positionsOf(doc: Document, lines: LineCounter): FlowPositions {
+  const at = (offset: number | undefined) => {
+    if (offset === undefined) return undefined;
+    const { line, col } = lines.linePos(offset);
+    return { line, column: col };
+  };
+  const root = doc.contents;
+  if (!isMap(root)) return { steps: [] };
+  const pair = (key: string) => root.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+  const nameKey = pair('name')?.key as { range?: [number, number, number] } | undefined;
+  const steps = pair('steps')?.value;
+  return {
+    name: at(nameKey?.range?.[0]),
+    steps: isSeq(steps)
+      ? steps.items.map((item) => {
+          const range = (item as { range?: [number, number, number] } | null)?.range;
+          const start = at(range?.[0]);
+          return start && range ? { ...start, endLine: lines.linePos(Math.max(range[0], range[1] - 1)).line } : start;
+        })
+      : [],
+  };
 }
 
 /** A clearer message than the schema's for the most common mistake: a misspelt step type. */

@@ -8,7 +8,9 @@ import { test, type TestInfo } from '@playwright/test';
 import { formatFinding, type Finding } from '../engine/findings.js';
 import type { AuthVariant } from '../engine/ports.js';
 import type { BotSnapshot, ProbeResult, SessionApi } from './session-api.js';
-import type { TestPlan } from './test-plan.js';
+import { untagged, type TestPlan } from './test-plan.js';
+import { pointAt, type FlowLocation } from './flow-location.js';
+import { stepSections, stepText, type StepTextInput } from './step-report.js';
 import { safeJson, safeText } from '../report/report-safe.js';
 
 /** A step failure: its message is the finding, without a stack pointing into the harness. */
@@ -27,7 +29,7 @@ export class FlowFailure extends Error {
  * (401/403) and act on none. The first probe runs alone (if the flow cannot reach its first
  * notification, once is enough), the others at once; the test then fails naming the accepted ones.
  */
-export async function checkNotificationAuth(plan: TestPlan, flowFile: string, probeStep: number, session: SessionApi, testInfo: TestInfo): Promise<void> {
+export async function checkNotificationAuth(plan: TestPlan, flowFile: string, probeStep: number, session: SessionApi, testInfo: TestInfo, at: FlowLocation): Promise<void> {
   const failed: Array<{ variant: AuthVariant; finding: Finding }> = [];
   const outputs: string[] = [];
   const broken: string[] = [];
@@ -36,20 +38,24 @@ export async function checkNotificationAuth(plan: TestPlan, flowFile: string, pr
   const describeVariant = (variant: AuthVariant) => plan.authVariants.find((v) => v.variant === variant)!.description;
   const probe = (variant: AuthVariant) =>
     test
-      .step(`refuses ${describeVariant(variant)}`, async () => {
+      .step(untagged(`refuses ${describeVariant(variant)}`), async () => {
         const result: ProbeResult = await session.probeAuth(flowFile, variant);
         if (result.botRestarted) testInfo.annotations.push({ type: 'bot-restarted', description: result.botRestarted });
-        await attachJson(testInfo, `transcript-${variant}.json`, result.outcome.transcript);
+        const { transcript } = result.outcome;
+        const finding = result.outcome.findings[0];
+        const entries = transcript.entries.filter((e) => !e.kind.startsWith('token'));
+        const title = `the flow up to its first notification (step ${probeStep}), that notification with ${describeVariant(variant)}`;
+        await showStepDetail(testInfo, { title, flowFile, at, entries, idNames: transcript.idNames, finding: finding && formatFinding(finding) }, `probe-${variant}.txt`);
+        await attachJson(testInfo, `transcript-${variant}.json`, transcript);
         if (result.bot) {
           lastBot = result.bot;
           if (result.bot.output) outputs.push(`--- ${variant} ---\n${result.bot.output}`);
         }
-        const finding = result.outcome.findings[0];
         if (finding) {
           failed.push({ variant, finding });
-          throw new FlowFailure(formatFinding(finding));
+          throw pointAt(new FlowFailure(formatFinding(finding)), at);
         }
-      }, { box: true })
+      }, { location: at })
       // the step is marked failed in the report; go on with the next variant. A probe that could not
       // be played at all (the session broke) is no refusal: the check fails on it, never passes
       .catch((err: unknown) => {
@@ -76,18 +82,38 @@ export async function checkNotificationAuth(plan: TestPlan, flowFile: string, pr
           : `the notification-auth check could not complete`,
     ...failed.map((f) => `[${f.variant}] ${formatFinding(f.finding)}`),
   ];
-  throw new FlowFailure(lines.join('\n') + botNote(lastBot));
+  throw pointAt(new FlowFailure(lines.join('\n') + botNote(lastBot)), at);
 }
 
 /** One refusal check (refusal-checks.ts): the bot must refuse or ignore the delivery and act on nothing. */
-export async function checkRefusal(info: TestPlan['refusalChecks'][number], session: SessionApi, testInfo: TestInfo): Promise<void> {
+export async function checkRefusal(info: TestPlan['refusalChecks'][number], session: SessionApi, testInfo: TestInfo, at: FlowLocation | undefined): Promise<void> {
   const result = await session.probeRefusal(info.check);
   if (result.botRestarted) testInfo.annotations.push({ type: 'bot-restarted', description: result.botRestarted });
   await attachJson(testInfo, 'findings.json', result.outcome.findings);
   await attachJson(testInfo, 'transcript.json', result.outcome.transcript);
   if (result.bot) await attachText(testInfo, 'bot-output.txt', result.bot.output || '(the bot printed nothing during this check)');
   const finding = result.outcome.findings[0];
-  if (finding) throw new FlowFailure(`${formatFinding(finding)}\n  expected: ${info.expects} (${info.evidence})${botNote(result.bot)}`);
+  if (finding) {
+    const failure = new FlowFailure(`${formatFinding(finding)}\n  expected: ${info.expects} (${info.evidence})${botNote(result.bot)}`);
+    throw at ? pointAt(failure, at) : failure;
+  }
+}
+
+/**
+ * Shows, inside the running step, what happened at it: one nested step for the step as the flow
+ * file writes it, one per message, and one for what went wrong (the report lists them under the
+ * step when it is expanded); a failing step also gets the whole text as `attachment`.
+ */
+export async function showStepDetail(testInfo: TestInfo, input: StepTextInput, attachment: string): Promise<void> {
+  const sections = stepSections(input);
+  // lines, not checks: they pass (the step itself fails), so a console reporter names the step, not a line
+  const line = (title: string) => test.step(untagged(title), async () => {});
+  if (sections.expected) await line(`expected: ${sections.expected}`);
+  for (const message of sections.exchange) await line(message);
+  if (sections.finding) {
+    await line(sections.finding);
+    await attachText(testInfo, attachment, stepText(input));
+  }
 }
 
 /** What the bot printed (last lines) and whether it is still running: shown beside the failing step. */

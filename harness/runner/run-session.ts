@@ -18,7 +18,8 @@ import { RunGate } from './run-gate.js';
 import type { RunConfig } from './run-config.js';
 import { observersFor } from './run-checks.js';
 import type { BotRestart } from './session-file.js';
-import type { BaseVerdict, BotSnapshot, FinishResult, ProbeResult, RunRecord, RunRef, SessionApi, StartedRun, StepResult } from './session-api.js';
+import type { TranscriptEntry } from '../engine/transcript.js';
+import type { BaseVerdict, BotSnapshot, FinishResult, ProbeResult, RunRecord, RunRef, SessionApi, StartedRun, StepExchange, StepResult } from './session-api.js';
 
 
 /** The bot as one run sees it: the process then, and its output mark at the run's start. */
@@ -30,6 +31,8 @@ interface BotWatch {
 
 interface LiveRun extends BotWatch {
   run: FlowRun;
+  /** the transcript entries already given with a step (by seq) */
+  shown: Set<number>;
 }
 
 export class RunSession implements SessionApi {
@@ -70,20 +73,22 @@ export class RunSession implements SessionApi {
     const id = randomUUID();
     await this.gate.shared(id);
     const watch = this.watchBot();
-    this.runs.set(id, { ...watch, run: this.harness.createRun(this.flow(ref), watch.bot.webhookUrl, undefined, watch.liveness) });
+    this.runs.set(id, { ...watch, run: this.harness.createRun(this.flow(ref), watch.bot.webhookUrl, undefined, watch.liveness), shown: new Set() });
     return { id, botRestarted };
   }
 
   async runStep(id: string, index: number): Promise<StepResult> {
     const live = this.live(id);
     const outcome = await live.run.runStep(index);
-    return { outcome, bot: outcome.status === 'failed' ? snapshot(live) : undefined };
+    const exchange = exchangeOf(live, (e) => e.step === index || (outcome.status === 'failed' && e.failed === true));
+    return { outcome, bot: outcome.status === 'failed' ? snapshot(live) : undefined, exchange };
   }
 
   async finish(id: string): Promise<FinishResult> {
     const live = this.live(id);
     const outcome = await live.run.finish();
-    return { outcome, bot: outcome.status === 'failed' ? snapshot(live) : undefined };
+    // after the last step: what came since, and the message a late finding is about (shown again)
+    return { outcome, bot: outcome.status === 'failed' ? snapshot(live) : undefined, exchange: exchangeOf(live, () => true, (e) => e.failed === true) };
   }
 
   async release(id: string): Promise<RunRecord> {
@@ -181,6 +186,14 @@ export class RunSession implements SessionApi {
     if (!live) throw new Error(`no run ${id} in this session (released, or started by another session)`);
     return live;
   }
+}
+
+/** The entries of `live`'s transcript that `pick` chooses and no earlier step showed (token requests are not steps). */
+function exchangeOf(live: LiveRun, pick: (e: TranscriptEntry) => boolean, again: (e: TranscriptEntry) => boolean = () => false): StepExchange {
+  const transcript = live.run.transcript;
+  const entries = transcript.entries.filter((e) => (again(e) || !live.shown.has(e.seq)) && !e.kind.startsWith('token') && pick(e));
+  for (const e of entries) live.shown.add(e.seq);
+  return { entries: structuredClone(entries), idNames: { ...transcript.idNames } };
 }
 
 function snapshot(watch: BotWatch): BotSnapshot | undefined {

@@ -8,7 +8,7 @@ import type { Finding } from '../engine/findings.js';
 import type { FlowOutcome, StepOutcome } from '../engine/run-types.js';
 import type { AuthVariant } from '../engine/ports.js';
 import type { RefusalCheck } from '../engine/refusal-checks.js';
-import type { Transcript } from '../engine/transcript.js';
+import type { Transcript, TranscriptEntry } from '../engine/transcript.js';
 import type { VariantKind } from '../variants/index.js';
 
 /** A flow of the run: the flow file, and the robustness variant of it (absent: the flow itself). */
@@ -42,14 +42,25 @@ export interface StartedRun {
   botRestarted?: string;
 }
 
+/** What happened at one step, for the report: its transcript entries and the run's id names so far. */
+export interface StepExchange {
+  entries: TranscriptEntry[];
+  /** e.g. { "57dab8b1-…": "p2pCall" } */
+  idNames: Record<string, string>;
+}
+
 export interface StepResult {
   outcome: StepOutcome;
   bot?: BotSnapshot;
+  /** the step's entries (and, when it failed, the message the finding is about) */
+  exchange?: StepExchange;
 }
 
 export interface FinishResult {
   outcome: FlowOutcome;
   bot?: BotSnapshot;
+  /** what came after the last step (the quiet period): every entry not shown with a step */
+  exchange?: StepExchange;
 }
 
 /** Everything a run leaves for the report, given back when it is released. */

@@ -5,7 +5,7 @@
  * plain JSON without parsing a flow or loading the engine; the session judges.
  */
 import { writeFileSync } from 'node:fs';
-import type { CompiledFlow, CompiledStep } from '../engine/plan.js';
+import type { CompiledFlow, CompiledStep, SourcePos } from '../engine/plan.js';
 import { AUTH_STATUS_RULE } from '../engine/auth-probe.js';
 import { describeVariant } from '../engine/explain.js';
 import { AUTH_VARIANTS, type AuthVariant } from '../engine/ports.js';
@@ -20,6 +20,8 @@ export interface PlannedStep {
   name: string;
   /** e.g. "8. expect POST /beta/app/calls/${meetingCall}/participants/invite (invite the caller into the meeting)" */
   title: string;
+  /** where the step is written in the flow file (a variant's steps keep their flow's lines) */
+  at?: SourcePos;
 }
 
 /** One flow, or one robustness variant of it. */
@@ -28,6 +30,8 @@ export interface PlannedRun {
   name: string;
   title: string;
   variant?: VariantKind;
+  /** where the flow's `name` is written in the flow file: the test's location in the report */
+  at?: SourcePos;
   steps: PlannedStep[];
   /** the test's time: every step's timeout, the quiet period, slack; twice (the run alone) */
   timeoutMs: number;
@@ -62,8 +66,8 @@ export function planTests(flows: readonly CompiledFlow[], checks: CheckConfig): 
         name: flow.name,
         file: flow.file,
         suite: flow.suite,
-        flow: plannedRun(flow, `${flow.name}: ${flow.description}`),
-        variants: applicableVariants(flow, checks.variants).map((v) => ({ ...plannedRun(v, `${v.name}: ${variantInfo(v.variant.kind).doc}`), variant: v.variant.kind })),
+        flow: plannedRun(flow, untagged(`${flow.name}: ${flow.description}`)),
+        variants: applicableVariants(flow, checks.variants).map((v) => ({ ...plannedRun(v, untagged(`${v.name}: ${variantInfo(v.variant.kind).doc}`)), variant: v.variant.kind })),
         authCheck: firstNotification >= 0 ? { timeoutMs: beforeProbe + 30_000, probeStep: firstNotification + 1 } : undefined,
       };
     }),
@@ -80,7 +84,13 @@ export function writeTestPlan(file: string, plan: TestPlan): void {
 
 function plannedRun(flow: CompiledFlow, title: string): PlannedRun {
   const budget = flow.steps.reduce((sum, s) => sum + s.timeoutMs, 0) + flow.quietMs + 15_000;
-  return { name: flow.name, title, steps: flow.steps.map((s) => ({ index: s.index, name: s.name, title: stepTitle(s) })), timeoutMs: 2 * budget };
+  return {
+    name: flow.name,
+    title,
+    ...(flow.at ? { at: flow.at } : {}),
+    steps: flow.steps.map((s) => ({ index: s.index, name: s.name, title: untagged(stepTitle(s)), ...(s.at ? { at: s.at } : {}) })),
+    timeoutMs: 2 * budget,
+  };
 }
 
 export function stepTitle(step: CompiledStep): string {
@@ -96,4 +106,14 @@ export function stepTitle(step: CompiledStep): string {
     case 'trigger':
       return `${n} trigger: ${step.name}`;
   }
+}
+
+/**
+ * A title Playwright shows as written: it makes every `@word` of a test or group title a tag (a
+ * chip in the report, a grep tag) by the pattern /@[\S]+/. After each `@` comes U+FEFF (ZERO WIDTH
+ * NO-BREAK SPACE): a space to that pattern, nothing on screen, so `@odata.type` still reads as
+ * written and is no tag. (U+FF20 '＠', the other look-alike, is missing from common Linux fonts.)
+ */
+export function untagged(title: string): string {
+  return title.replace(/@(?!\uFEFF)/g, '@\uFEFF');
 }

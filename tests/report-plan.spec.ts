@@ -1,0 +1,103 @@
+// What the report is built from, without a browser: flow positions carried from the YAML (and
+// JSON) parse into the plan, titles free of Playwright tags, the step text (bearer cut short), the
+// stylesheet injected into the HTML report once however often it runs.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { parse } from 'yaml';
+import { parseFlow } from '../harness/flow/load-flow.js';
+import { planTests, untagged } from '../harness/runner/test-plan.js';
+import { VARIANT_KINDS } from '../harness/variants/table.js';
+import { shortenBearer, stepText } from '../harness/runner/step-report.js';
+import { REPORT_STYLE_ID, styleHtmlReport } from '../harness/report/html-report-style.js';
+import { repoRoot, tempDir } from './fixtures/cli.js';
+
+const recordings = join(repoRoot, 'recordings');
+const flowFiles = readdirSync(recordings)
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => join(recordings, f));
+
+test('every step and the flow name carry their line in the flow file, for YAML and JSON alike', () => {
+  const file = join(recordings, 'p2p-to-meeting-transfer.yaml');
+  const text = readFileSync(file, 'utf8');
+  const lines = text.split('\n');
+  const flow = parseFlow(text, file);
+  expect(lines[flow.at!.line - 1]).toBe('name: p2p-to-meeting-transfer');
+  for (const step of flow.steps) {
+    expect(lines[step.at!.line - 1]!.slice(step.at!.column - 1)).toMatch(/^(notify|expect|unordered|trigger):/);
+    // the step's last line is before the next step's first
+    expect(step.at!.endLine).toBeGreaterThanOrEqual(step.at!.line);
+  }
+  expect(lines[flow.steps[7]!.at!.line]).toContain('name: invite the caller into the meeting');
+
+  const { dir, cleanup } = tempDir();
+  try {
+    const json = join(dir, 'flow.json');
+    writeFileSync(json, JSON.stringify(parse(text), null, 2));
+    const jsonLines = readFileSync(json, 'utf8').split('\n');
+    const fromJson = parseFlow(readFileSync(json, 'utf8'), json);
+    expect(jsonLines[fromJson.at!.line - 1]).toContain('"name": "p2p-to-meeting-transfer"');
+    expect(fromJson.steps.every((s, i) => s.at !== undefined && (i === 0 || s.at.line > fromJson.steps[i - 1]!.at!.line))).toBe(true);
+  } finally {
+    cleanup();
+  }
+});
+
+test('no test or step title of any plan holds a Playwright tag (@word), and titles keep their wording', () => {
+  const flows = flowFiles.map((f) => parseFlow(readFileSync(f, 'utf8'), f));
+  const plan = planTests(flows, { schema: true, variants: [...VARIANT_KINDS], ackThresholdMs: 1000 });
+  const titles = plan.flows.flatMap((f) => [f.name, f.flow.title, ...f.flow.steps.map((s) => s.title), ...f.variants.flatMap((v) => [v.title, ...v.steps.map((s) => s.title)])]);
+  // the variant docs do mention @odata.type / @odata.id: the check is not vacuous
+  expect(titles.some((t) => t.includes('@\uFEFFodata.'))).toBe(true);
+  for (const title of titles) expect(title.match(/@[\S]+/g), title).toBeNull();
+  // variants keep their flow's step lines
+  const variant = plan.flows.find((f) => f.variants.length > 0)!.variants[0]!;
+  expect(variant.steps.every((s) => s.at !== undefined)).toBe(true);
+  expect(untagged('a `@odata.type` b').replace(/\uFEFF/g, '')).toBe('a `@odata.type` b');
+  expect(untagged(untagged('@x'))).toBe(untagged('@x'));
+});
+
+test('the step text names the step, the YAML, every message, the finding; a bearer token is cut to 12 characters', () => {
+  expect(shortenBearer('authorization: Bearer eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.payload.sig')).toBe('authorization: Bearer eyJ0eXAiOiJK…');
+  expect(shortenBearer('Bearer short')).toBe('Bearer short');
+  const file = join(recordings, 'p2p-to-meeting-transfer.yaml');
+  const flow = parseFlow(readFileSync(file, 'utf8'), file);
+  const text = stepText({
+    title: '8. expect POST …',
+    flowFile: file,
+    at: flow.steps[7]!.at,
+    entries: [
+      { seq: 3, at: 12, from: 'bot', to: 'graph', kind: 'request', step: 7, method: 'POST', url: '/beta/app/calls/X/participants/invite', headers: { authorization: 'Bearer abcdefghijklmnopqrstuvwxyz' }, body: { '@odata.type': '#x' }, label: 'invite', failed: true },
+      { seq: 4, at: 14, from: 'graph', to: 'bot', kind: 'response', step: 7, status: 404, latencyMs: 2, label: '404' },
+    ],
+    idNames: { X: 'p2pCall' },
+    finding: 'step 8 (invite): went to the wrong resource',
+  });
+  expect(text).toContain('what went wrong: step 8 (invite): went to the wrong resource');
+  expect(text).toContain(`  ${flow.steps[7]!.at!.line} |   - expect:`);
+  expect(text).toContain('the bot sent at +12 ms: POST /beta/app/calls/X/participants/invite  <-- the finding is about this message');
+  expect(text).toContain('authorization: Bearer abcdefghijkl…');
+  expect(text).toContain('"@odata.type": "#x"');
+  expect(text).toContain('callreplay (as Graph) answered at +14 ms: 404 after 2 ms');
+  expect(text).toContain('{p2pCall} = X');
+});
+
+test('styleHtmlReport injects its stylesheet once, after <head>, however often it runs', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    expect(styleHtmlReport(join(dir, 'none'))).toBe(false);
+    mkdirSync(join(dir, 'html'));
+    const page = "<!DOCTYPE html><html><head><meta charset='UTF-8'><script>const s = '</head>';</script></head><body></body></html>";
+    writeFileSync(join(dir, 'html', 'index.html'), page);
+    expect(styleHtmlReport(join(dir, 'html'))).toBe(true);
+    const once = readFileSync(join(dir, 'html', 'index.html'), 'utf8');
+    expect(styleHtmlReport(join(dir, 'html'))).toBe(true);
+    const twice = readFileSync(join(dir, 'html', 'index.html'), 'utf8');
+    expect(twice).toBe(once);
+    expect(once.split(REPORT_STYLE_ID).length - 1).toBe(1);
+    expect(once.indexOf(REPORT_STYLE_ID)).toBeLessThan(once.indexOf('<script>'));
+    expect(once).toContain('white-space: pre-wrap');
+  } finally {
+    cleanup();
+  }
+});
