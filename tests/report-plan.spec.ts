@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { parseFlow } from '../harness/flow/load-flow.js';
 import { planTests, untagged } from '../harness/runner/test-plan.js';
 import { VARIANT_KINDS } from '../harness/variants/table.js';
-import { shortenBearer, stepText } from '../harness/runner/step-report.js';
+import { stepText } from '../harness/runner/step-report.js';
 import { REPORT_STYLE_ID, styleHtmlReport } from '../harness/report/html-report-style.js';
 import { repoRoot, tempDir } from './fixtures/cli.js';
 
@@ -57,9 +57,7 @@ test('no test or step title of any plan holds a Playwright tag (@word), and titl
   expect(untagged(untagged('@x'))).toBe(untagged('@x'));
 });
 
-test('the step text names the step, the YAML, every message, the finding; a bearer token is cut to 12 characters', () => {
-  expect(shortenBearer('authorization: Bearer eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.payload.sig')).toBe('authorization: Bearer eyJ0eXAiOiJK…');
-  expect(shortenBearer('Bearer short')).toBe('Bearer short');
+test('the step text names the step, the YAML, every message, the finding; a bearer token is shortened and a big body cut', () => {
   const file = join(recordings, 'p2p-to-meeting-transfer.yaml');
   const flow = parseFlow(readFileSync(file, 'utf8'), file);
   const text = stepText({
@@ -68,6 +66,7 @@ test('the step text names the step, the YAML, every message, the finding; a bear
     at: flow.steps[7]!.at,
     entries: [
       { seq: 3, at: 12, from: 'bot', to: 'graph', kind: 'request', step: 7, method: 'POST', url: '/beta/app/calls/X/participants/invite', headers: { authorization: 'Bearer abcdefghijklmnopqrstuvwxyz' }, body: { '@odata.type': '#x' }, label: 'invite', failed: true },
+      { seq: 5, at: 13, from: 'bot', to: 'graph', kind: 'request', step: 7, method: 'POST', url: '/beta/app/calls/X/playPrompt', body: { clientContext: `${'x'.repeat(20_000)}TAIL` }, label: 'playPrompt' },
       { seq: 4, at: 14, from: 'graph', to: 'bot', kind: 'response', step: 7, status: 404, latencyMs: 2, label: '404' },
     ],
     idNames: { X: 'p2pCall' },
@@ -76,7 +75,11 @@ test('the step text names the step, the YAML, every message, the finding; a bear
   expect(text).toContain('what went wrong: step 8 (invite): went to the wrong resource');
   expect(text).toContain(`  ${flow.steps[7]!.at!.line} |   - expect:`);
   expect(text).toContain('the bot sent at +12 ms: POST /beta/app/calls/X/participants/invite  <-- the finding is about this message');
-  expect(text).toContain('authorization: Bearer abcdefghijkl…');
+  expect(text).toContain('authorization: Bearer abc…(26 chars)');
+  expect(text).not.toContain('abcdefghijklmnopqrstuvwxyz');
+  // a body under a step is cut at 8 KB, its size noted (the report's files keep up to 64 KB)
+  expect(text).not.toContain('TAIL');
+  expect(text).toMatch(/\[cut: 20,\d{3} bytes in all, first 8,192 shown\]/);
   expect(text).toContain('"@odata.type": "#x"');
   expect(text).toContain('callreplay (as Graph) answered at +14 ms: 404 after 2 ms');
   expect(text).toContain('{p2pCall} = X');

@@ -107,7 +107,8 @@ export async function checkRefusal(info: TestPlan['refusalChecks'][number], sess
 export async function showStepDetail(testInfo: TestInfo, input: StepTextInput, attachment: string): Promise<void> {
   const sections = stepSections(input);
   // lines, not checks: they pass (the step itself fails), so a console reporter names the step, not a line
-  const line = (title: string) => test.step(untagged(title), async () => {});
+  // (step titles make no tag chips, so bodies keep their `@odata.type` as the bot sent it)
+  const line = (title: string) => test.step(title, async () => {});
   if (sections.expected) await line(`expected: ${sections.expected}`);
   for (const message of sections.exchange) await line(message);
   if (sections.finding) {

@@ -2,22 +2,17 @@
  * What one flow step shows when it is expanded in the HTML report: the step as the flow file
  * writes it (what was expected), the finding (expected vs received, the diff), and the exchange at
  * that step (the notification sent and the bot's answer, or the request the bot sent and the
- * harness's answer), as plain text. Bearer tokens are cut to their first characters.
+ * harness's answer), as plain text. Secrets are shortened and bodies cut (report/report-safe.ts, body-cap.ts).
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { TranscriptEntry } from '../engine/transcript.js';
 import type { SourcePos } from '../engine/plan.js';
+import { cutBody } from '../report/body-cap.js';
+import { safeText } from '../report/report-safe.js';
 
-/** How many characters of a bearer token the step text keeps. */
-const BEARER_KEPT = 12;
-
-/** `Bearer eyJ0eXAiOiJKV1QiLCJhbGciOi...` -> `Bearer eyJ0eXAiOiJK…` (anywhere in the text). */
-export function shortenBearer(text: string): string {
-  return text.replace(/(Bearer\s+)([A-Za-z0-9._~+/=-]+)/gi, (whole, prefix: string, token: string) =>
-    token.length > BEARER_KEPT ? `${prefix}${token.slice(0, BEARER_KEPT)}…` : whole,
-  );
-}
+/** A body shown under a step is cut sooner than in the report's files (the whole is in transcript.json, to 64 KB). */
+const STEP_BODY_CAP = 8_192;
 
 export interface StepTextInput {
   /** the step's title, e.g. "8. expect POST /beta/app/calls/{meetingCall}/participants/invite (invite …)" */
@@ -40,10 +35,10 @@ export function stepSections(input: StepTextInput): { expected?: string; exchang
   const source = flowSource(input.flowFile, input.at);
   const where = input.at ? `${displayPath(input.flowFile)}:${input.at.line}` : displayPath(input.flowFile);
   const expected = source ? `the flow file (${where}):\n${source}` : undefined;
-  const exchange = input.entries.length === 0 ? ['nothing was sent or received at this step'] : input.entries.map((e) => shortenBearer(entryLines(e).join('\n')));
+  const exchange = input.entries.length === 0 ? ['nothing was sent or received at this step'] : input.entries.map((e) => safeText(entryLines(e).join('\n')));
   const ids = dedupeIds(Object.entries(input.idNames));
   if (ids.length > 0 && input.entries.length > 0) exchange.push(`ids of this run: ${ids.map(([value, name]) => `{${name}} = ${value}`).join(', ')}`);
-  return { expected, exchange, finding: input.finding && `what went wrong: ${shortenBearer(input.finding)}` };
+  return { expected, exchange, finding: input.finding && `what went wrong: ${safeText(input.finding)}` };
 }
 
 /** The same as one text (attached to a failing step, to read or copy whole). */
@@ -84,7 +79,10 @@ function entryLines(e: TranscriptEntry): string[] {
   const marks = [e.failed ? '  <-- the finding is about this message' : '', e.stray ? `  (no run took it: ${e.stray.reason})` : ''].join('');
   const lines = [`${ARROWS[e.kind]} at +${Math.round(e.at)} ms: ${what}${latency}${marks}`];
   for (const [name, value] of Object.entries(e.headers ?? {})) lines.push(`  ${name}: ${value}`);
-  if (e.body !== undefined) lines.push('  body:', indent(typeof e.body === 'string' ? e.body : JSON.stringify(e.body, null, 2), '    '));
+  if (e.body !== undefined) {
+    const { body } = cutBody(e.body, STEP_BODY_CAP);
+    lines.push('  body:', indent(typeof body === 'string' ? body : JSON.stringify(body, null, 2), '    '));
+  }
   return lines;
 }
 
