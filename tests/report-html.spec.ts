@@ -43,12 +43,21 @@ test.describe('the HTML report of a failing run', () => {
     cleanup();
   });
 
+  /** What the page logged as an error, or failed to load (e.g. a fetch a file:// page may not make: CORS). */
+  let pageErrors: string[] = [];
+
   test.beforeEach(async () => {
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    pageErrors = [];
+    page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('requestfailed', (r) => pageErrors.push(`${r.url()}: ${r.failure()?.errorText}`));
   });
 
   test.afterEach(async () => {
     await page.close();
+    // opened from the file system, the report loads everything it shows: no CORS error, no failed fetch
+    expect(pageErrors).toEqual([]);
   });
 
   const open = async (hash = '') => {

@@ -22,7 +22,8 @@ export function runReporters(reportDir: string, options: { blob?: boolean } = {}
   const report = (name: string) => join(packageRoot, 'dist', 'harness', 'report', name);
   return [
     [report('console-reporter.js')],
-    ['html', { outputFolder: files.html, open: 'never' }],
+    // noCopyPrompt: the "copy prompt" button fetches error-context.md, which a page opened from file:// may not (CORS)
+    ['html', { outputFolder: files.html, open: 'never', title: 'callreplay', noCopyPrompt: true }],
     [report('results-reporter.js'), { outputFile: files.results, junitFile: files.junit, summaryFile: files.summary }],
     // a shard keeps Playwright's blob report too, for `callreplay merge-reports`
     ...(options.blob ? [['blob', { outputDir: files.blob }] as ReporterDescription] : []),
