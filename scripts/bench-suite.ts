@@ -4,7 +4,7 @@
  * html, junit, results-reporter) and the same worker count. Also the run helper the failing-bot
  * bench (bench-failing.ts) shares.
  */
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { ResultsFile } from '../harness/report/results-reporter.js';
@@ -105,9 +105,11 @@ export async function runFloor(tests: number, workers: number, timeoutMs: number
       env: { PLAYWRIGHT_HTML_OPEN: 'never', FORCE_COLOR: '0' },
     });
     if (run.timedOut) throw new Error(`the Playwright floor did not finish within ${seconds(timeoutMs)} (killed)`);
-    const passed = /(\d+) passed/.exec(run.stdout);
-    if (run.code !== 0 || Number(passed?.[1]) !== tests) {
-      throw new Error(`the Playwright floor exited ${run.code} with "${passed?.[0] ?? 'no tests passed'}" (expected ${tests} passed)\n${tailLines(run.stdout + run.stderr)}`);
+    // the floor's own results.json (the run's reporters wrote it) says how many passed
+    const resultsFile = join(dir, 'out', 'results.json');
+    const passed = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as ResultsFile).summary.tests.passed : undefined;
+    if (run.code !== 0 || passed !== tests) {
+      throw new Error(`the Playwright floor exited ${run.code} with ${passed ?? 'no'} test(s) passed (expected ${tests})\n${tailLines(run.stdout + run.stderr)}`);
     }
     return run.ms;
   });

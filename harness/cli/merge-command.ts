@@ -4,9 +4,7 @@
  * folder, written by the same reporters as a run: html/, results.json, junit.xml, summary.md. Then
  * prints the run's summary and exits as the whole run would have.
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { packageRoot } from '../paths.js';
@@ -14,6 +12,8 @@ import { reportDirFiles } from '../report/reporters.js';
 import { styleHtmlReport } from '../report/html-report-style.js';
 import type { ResultsFile } from '../report/results-file.js';
 import { EXIT } from './exit-codes.js';
+import { runPlaywrightCli } from './playwright-child.js';
+import { MERGE_DIR_ENV } from '../runner/merge-dir.js';
 import { claimReportDir } from './report-dir.js';
 import { UsageError } from './resolve-flows.js';
 import { botRestarts, printSummary } from './run-summary.js';
@@ -63,20 +63,6 @@ function blobsOf(dir: string): string[] {
 }
 
 function mergeWithPlaywright(blobDir: string, out: string): Promise<number> {
-  const cli = createRequire(import.meta.url).resolve('@playwright/test/cli');
   const config = join(packageRoot, 'dist', 'harness', 'runner', 'merge.config.js');
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [cli, 'merge-reports', '--config', config, blobDir], {
-      cwd: packageRoot,
-      env: { ...process.env, CALLREPLAY_MERGE_DIR: out, PLAYWRIGHT_HTML_OPEN: 'never', FORCE_COLOR: process.stdout.isTTY ? '1' : '0' },
-      stdio: 'inherit',
-    });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    process.on('SIGINT', forward).on('SIGTERM', forward);
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      process.off('SIGINT', forward).off('SIGTERM', forward);
-      resolvePromise(code ?? (signal ? EXIT.interrupted : 1));
-    });
-  });
+  return runPlaywrightCli(['merge-reports', '--config', config, blobDir], { [MERGE_DIR_ENV]: out });
 }

@@ -2,10 +2,8 @@
  * `callreplay run`: validates the flows, then runs them as Playwright tests (suites/) against the
  * bot, writes the reports and turns the outcome into an exit status.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { packageRoot, referenceBotMain } from '../paths.js';
 import { loadFlowFile } from '../flow/load-flow.js';
@@ -18,6 +16,7 @@ import { planTests, writeTestPlan } from '../runner/test-plan.js';
 import { resolveFlowArgs, UsageError } from './resolve-flows.js';
 import { botUrlProblem } from '../bot/bot-url.js';
 import { EXIT } from './exit-codes.js';
+import { runPlaywrightCli } from './playwright-child.js';
 import { DEFAULT_WORKERS } from './run-options.js';
 import { claimReportDir } from './report-dir.js';
 import { styleHtmlReport } from '../report/html-report-style.js';
@@ -135,25 +134,9 @@ function checkBotUrl(url: string): void {
 }
 
 function runPlaywright(config: RunConfig): Promise<number> {
-  const require = createRequire(import.meta.url);
-  const cli = require.resolve('@playwright/test/cli');
   const pwConfig = join(packageRoot, 'dist', 'harness', 'runner', 'playwright.config.js');
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [cli, 'test', '--config', pwConfig], {
-      cwd: packageRoot,
-      env: { ...process.env, [RUN_CONFIG_ENV]: JSON.stringify(config), PLAYWRIGHT_HTML_OPEN: 'never', FORCE_COLOR: process.stdout.isTTY ? '1' : '0' },
-      stdio: 'inherit',
-    });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    process.on('SIGINT', forward).on('SIGTERM', forward);
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      process.off('SIGINT', forward).off('SIGTERM', forward);
-      resolvePromise(code ?? (signal ? 130 : 1));
-    });
-  });
+  return runPlaywrightCli(['test', '--config', pwConfig], { [RUN_CONFIG_ENV]: JSON.stringify(config) });
 }
-
 
 function summarize(config: RunConfig, playwrightStatus: number): number {
   const files = reportDirFiles(config.reportDir);

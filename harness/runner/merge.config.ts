@@ -5,7 +5,7 @@
 import { defineConfig } from '@playwright/test';
 import { runReporters } from '../report/reporters.js';
 
-export const MERGE_DIR_ENV = 'CALLREPLAY_MERGE_DIR';
+import { MERGE_DIR_ENV } from './merge-dir.js';
 
 const dir = process.env[MERGE_DIR_ENV];
 if (!dir) throw new Error(`${MERGE_DIR_ENV} is not set: this configuration is used by callreplay merge-reports`);
