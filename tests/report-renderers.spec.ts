@@ -1,11 +1,10 @@
 /**
- * Self-checks for the report renderers: the sequence diagram page (rendered in a real Chromium)
- * and the results.json reporter (run inside a throw-away Playwright project).
+ * Self-checks for the sequence diagram page (rendered in a real Chromium). The results reporter's
+ * are in report-results.spec.ts.
  */
 import { test, expect, chromium } from '@playwright/test';
 import type { Browser, Locator } from '@playwright/test';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -19,8 +18,6 @@ import {
   BOT_LANE_TITLE,
   GRAPH_LANE_TITLE,
 } from '../harness/report/sequence-diagram.js';
-import ResultsReporter, { RESULTS_FILE_ENV } from '../harness/report/results-reporter.js';
-import type { ResultsFile } from '../harness/report/results-reporter.js';
 
 /** a computed CSS property of the first element of a locator (no DOM lib in this tsconfig) */
 function css(locator: Locator, prop: string): Promise<string> {
@@ -308,175 +305,5 @@ test.describe('sequence diagram', () => {
     expect(shorten('nothing known here 57dab8b1')).toBe('nothing known here 57dab8b1');
     // an id given without hyphens still matches its hyphenated GUID form
     expect(idShortener({ [P2P_ID.replace(/-/g, '')]: 'n' })(P2P_ID)).toBe('{n}');
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-
-const FAILING_FINDING: Finding = {
-  kind: 'incorrect',
-  step: 9,
-  stepName: 'invite',
-  message: 'invite: replacesCallId is not the p2p call',
-  mismatches: [{ path: 'body.participants[0].replacesCallId', expected: '{p2pCall}', actual: '{meetingCall}' }],
-  received: { method: 'POST', url: '/v1.0/communications/calls/{meetingCall}/participants/invite' },
-  expected: 'POST /v1.0/communications/calls/{meetingCall}/participants/invite',
-};
-
-const BOT_OUTPUT = `${'A'.repeat(1000)}${'B'.repeat(3999)}Z`;
-
-function projectFiles(reporterPath: string): Record<string, string> {
-  const config = `
-export default {
-  testDir: '.',
-  testMatch: 'flows.spec.ts',
-  retries: 1,
-  workers: 1,
-  outputDir: 'test-results',
-  reporter: [['list'], [${JSON.stringify(reporterPath)}, { outputFile: 'out/results.json' }]],
-};
-`;
-  const spec = `
-import { test } from '@playwright/test';
-import { writeFileSync } from 'node:fs';
-
-test('flow a passes', {
-  annotation: [
-    { type: 'flow', description: 'flow-a' },
-    { type: 'flow-file', description: 'recordings/flow-a.yaml' },
-    { type: 'mode', description: 'in-process' },
-  ],
-}, async ({}, testInfo) => {
-  const findings = testInfo.outputPath('findings.json');
-  writeFileSync(findings, '[]');
-  await testInfo.attach('findings.json', { path: findings, contentType: 'application/json' });
-  const out = testInfo.outputPath('bot-output.txt');
-  writeFileSync(out, ${JSON.stringify(BOT_OUTPUT)});
-  await testInfo.attach('bot-output.txt', { path: out, contentType: 'text/plain' });
-});
-
-test('flow b fails', async ({}, testInfo) => {
-  testInfo.annotations.push(
-    { type: 'flow', description: 'flow-b' },
-    { type: 'flow-file', description: 'recordings/flow-b.yaml' },
-    { type: 'mode', description: 'gateway' },
-  );
-  const findings = ${JSON.stringify([FAILING_FINDING])};
-  await testInfo.attach('findings.json', { body: Buffer.from(JSON.stringify(findings)), contentType: 'application/json' });
-  await testInfo.attach('transcript.json', { body: JSON.stringify({ flow: 'flow-b', startedAt: '', entries: [], idNames: {} }), contentType: 'application/json' });
-  throw new Error('flow-b: 1 finding');
-});
-
-test('flow c passes on retry', { annotation: { type: 'flow', description: 'flow-c' } }, async ({}, testInfo) => {
-  await testInfo.attach('findings.json', { body: '[]', contentType: 'application/json' });
-  if (testInfo.retry === 0) throw new Error('first attempt fails');
-});
-
-test('bot that does not start', async () => {
-  throw new Error('\\u001b[31mthe bot did not start\\u001b[39m: exit code \\u001b[1m1\\u001b[22m');
-});
-
-test.skip('flow e is skipped', async () => {});
-`;
-  return {
-    'package.json': JSON.stringify({ name: 'callreplay-reporter-check', private: true, type: 'module' }),
-    'playwright.config.ts': config,
-    'flows.spec.ts': spec,
-  };
-}
-
-test.describe('results reporter', () => {
-  test('writes results.json for a real Playwright run', async () => {
-    test.setTimeout(120_000);
-    const dir = mkdtempSync(join(tmpdir(), 'callreplay-results-'));
-    try {
-      for (const [name, content] of Object.entries(projectFiles(join(REPO, 'harness/report/results-reporter.ts')))) {
-        writeFileSync(join(dir, name), content);
-      }
-      // let the throw-away project resolve @playwright/test from this repository
-      symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
-
-      const env: NodeJS.ProcessEnv = {};
-      for (const [k, v] of Object.entries(process.env)) {
-        if (/^(TEST_|PW_|PLAYWRIGHT_)/.test(k) || k === RESULTS_FILE_ENV || k === 'NODE_OPTIONS') continue;
-        env[k] = v;
-      }
-      env.CI = '1';
-      const run = spawnSync(process.execPath, [join(REPO, 'node_modules/@playwright/test/cli.js'), 'test', '-c', join(dir, 'playwright.config.ts')], {
-        cwd: dir,
-        env,
-        encoding: 'utf8',
-        timeout: 110_000,
-      });
-      const output = `${run.stdout}\n${run.stderr}`;
-      expect(run.status, output).toBe(1); // some tests failed
-
-      const file = join(dir, 'out/results.json');
-      expect(existsSync(file), output).toBe(true);
-      const results = JSON.parse(readFileSync(file, 'utf8')) as ResultsFile;
-
-      expect(results.tool).toBe('callreplay');
-      expect(results.version).toBe(2);
-      expect(results.status).toBe('failed');
-      expect(Number.isNaN(Date.parse(results.startedAt))).toBe(false);
-      expect(results.durationMs).toBeGreaterThan(0);
-      // annotated as flows (no mode): four flows; the bare test is a flow too
-      expect(results.summary).toEqual({
-        tests: { total: 5, passed: 2, failed: 2, skipped: 1 },
-        flows: { total: 5, passed: 2, failed: 2, skipped: 1 },
-        variants: { total: 0, passed: 0, failed: 0, skipped: 0 },
-        checks: { notificationAuth: { total: 0, passed: 0, failed: 0, skipped: 0 }, refusal: { total: 0, passed: 0, failed: 0, skipped: 0 } },
-        warnings: { total: 0, byRule: {} },
-        notReached: 0,
-        interrupted: 0,
-      });
-      expect(results.flows.map((f) => f.flow)).toEqual(['flow-a', 'flow-b', 'flow-c', 'bot that does not start', 'flow e is skipped']);
-
-      const [a, b, c, d, e] = results.flows;
-      expect(a).toMatchObject({ flow: 'flow-a', file: 'recordings/flow-a.yaml', mode: 'in-process', title: 'flow a passes', status: 'passed', retry: 0, failures: [], errors: [] });
-      expect(a!.botOutput).toBe(BOT_OUTPUT.slice(-4000));
-      expect(a!.botOutput).toHaveLength(4000);
-      expect(a!.botOutput!.endsWith('BZ')).toBe(true);
-      expect(a!.botOutput).not.toContain('A');
-
-      // failing test: the last retry counts, the findings become failures, the test error is not repeated
-      expect(b).toMatchObject({ flow: 'flow-b', file: 'recordings/flow-b.yaml', mode: 'gateway', title: 'flow b fails', status: 'failed', retry: 1, errors: [] });
-      expect(b!.failures).toEqual([
-        { step: 9, stepName: 'invite', kind: 'incorrect', message: FAILING_FINDING.message, text: formatFinding(FAILING_FINDING) },
-      ]);
-      expect(b!.failures[0]!.text).toContain('step 9 (invite): invite: replacesCallId is not the p2p call');
-      expect(b!.botOutput).toBeUndefined();
-
-      expect(c).toMatchObject({ flow: 'flow-c', status: 'passed', retry: 1, failures: [], errors: [] });
-      expect(c!.file).toBeUndefined();
-
-      // no annotations, no findings: the flow is the title and the errors are reported without ANSI codes
-      expect(d).toMatchObject({ flow: 'bot that does not start', title: 'bot that does not start', status: 'failed', retry: 1, failures: [] });
-      expect(d!.errors).toHaveLength(1);
-      expect(d!.errors[0]).toContain('the bot did not start: exit code 1');
-      expect(d!.errors[0]).not.toContain('\u001b');
-
-      expect(e).toMatchObject({ flow: 'flow e is skipped', status: 'skipped', failures: [], errors: [] });
-
-      // written atomically: no temp files left
-      expect(readdirSync(join(dir, 'out'))).toEqual(['results.json']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  test('output path: option, then env, then reports/results.json', () => {
-    const saved = process.env[RESULTS_FILE_ENV];
-    try {
-      delete process.env[RESULTS_FILE_ENV];
-      expect(new ResultsReporter().outputFile()).toBe(resolve(process.cwd(), 'reports/results.json'));
-      process.env[RESULTS_FILE_ENV] = 'ci/out.json';
-      expect(new ResultsReporter().outputFile()).toBe(resolve(process.cwd(), 'ci/out.json'));
-      expect(new ResultsReporter({ outputFile: 'x/r.json', configDir: '/some/where' }).outputFile()).toBe('/some/where/x/r.json');
-      expect(new ResultsReporter().printsToStdio()).toBe(false);
-    } finally {
-      if (saved === undefined) delete process.env[RESULTS_FILE_ENV];
-      else process.env[RESULTS_FILE_ENV] = saved;
-    }
   });
 });
