@@ -12,6 +12,7 @@ import { expect, test } from '@playwright/test';
 import { callreplay, repoRoot, tempDir } from './fixtures/cli.js';
 
 import type { ResultsSummary } from '../harness/report/results-file.js';
+import { idsOfCall, linesOfCall } from '../harness/runner/bot-output-lines.js';
 interface FlowResult {
   flow: string;
   mode?: string;
@@ -179,4 +180,31 @@ test('Ctrl-C: the run stops with exit 130, its reports cover what ran, and no bo
   } finally {
     cleanup();
   }
+});
+
+test("a call's bot output leaves out the lines naming only other calls in flight, and says how many", () => {
+  const own = idsOfCall({ 'afa818b6-6a41-4970-83e1-50ca0014d922': 'p2pCall', '6f2c1a4e-93b7-4d0a-8e15-c4a9d27b3f60': 'tenant' });
+  const other = idsOfCall({ '1f7b7450-b45d-43d0-a3da-1f81f4de6a7b': 'call', '6f2c1a4e-93b7-4d0a-8e15-c4a9d27b3f60': 'tenant' });
+  const output = [
+    '[bot] listening',
+    '[bot] answered call AFA818B66A41497083E150CA0014D922', // ours, printed without hyphens, upper case
+    '[bot] answered call 1F7B7450B45D43D0A3DA1F81F4DE6A7B', // the other call's
+    '[bot] tenant 6f2c1a4e-93b7-4d0a-8e15-c4a9d27b3f60 token cached', // shared: decides nothing
+    '[bot] call 1f7b7450-b45d-43d0-a3da-1f81f4de6a7b moved into afa818b6-6a41-4970-83e1-50ca0014d922', // names ours too
+    '[bot] unknown 00000000-0000-0000-0000-000000000001', // an id no call named: kept
+    '',
+  ].join('\n');
+  expect(linesOfCall(output, own, [other])).toBe(
+    [
+      '[bot] listening',
+      '[bot] answered call AFA818B66A41497083E150CA0014D922',
+      '[bot] tenant 6f2c1a4e-93b7-4d0a-8e15-c4a9d27b3f60 token cached',
+      '[bot] call 1f7b7450-b45d-43d0-a3da-1f81f4de6a7b moved into afa818b6-6a41-4970-83e1-50ca0014d922',
+      '[bot] unknown 00000000-0000-0000-0000-000000000001',
+      "(1 line about other calls in flight left out: they are in those calls' own reports)",
+      '',
+    ].join('\n'),
+  );
+  // alone, nothing is left out
+  expect(linesOfCall(output, own, [])).toBe(output);
 });

@@ -18,6 +18,7 @@ import { RunGate } from './run-gate.js';
 import type { RunConfig } from './run-config.js';
 import { observersFor } from './run-checks.js';
 import type { BotRestart } from './session-file.js';
+import { idsOfCall, linesOfCall } from './bot-output-lines.js';
 import type { TranscriptEntry } from '../engine/transcript.js';
 import type { BaseVerdict, BotSnapshot, FinishResult, ProbeResult, RunRecord, RunRef, SessionApi, StartedRun, StepExchange, StepResult } from './session-api.js';
 
@@ -35,6 +36,9 @@ interface LiveRun extends BotWatch {
   shown: Set<number>;
 }
 
+/** How many ended calls' ids the session keeps to tell their late output lines apart. */
+const RECENT_CALLS = 64;
+
 export class RunSession implements SessionApi {
   readonly restarts: BotRestart[] = [];
   private readonly flows = new Map<string, CompiledFlow>();
@@ -42,6 +46,8 @@ export class RunSession implements SessionApi {
   private readonly verdicts = new Map<string, BaseVerdict>();
   private readonly gate = new RunGate();
   private restarting: Promise<void> | undefined;
+  /** the ids of the calls that ended lately (runs and probes): their late lines are told apart from a call's own */
+  private readonly recentIds: Array<Set<string>> = [];
 
   private constructor(
     readonly harness: Harness,
@@ -81,14 +87,14 @@ export class RunSession implements SessionApi {
     const live = this.live(id);
     const outcome = await live.run.runStep(index);
     const exchange = exchangeOf(live, (e) => e.step === index || (outcome.status === 'failed' && e.failed === true));
-    return { outcome, bot: outcome.status === 'failed' ? snapshot(live) : undefined, exchange };
+    return { outcome, bot: outcome.status === 'failed' ? this.snapshot(live, live.run.transcript.idNames) : undefined, exchange };
   }
 
   async finish(id: string): Promise<FinishResult> {
     const live = this.live(id);
     const outcome = await live.run.finish();
     // after the last step: what came since, and the message a late finding is about (shown again)
-    return { outcome, bot: outcome.status === 'failed' ? snapshot(live) : undefined, exchange: exchangeOf(live, () => true, (e) => e.failed === true) };
+    return { outcome, bot: outcome.status === 'failed' ? this.snapshot(live, live.run.transcript.idNames) : undefined, exchange: exchangeOf(live, () => true, (e) => e.failed === true) };
   }
 
   async release(id: string): Promise<RunRecord> {
@@ -96,7 +102,9 @@ export class RunSession implements SessionApi {
     this.runs.delete(id);
     this.harness.release(live.run);
     const overlapped = this.gate.leave(id);
-    return { transcript: live.run.transcript, findings: live.run.findings, warnings: live.run.warnings, overlapped, guessedRoute: live.run.guessedRoute, bot: snapshot(live) };
+    const bot = this.snapshot(live, live.run.transcript.idNames);
+    this.ended(live.run.transcript.idNames);
+    return { transcript: live.run.transcript, findings: live.run.findings, warnings: live.run.warnings, overlapped, guessedRoute: live.run.guessedRoute, bot };
   }
 
   async runAlone(ref: RunRef): Promise<ProbeResult & { record: RunRecord }> {
@@ -104,7 +112,8 @@ export class RunSession implements SessionApi {
     return this.gate.alone(async () => {
       const watch = this.watchBot();
       const outcome = await this.harness.run(this.flow(ref), watch.bot.webhookUrl, watch.liveness);
-      const record = { transcript: outcome.transcript, findings: outcome.findings, warnings: outcome.warnings, overlapped: 0, bot: snapshot(watch) };
+      const record = { transcript: outcome.transcript, findings: outcome.findings, warnings: outcome.warnings, overlapped: 0, bot: this.snapshot(watch, outcome.transcript.idNames) };
+      this.ended(outcome.transcript.idNames);
       return { outcome, bot: record.bot, botRestarted, record };
     });
   }
@@ -139,10 +148,26 @@ export class RunSession implements SessionApi {
     await this.gate.shared(id);
     try {
       const watch = this.watchBot();
-      return { outcome: await play(watch), bot: snapshot(watch), botRestarted };
+      const outcome = await play(watch);
+      const bot = this.snapshot(watch, outcome.transcript.idNames);
+      this.ended(outcome.transcript.idNames);
+      return { outcome, bot, botRestarted };
     } finally {
       this.gate.leave(id);
     }
+  }
+
+  /** The bot as a call saw it: its process, and what it printed about this call since the call began. */
+  private snapshot(watch: BotWatch, idNames: Readonly<Record<string, string>>): BotSnapshot | undefined {
+    const process = watch.bot.process;
+    if (!process) return undefined;
+    const others = [...this.recentIds, ...[...this.runs.values()].filter((r) => r !== watch).map((r) => idsOfCall(r.run.transcript.idNames))];
+    return { running: process.running, exitDescription: process.exitDescription, output: linesOfCall(process.logSince(watch.mark), idsOfCall(idNames), others) };
+  }
+
+  private ended(idNames: Readonly<Record<string, string>>): void {
+    this.recentIds.push(idsOfCall(idNames));
+    if (this.recentIds.length > RECENT_CALLS) this.recentIds.shift();
   }
 
   /** The bot now, and where its output stands (for what it prints during one run, and whether it exits then). */
@@ -194,10 +219,4 @@ function exchangeOf(live: LiveRun, pick: (e: TranscriptEntry) => boolean, again:
   const entries = transcript.entries.filter((e) => (again(e) || !live.shown.has(e.seq)) && !e.kind.startsWith('token') && pick(e));
   for (const e of entries) live.shown.add(e.seq);
   return { entries: structuredClone(entries), idNames: { ...transcript.idNames } };
-}
-
-function snapshot(watch: BotWatch): BotSnapshot | undefined {
-  const process = watch.bot.process;
-  if (!process) return undefined;
-  return { running: process.running, exitDescription: process.exitDescription, output: process.logSince(watch.mark) };
 }
