@@ -23,7 +23,9 @@ export default class ConsoleReporter implements Reporter {
 
   onBegin(config: FullConfig, suite: Suite): void {
     this.total = suite.allTests().length;
-    const workers = Math.min(config.workers, Math.max(1, this.total));
+    // Playwright starts no more workers than there are groups of tests to run at once (metadata.actualWorkers)
+    const actual = (config.metadata as { actualWorkers?: number }).actualWorkers;
+    const workers = actual ?? Math.min(config.workers, Math.max(1, this.total));
     const shard = config.shard ? `, shard ${config.shard.current} of ${config.shard.total}` : '';
     // "Running N tests using W workers" is read by npm run bench (scripts/bench-suite.ts)
     process.stdout.write(`\nRunning ${this.total} test${this.total === 1 ? '' : 's'} using ${workers} worker${workers === 1 ? '' : 's'}${shard}\n\n`);

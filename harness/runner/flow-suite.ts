@@ -100,20 +100,30 @@ export function defineFlowTests(): void {
   ];
   // the run's own tests are located at the spec file that declared them (no flow file is theirs)
   const runAt = specFile ? locationOf(specFile, undefined) : undefined;
-  if (config.refusalChecks) {
-    for (const info of plan.refusalChecks) {
-      const annotation = [...runAnnotation(REFUSAL_MODE), { type: 'check', description: info.check }];
-      const title = untagged(`refusal: ${info.check}: ${info.sends}; the bot must give ${info.expects}`);
-      const body = async ({ session }: { session: SessionApi }, testInfo: TestInfo) => {
-        await atFlow(runAt, () => checkRefusal(info, session, testInfo, runAt));
-      };
-      if (runAt) callAt(runAt, test, title, { annotation }, body);
-      else test(title, { annotation }, body);
-    }
-  } else notRun('refusal checks', runAnnotation(REFUSAL_MODE), '--no-refusal-checks', runAt);
-  if (!config.authCheck) notRun('notification auth', runAnnotation(AUTH_CHECK_MODE), '--no-auth-check', runAt);
-  if (config.checks.variants.length === 0) notRun('robustness variants', runAnnotation(VARIANT_MODE), '--variants none', runAt);
+  // the checks of the run itself, in one group run in order by one worker: with the flows' groups,
+  // a run has (flows + 1) groups, so a small run starts no more worker processes than it can use
+  const runChecks = () => {
+    test.describe.configure({ mode: 'default' });
+    if (config.refusalChecks) {
+      for (const info of plan.refusalChecks) {
+        const annotation = [...runAnnotation(REFUSAL_MODE), { type: 'check', description: info.check }];
+        const title = untagged(`refusal: ${info.check}: ${info.sends}; the bot must give ${info.expects}`);
+        const body = async ({ session }: { session: SessionApi }, testInfo: TestInfo) => {
+          await atFlow(runAt, () => checkRefusal(info, session, testInfo, runAt));
+        };
+        if (runAt) callAt(runAt, test, title, { annotation }, body);
+        else test(title, { annotation }, body);
+      }
+    } else notRun('refusal checks', runAnnotation(REFUSAL_MODE), '--no-refusal-checks', runAt);
+    if (!config.authCheck) notRun('notification auth', runAnnotation(AUTH_CHECK_MODE), '--no-auth-check', runAt);
+    if (config.checks.variants.length === 0) notRun('robustness variants', runAnnotation(VARIANT_MODE), '--variants none', runAt);
+  };
+  if (runAt) callAt(runAt, test.describe, RUN_CHECKS_GROUP, runChecks);
+  else test.describe(RUN_CHECKS_GROUP, runChecks);
 }
+
+/** The group of the run's own checks (refusal checks, and the checks a flag turned off). */
+export const RUN_CHECKS_GROUP = 'run checks';
 
 /** A test that is declared, reported as skipped, and says why the check did not run (annotation `not-run`). */
 function notRun(title: string, annotation: Array<{ type: string; description: string }>, reason: string, at: FlowLocation | undefined): void {
