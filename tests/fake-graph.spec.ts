@@ -1,368 +1,175 @@
-// The fake Graph on its own (pure functions, no sockets): every documented calling action is
-// answered with its documented status, Location and operation body, in every path spelling a bot
-// may use, and the notifications that follow are well-formed and name the right ids.
+// The fake Graph's answer to each calling action, compared with what the Graph docs say
+// (tests/fixtures/graph-doc-table.ts, written from the doc pages, never from the fake's own table):
+// status, Location, response body and the notifications that follow. One test per action in the v1.0
+// spelling, then one test per other spelling class a bot may use (namespace-qualified actions with
+// Graph-style ids, beta /communications, the deprecated beta /app), each over every action. Also:
+// keepAlive on an ended call, read bodies, paths that are not actions, and Graph's error shape.
 import { expect, test } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
-import { userFromUsername } from '../harness/engine/token-grants.js';
-import { FAKE_GRAPH_ACTIONS, answerAsGraph, graphErrorBody, type FakeGraphAnswer, type FakeGraphContext } from '../harness/graph/fake-graph.js';
+import { FAKE_GRAPH_ACTIONS, answerAsGraph, graphErrorBody, type FakeGraphAnswer } from '../harness/graph/fake-graph.js';
+import { GRAPH_DOC_TABLE, type DocResource, type DocRow } from './fixtures/graph-doc-table.js';
+import { BODIES, GRAPH, bodyFor, context, notificationsOf, type Notification } from './fixtures/fake-graph-requests.js';
 
-const GRAPH = 'http://127.0.0.1:5870';
-
-type Notification = {
-  '@odata.type': string;
-  changeType: string;
-  resourceUrl: string;
-  resource?: string;
-  resourceData: Record<string, unknown> | Array<Record<string, unknown>>;
-};
-
-function context(over: Partial<FakeGraphContext> = {}): FakeGraphContext & { minted: string[] } {
-  const minted: string[] = [];
-  return { graphBaseUrl: GRAPH, newId: () => (minted.push(randomUUID()), minted[minted.length - 1]!), minted, ...over };
-}
-
-interface Spelling {
+/** A way of spelling request paths; classes differ in what the answer echoes (version, root, ids). */
+interface SpellingClass {
   name: string;
-  version: string;
-  family: 'communications' | 'app';
-  /** namespace-qualified action segments (/microsoft.graph.answer) */
+  version: 'v1.0' | 'beta';
+  root: 'communications' | 'app';
+  /** POST actions as `/microsoft.graph.{action}` (C# SDK v4; the v1.0 sendDtmfTones example) */
   qualified: boolean;
-  /** how the bot spells the call id */
+  /** how the bot spells ids: Graph's notifications use upper-case GUIDs without hyphens (call-answer Example 1 posts to one) */
   spell: (id: string) => string;
 }
 
-const SPELLINGS: Spelling[] = [
-  { name: 'v1.0', version: 'v1.0', family: 'communications', qualified: false, spell: (id) => id },
-  { name: 'v1.0 microsoft.graph.{action}, upper-case hex ids', version: 'v1.0', family: 'communications', qualified: true, spell: (id) => id.replace(/-/g, '').toUpperCase() },
-  { name: 'beta /app', version: 'beta', family: 'app', qualified: false, spell: (id) => id },
-  { name: 'beta /communications microsoft.graph.{action}', version: 'beta', family: 'communications', qualified: true, spell: (id) => id.toUpperCase() },
+const V1: SpellingClass = { name: 'v1.0 /communications/calls/{id}/{action}', version: 'v1.0', root: 'communications', qualified: false, spell: (id) => id };
+
+const OTHER_CLASSES: SpellingClass[] = [
+  { name: 'v1.0 /microsoft.graph.{action}, ids upper-case without hyphens', version: 'v1.0', root: 'communications', qualified: true, spell: (id) => id.replace(/-/g, '').toUpperCase() },
+  // graph-docs/beta_api_*.md: same statuses as v1.0; "Location: https://graph.microsoft.com/beta/communications/calls/..."
+  { name: 'beta /communications/calls', version: 'beta', root: 'communications', qualified: false, spell: (id) => id },
+  // graph-docs/beta_api_call-playprompt.md: "POST /app/calls/{id}/playPrompt" (deprecated alias). The Location keeps /app
+  // (the 2019 beta seed page: "201 + Location …/beta/app/calls/90ED…", quoted in fidelity-audit-2026-12.md §1 row 7).
+  // Notifications: doc examples and every capture carry resourceUrl /communications/... with resource /app/...;
+  // the fake puts /app in both. Not clear enough to fix (no capture says which path the bot used), so either root is accepted.
+  { name: 'beta /app/calls (deprecated alias)', version: 'beta', root: 'app', qualified: false, spell: (id) => id.toUpperCase() },
 ];
 
-const ids = { id: randomUUID(), participantId: randomUUID(), operationId: randomUUID(), recordingId: randomUUID() };
+/** Ids compare without case or hyphens: Graph spells the same GUID both ways. */
+const norm = (s: string) => s.toLowerCase().replace(/-/g, '');
+const GUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
-/** The request path for a table row, in a spelling. */
-function pathFor(template: string, s: Spelling): string {
-  const segs = template.split('/').filter(Boolean);
-  segs[0] = s.version;
-  segs[1] = s.family;
-  const last = segs.length - 1;
-  return (
-    '/' +
-    segs
-      .map((seg, i) => {
-        const m = /^\{(\w+)\}$/.exec(seg);
-        if (m) return s.spell(ids[m[1] as keyof typeof ids]);
-        if (s.qualified && i === last && i > 3 && !/^(participants|operations|recordings)$/.test(seg)) return `microsoft.graph.${seg}`;
-        return seg;
-      })
-      .join('/')
-  );
-}
-
-const BODIES: Record<string, unknown> = {
-  create: {
-    '@odata.type': '#microsoft.graph.call',
-    callbackUri: 'https://bot.contoso.com/callback',
-    targets: [{ '@odata.type': '#microsoft.graph.invitationParticipantInfo', identity: { user: { id: randomUUID(), displayName: 'John' } } }],
-    requestedModalities: ['audio'],
-    mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
-  },
-  answer: { callbackUri: 'https://bot.contoso.com/api/calls', acceptedModalities: ['audio'], mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' } },
-  reject: { reason: 'busy' },
-  redirect: { targets: [{ identity: { user: { id: randomUUID() } } }], callbackUri: 'https://bot.contoso.com/api/calls/redirected' },
-  transfer: { transferTarget: { endpointType: 'default', identity: { user: { id: randomUUID() } } } },
-  'participants/invite': { participants: [{ '@odata.type': '#microsoft.graph.invitationParticipantInfo', identity: { user: { id: randomUUID() } } }] },
-  playPrompt: { prompts: [{ '@odata.type': '#microsoft.graph.mediaPrompt', mediaInfo: { uri: 'https://cdn.contoso.com/beep.wav' } }] },
-  sendDtmfTones: { tones: ['tone1', 'pound'] },
-  updateRecordingStatus: { status: 'recording' },
-  changeScreenSharingRole: { role: 'sharer' },
-};
-
-function bodyFor(action: string, clientContext: string): unknown {
-  const base = (BODIES[action] ?? {}) as Record<string, unknown>;
-  return action === 'create' || action.startsWith('get') || action.startsWith('delete') || action.startsWith('list') ? base : { ...base, clientContext };
-}
-
-/** Every follow-up is a commsNotifications body whose notifications are well-formed. */
-function notificationsOf(answer: FakeGraphAnswer): Notification[] {
-  const out: Notification[] = [];
-  for (const f of answer.followUps) {
-    expect(f.delayMs).toBeGreaterThanOrEqual(0);
-    const body = f.body as { '@odata.type'?: string; value: Notification[] };
-    expect(body['@odata.type']).toBe('#microsoft.graph.commsNotifications');
-    expect(Array.isArray(body.value) && body.value.length > 0).toBe(true);
-    for (const n of body.value) {
-      expect(n['@odata.type']).toBe('#microsoft.graph.commsNotification');
-      expect(['created', 'updated', 'deleted']).toContain(n.changeType);
-      expect(n.resourceUrl).toMatch(/^\/(communications|app)\/calls\/[^/]+/);
-      const items = Array.isArray(n.resourceData) ? n.resourceData : [n.resourceData];
-      for (const d of items) {
-        expect(String(d['@odata.type'])).toMatch(/^#microsoft\.graph\.\w+$/);
-        if (!Array.isArray(n.resourceData)) expect(d['@odata.id']).toBe(n.resourceUrl);
-      }
-      out.push(n);
-    }
+/** `want` is part of `actual`: objects key by key, each entry of an array in some entry of the actual array, GUIDs in any spelling. */
+function partOf(actual: unknown, want: unknown): boolean {
+  if (Array.isArray(want)) return Array.isArray(actual) && want.every((w) => actual.some((a) => partOf(a, w)));
+  if (want !== null && typeof want === 'object') {
+    return actual !== null && typeof actual === 'object' && !Array.isArray(actual) && Object.entries(want).every(([k, v]) => partOf((actual as Record<string, unknown>)[k], v));
   }
-  return out;
+  if (typeof want === 'string' && GUID.test(want)) return typeof actual === 'string' && norm(actual) === norm(want);
+  return Object.is(actual, want);
 }
 
-for (const s of SPELLINGS) {
-  test.describe(`every action, ${s.name}`, () => {
-    for (const entry of FAKE_GRAPH_ACTIONS) {
-      test(`${entry.method} ${entry.action}`, () => {
-        const ctx = context();
-        const clientContext = `cc-${randomUUID()}`;
-        const path = pathFor(entry.path, s);
-        const answer = answerAsGraph(entry.method, path, bodyFor(entry.action, clientContext), ctx);
-        expect(answer, `${entry.method} ${path} is recognised`).toBeDefined();
-        const { response } = answer!;
-        expect(answer!.action).toBe(entry.action);
-        expect(response.status).toBe(entry.status);
+type Ids = { id: string; participantId: string; operationId: string; recordingId: string };
 
-        const callAsSent = entry.action === 'create' ? undefined : s.spell(ids.id);
-        const callPrefix = `${GRAPH}/${s.version}/${s.family}/calls/`;
-        const location = response.headers['location'];
-        if (entry.location) {
-          expect(location, 'Location header').toBeDefined();
-          expect(location!.startsWith(callPrefix)).toBe(true);
-          if (callAsSent) expect(location!.startsWith(`${callPrefix}${callAsSent}/operations/`)).toBe(true);
-        } else {
-          expect(location).toBeUndefined();
-        }
-
-        const body = response.body as Record<string, unknown> | undefined;
-        if (entry.operation) {
-          expect(body!['@odata.type']).toBe(`#microsoft.graph.${entry.operation}`);
-          expect(body!['status']).toBe(entry.operationStatus);
-          expect(body!['clientContext']).toBe(clientContext);
-          expect(location).toBe(`${callPrefix}${callAsSent}/operations/${body!['id']}`);
-        }
-        if (entry.status === 202 || entry.status === 204) {
-          if (!entry.operation) expect(body).toBeUndefined();
-        }
-
-        const notes = notificationsOf(answer!);
-        if (entry.followUps && !entry.followUps.startsWith('(none') && !(entry.action === 'cancelMediaProcessing')) expect(notes.length).toBeGreaterThan(0);
-        if (!entry.followUps) expect(notes).toEqual([]);
-        const callUrl = entry.action === 'create' ? `/${s.family}/calls/${(body as { id: string }).id}` : `/${s.family}/calls/${callAsSent}`;
-        for (const n of notes) {
-          expect(n.resourceUrl.startsWith(callUrl)).toBe(true);
-          if (s.family === 'app') expect(n.resource).toBe(n.resourceUrl);
-        }
-        // the operation ends with `deleted` on .../operations/{its id}, carrying its clientContext
-        if (entry.operation && entry.operationStatus !== 'completed') {
-          const end = notes.find((n) => n.resourceUrl.includes('/operations/'))!;
-          expect(end.changeType).toBe('deleted');
-          expect(end.resourceUrl).toBe(`${callUrl}/operations/${body!['id']}`);
-          const data = end.resourceData as Record<string, unknown>;
-          expect(data['@odata.type']).toBe(`#microsoft.graph.${entry.operation}`);
-          expect(data['id']).toBe(body!['id']);
-          expect(data['clientContext']).toBe(clientContext);
-          expect(data['status']).toBe('completed');
-        }
-      });
-    }
-  });
+function fill(data: unknown, ids: Ids): unknown {
+  return JSON.parse(JSON.stringify(data).replace(/\{(id|participantId)\}/g, (_, k: keyof Ids) => ids[k]));
 }
 
-test('a created call: 201, Location and body with the minted ids; establishing, established', () => {
-  const ctx = context();
-  const a = answerAsGraph('POST', '/v1.0/communications/calls', BODIES['create'], ctx)!;
-  const call = a.response.body as Record<string, unknown>;
-  expect(a.response.status).toBe(201);
-  expect(call).toMatchObject({ '@odata.type': '#microsoft.graph.call', state: 'establishing', direction: 'outgoing', callbackUri: 'https://bot.contoso.com/callback' });
-  for (const k of ['id', 'myParticipantId', 'callChainId']) expect(ctx.minted).toContain(call[k]);
-  expect(a.response.headers['location']).toBe(`${GRAPH}/v1.0/communications/calls/${call['id']}`);
-  const notes = notificationsOf(a);
-  expect(notes.map((n) => (n.resourceData as { state: string }).state)).toEqual(['establishing', 'established']);
-  expect(notes.every((n) => n.resourceUrl === `/communications/calls/${call['id']}`)).toBe(true);
-});
-
-test('joining a meeting adds a roster update with the bot and the organizer', () => {
-  const organizer = { user: { id: randomUUID(), displayName: 'Bob' } };
-  const body = { ...(BODIES['create'] as object), targets: undefined, chatInfo: { threadId: '19:meeting_x@thread.v2', messageId: '0' }, meetingInfo: { '@odata.type': '#microsoft.graph.organizerMeetingInfo', organizer } };
-  const a = answerAsGraph('POST', '/beta/app/calls', body, context())!;
-  const call = a.response.body as Record<string, unknown>;
-  expect(a.response.headers['location']).toBe(`${GRAPH}/beta/app/calls/${call['id']}`);
-  const notes = notificationsOf(a);
-  expect(notes.map((n) => n.changeType)).toEqual(['updated', 'updated', 'updated']);
-  const roster = notes[2]!;
-  expect(roster.resourceUrl).toBe(`/app/calls/${call['id']}/participants`);
-  const people = roster.resourceData as Array<Record<string, unknown>>;
-  expect(people.map((p) => p['id'])).toContain(call['myParticipantId']);
-  expect(people.some((p) => JSON.stringify(p['info']).includes(organizer.user.id))).toBe(true);
-  expect((notes[1]!.resourceData as Record<string, unknown>)['meetingInfo']).toEqual(body.meetingInfo);
-});
-
-test.describe('failure outcomes give the documented resultInfo', () => {
-  const callId = randomUUID();
-  const failing = () => context({ outcome: 'failure' });
-  const last = (a: FakeGraphAnswer) => notificationsOf(a).at(-1)!;
-  const data = (n: Notification) => n.resourceData as Record<string, unknown>;
-
-  test('create: establishing, then deleted terminated 480/10076', () => {
-    const a = answerAsGraph('POST', '/v1.0/communications/calls', BODIES['create'], failing())!;
-    expect(a.response.status).toBe(201);
-    const n = last(a);
-    expect(n.changeType).toBe('deleted');
-    expect(data(n)).toMatchObject({ state: 'terminated', resultInfo: { code: 480, subcode: 10076 } });
+/** The request path of a doc row in a spelling class. */
+function pathFor(row: DocRow, cls: SpellingClass, ids: Ids): string {
+  const segs = row.path.split('/').filter(Boolean);
+  segs[0] = cls.root;
+  const last = segs.length - 1;
+  const out = segs.map((seg, i) => {
+    const m = /^\{(\w+)\}$/.exec(seg);
+    if (m) return cls.spell(ids[m[1] as keyof Ids]);
+    return cls.qualified && row.method === 'POST' && i === last && i > 1 ? `microsoft.graph.${seg}` : seg;
   });
+  return `/${cls.version}/${out.join('/')}`;
+}
 
-  test('answer: deleted terminated 408/1106', () => {
-    const a = answerAsGraph('POST', `/v1.0/communications/calls/${callId}/answer`, BODIES['answer'], failing())!;
-    expect(a.response.status).toBe(202);
-    expect(data(last(a))).toMatchObject({ state: 'terminated', resultInfo: { code: 408, subcode: 1106 } });
-  });
+/** Runs one action against the fake Graph on an established call (incoming for answer, reject, redirect) with a recordResponse running. */
+function run(row: DocRow, cls: SpellingClass) {
+  const ids: Ids = { id: randomUUID(), participantId: randomUUID(), operationId: randomUUID(), recordingId: randomUUID() };
+  const running = { id: randomUUID(), action: 'recordResponse', clientContext: 'rec' };
+  const state = ['answer', 'reject', 'redirect'].includes(row.action) ? 'incoming' : 'established';
+  const clientContext = `cc-${randomUUID()}`;
+  const path = pathFor(row, cls, ids);
+  const answer = answerAsGraph(row.method, path, bodyFor(row.action, clientContext), context({ call: { id: ids.id, state, runningOperations: [running] } }));
+  return { ids, running, clientContext, path, answer };
+}
 
-  test('blind transfer: back to established with 500/7000', () => {
-    const a = answerAsGraph('POST', `/v1.0/communications/calls/${callId}/transfer`, BODIES['transfer'], failing())!;
-    const notes = notificationsOf(a);
-    expect(notes.map((n) => data(n)['state'])).toEqual(['transferring', 'established']);
-    expect(notes[1]!.changeType).toBe('updated');
-    expect(data(notes[1]!)['resultInfo']).toMatchObject({ code: 500, subcode: 7000 });
-  });
+/** Compares the fake's answer with the doc row; every message names the action and its page. */
+function expectAsDocumented(row: DocRow, cls: SpellingClass, r: ReturnType<typeof run>): void {
+  const label = `${row.method} ${row.action} [${cls.name}] (${row.doc})`;
+  expect(r.answer, `${label}: ${r.path} is recognised`).toBeDefined();
+  const answer = r.answer as FakeGraphAnswer;
+  expect(answer.action, `${label}: action`).toBe(row.action);
+  const { status, headers, body } = answer.response;
+  expect(status, `${label}: status`).toBe(row.status);
 
-  test('consultative transfer: back to established with 500/7700 and replacesContext', () => {
-    const replaces = randomUUID();
-    const body = { transferTarget: { endpointType: 'default', identity: { user: { id: randomUUID() } }, replacesCallId: replaces } };
-    const n = last(answerAsGraph('POST', `/v1.0/communications/calls/${callId}/transfer`, body, failing())!);
-    expect(n.resourceUrl).toBe(`/communications/calls/${callId}`);
-    expect(data(n)).toMatchObject({ state: 'established', resultInfo: { code: 500, subcode: 7700 } });
-    expect(data(n)['replacesContext']).toBeTruthy();
-  });
+  // the body
+  const b = body as Record<string, unknown> | undefined;
+  if (row.body.kind === 'none') expect(body, `${label}: no body`).toBeUndefined();
+  if (row.body.kind === 'operation') {
+    expect(b?.['@odata.type'], `${label}: operation type`).toBe(row.body.type);
+    expect(b?.['status'], `${label}: operation status`).toBe(row.body.status);
+    expect(String(b?.['id']), `${label}: operation id`).toMatch(GUID);
+    expect(b?.['clientContext'], `${label}: the request's clientContext`).toBe(r.clientContext);
+  }
+  if (row.body.kind === 'entity') {
+    expect(b?.['@odata.type'], `${label}: entity type`).toBe(row.body.type);
+    const named = row.path.endsWith('{participantId}') ? r.ids.participantId : row.path.endsWith('{operationId}') ? r.ids.operationId : row.path.endsWith('{id}') ? r.ids.id : undefined;
+    if (named) expect(norm(String(b?.['id'])), `${label}: the entity the path names`).toBe(norm(named));
+  }
+  if (row.body.kind === 'collection') {
+    const value = (b?.['value'] ?? []) as Array<Record<string, unknown>>;
+    expect(value.length, `${label}: a collection`).toBeGreaterThan(0);
+    for (const item of value) expect(item['@odata.type'], `${label}: collection item type`).toBe(row.body.type);
+  }
+  if (row.body.kind === 'bytes') {
+    expect(headers['content-type'], `${label}: content type`).toBe(row.body.contentType);
+    expect(typeof body === 'string' && body.length > 0, `${label}: bytes`).toBe(true);
+  }
 
-  test('invite: the operation fails with a 500 resultInfo and nobody joins', () => {
-    const a = answerAsGraph('POST', `/v1.0/communications/calls/${callId}/participants/invite`, { ...(BODIES['participants/invite'] as object), clientContext: 'ctx' }, failing())!;
-    expect(a.response.status).toBe(200);
-    const notes = notificationsOf(a);
-    expect(notes).toHaveLength(1);
-    expect(data(notes[0]!)).toMatchObject({ '@odata.type': '#microsoft.graph.inviteParticipantsOperation', status: 'failed', clientContext: 'ctx', resultInfo: { code: 500 } });
-  });
+  // the Location header, ids compared in any spelling
+  const callId = row.location === 'call' ? String(b?.['id']) : r.ids.id;
+  const callAt = `${GRAPH}/${cls.version}/${cls.root}/calls/${cls.spell(callId)}`;
+  const location = headers['location'];
+  if (row.location === 'none') expect(location, `${label}: no Location`).toBeUndefined();
+  if (row.location === 'call') expect(norm(String(location)), `${label}: Location of the created call`).toBe(norm(callAt));
+  if (row.location === 'operation') {
+    expect(norm(String(location)), `${label}: Location of the operation`).toBe(norm(`${callAt}/operations/${String(b?.['id'])}`));
+  }
 
-  test('playPrompt: the operation fails', () => {
-    const n = last(answerAsGraph('POST', `/v1.0/communications/calls/${callId}/playPrompt`, BODIES['playPrompt'], failing())!);
-    expect(data(n)).toMatchObject({ status: 'failed', resultInfo: { code: 500 } });
-  });
-
-  test('sendDtmfTones: completed with completionReason unknown', () => {
-    const n = last(answerAsGraph('POST', `/v1.0/communications/calls/${callId}/sendDtmfTones`, BODIES['sendDtmfTones'], failing())!);
-    expect(data(n)).toMatchObject({ status: 'completed', completionReason: 'unknown' });
-  });
-});
-
-test('a successful blind transfer ends with 0/7015 GracefulTransferCompleted', () => {
-  const callId = randomUUID();
-  const notes = notificationsOf(answerAsGraph('POST', `/v1.0/communications/calls/${callId}/transfer`, BODIES['transfer'], context())!);
-  expect(notes.map((n) => [n.changeType, (n.resourceData as { state: string }).state])).toEqual([
-    ['updated', 'transferring'],
-    ['updated', 'transferAccepted'],
-    ['deleted', 'terminated'],
-  ]);
-  expect((notes[2]!.resourceData as Record<string, unknown>)['resultInfo']).toMatchObject({ code: 0, subcode: 7015, message: 'GracefulTransferCompleted' });
-});
-
-test('a consultative transfer ends with AppTransferred, and the replaced call ends too', () => {
-  const callId = randomUUID();
-  const replaces = randomUUID().toUpperCase();
-  const body = { transferTarget: { identity: { user: { id: randomUUID() } }, replacesCallId: replaces } };
-  const notes = notificationsOf(answerAsGraph('POST', `/v1.0/communications/calls/${callId}/transfer`, body, context())!);
-  const ends = notes.filter((n) => n.changeType === 'deleted');
-  expect(ends.map((n) => n.resourceUrl)).toEqual([`/communications/calls/${callId}`, `/communications/calls/${replaces}`]);
-  expect((ends[0]!.resourceData as Record<string, unknown>)['terminationReason']).toBe('AppTransferred');
-});
-
-test('an invite with replacesCallId: operation completed, roster, then the replaced call deleted', () => {
-  const meeting = randomUUID();
-  const p2p = randomUUID();
-  const user = randomUUID();
-  const body = {
-    participants: [
-      { '@odata.type': '#microsoft.graph.invitationParticipantInfo', replacesCallId: p2p, identity: { user: { id: user } } },
-      { '@odata.type': '#microsoft.graph.invitationParticipantInfo', identity: { user: { id: randomUUID() } } },
-    ],
-    clientContext: 'move',
+  // the follow-ups: what each is about, in order, then its data
+  const notes = notificationsOf(answer);
+  const root = cls.root === 'app' ? '(communications|app)' : 'communications';
+  const about = (n: Notification): DocResource | string => {
+    const m = new RegExp(`^/${root}/calls/(?<call>[^/]+)(?<sub>/participants|/operations/(?<op>[^/]+))?$`, 'i').exec(n.resourceUrl)?.groups;
+    if (!m || norm(m['call']!) !== norm(callId)) return `another call: ${n.resourceUrl}`;
+    if (m['sub'] === '/participants') return 'participants';
+    if (m['op'] === undefined) return 'call';
+    if (norm(m['op']) === norm(String(b?.['id']))) return 'own-operation';
+    return norm(m['op']) === norm(r.running.id) ? 'running-operation' : `another operation: ${n.resourceUrl}`;
   };
-  const a = answerAsGraph('POST', `/beta/app/calls/${meeting}/participants/microsoft.graph.invite`, body, context())!;
-  const op = a.response.body as Record<string, unknown>;
-  expect(op).toMatchObject({ '@odata.type': '#microsoft.graph.inviteParticipantsOperation', status: 'Running', clientContext: 'move', resultInfo: null });
-  expect(a.response.headers['location']).toBe(`${GRAPH}/beta/app/calls/${meeting}/operations/${op['id']}`);
-  const notes = notificationsOf(a);
-  expect(notes.map((n) => `${n.changeType} ${n.resourceUrl}`)).toEqual([
-    `deleted /app/calls/${meeting}/operations/${op['id']}`,
-    `updated /app/calls/${meeting}/participants`,
-    `deleted /app/calls/${p2p}`,
-  ]);
-  expect(notes[0]!.resourceData).toMatchObject({ status: 'completed', clientContext: 'move' });
-  const roster = notes[1]!.resourceData as Array<Record<string, unknown>>;
-  expect(roster).toHaveLength(1); // only the first participant is read when replacing a call
-  expect(JSON.stringify(roster[0])).toContain(user);
-  expect(notes[2]!.resourceData).toMatchObject({ state: 'terminated' });
+  expect(notes.map((n) => `${n.changeType} ${about(n)}`), `${label}: follow-ups`).toEqual(row.followUps.map((f) => `${f.changeType} ${f.on}`));
+  row.followUps.forEach((f, i) => {
+    const n = notes[i]!;
+    const want = fill(f.data, r.ids);
+    expect(partOf(n.resourceData, want), `${label}: follow-up ${i + 1} ${JSON.stringify(n.resourceData)} should have ${JSON.stringify(want)}`).toBe(true);
+    if (cls.root === 'app' && n.resource !== undefined) expect(n.resource, `${label}: the legacy resource is the /app spelling`).toMatch(/^\/app\/calls\//);
+    if (f.on === 'own-operation') {
+      expect(norm(String((n.resourceData as Record<string, unknown>)['id'])), `${label}: the operation's id`).toBe(norm(String(b?.['id'])));
+      expect((n.resourceData as Record<string, unknown>)['clientContext'], `${label}: the operation's clientContext`).toBe(r.clientContext);
+    }
+    if (f.on === 'running-operation') expect((n.resourceData as Record<string, unknown>)['clientContext'], `${label}: the running operation's clientContext`).toBe(r.running.clientContext);
+  });
+}
+
+test.describe('each action as the Graph docs document it (v1.0)', () => {
+  for (const row of GRAPH_DOC_TABLE) {
+    test(`${row.method} ${row.path} (${row.action})`, () => {
+      expectAsDocumented(row, V1, run(row, V1));
+    });
+  }
 });
 
-test('recordResponse: completion 200/8515 with a recording under the Graph base that downloads as a WAV', () => {
-  const callId = randomUUID();
-  const a = answerAsGraph('POST', `/v1.0/communications/calls/${callId}/recordResponse`, { clientContext: 'rec', maxRecordDurationInSeconds: 5 }, context())!;
-  expect(a.response.body).toMatchObject({ '@odata.type': '#microsoft.graph.recordOperation', status: 'running', recordingLocation: null, clientContext: 'rec' });
-  const done = notificationsOf(a)[0]!.resourceData as Record<string, unknown>;
-  expect(done).toMatchObject({ status: 'completed', clientContext: 'rec', resultInfo: { code: 200, subcode: 8515 } });
-  const location = String(done['recordingLocation']);
-  expect(location.startsWith(`${GRAPH}/v1.0/communications/calls/${callId}/`)).toBe(true);
-  expect(String(done['recordingAccessToken']).length).toBeGreaterThan(10);
+for (const cls of OTHER_CLASSES) {
+  test(`every action, spelled ${cls.name}`, () => {
+    for (const row of GRAPH_DOC_TABLE) expectAsDocumented(row, cls, run(row, cls));
+  });
+}
 
-  const get = answerAsGraph('GET', new URL(location).pathname, undefined, context({ call: { id: callId, state: 'terminated' } }))!;
-  expect(get.action).toBe('get-recording');
-  expect(get.response.status).toBe(200);
-  expect(get.response.headers['content-type']).toBe('application/octet-stream');
-  const text = get.response.body as string;
-  expect(Buffer.from(text, 'utf8').equals(Buffer.from(text, 'latin1'))).toBe(true); // ASCII: survives a UTF-8 string transport
-  const wav = Buffer.from(text, 'latin1');
-  expect(wav.toString('ascii', 0, 4)).toBe('RIFF');
-  expect(wav.readUInt32LE(4)).toBe(wav.length - 8);
-  expect(wav.toString('ascii', 8, 16)).toBe('WAVEfmt ');
-  expect(wav.readUInt16LE(20)).toBe(1); // PCM
-  expect(wav.toString('ascii', 36, 40)).toBe('data');
-  expect(wav.readUInt32LE(40)).toBe(wav.length - 44);
-  // the full URL works too
-  expect(answerAsGraph('GET', location, undefined, context())?.response.status).toBe(200);
-});
-
-test('subscribeToTone: completed at once, no notification', () => {
-  const a = answerAsGraph('POST', `/v1.0/communications/calls/${randomUUID()}/subscribeToTone`, { clientContext: 't' }, context())!;
-  expect(a.response.body).toMatchObject({ '@odata.type': '#microsoft.graph.subscribeToToneOperation', status: 'completed', clientContext: 't' });
-  expect(a.followUps).toEqual([]);
-});
-
-test('playPrompt: completion 200/0, and notification ids in Graph style on request', () => {
-  const callId = randomUUID();
-  const a = answerAsGraph('POST', `/v1.0/communications/calls/${callId}/playPrompt`, BODIES['playPrompt'], context({ notificationIds: 'graph' }))!;
-  const op = a.response.body as Record<string, unknown>;
-  expect(op['clientContext']).toBeNull();
-  const n = notificationsOf(a)[0]!;
-  const hex = (id: string) => id.replace(/-/g, '').toUpperCase();
-  expect(n.resourceUrl).toBe(`/communications/calls/${hex(callId)}/operations/${hex(String(op['id']))}`);
-  expect(n.resourceData).toMatchObject({ id: op['id'], status: 'completed', resultInfo: { code: 200, subcode: 0 } });
-});
-
-test('cancelMediaProcessing fails the running media operations the context knows of', () => {
-  const callId = randomUUID();
-  const play = { id: randomUUID(), action: 'playPrompt', clientContext: 'p' };
-  const record = { id: randomUUID(), action: 'recordResponse', clientContext: 'r' };
-  const tone = { id: randomUUID(), action: 'subscribeToTone' };
-  const a = answerAsGraph('POST', `/v1.0/communications/calls/${callId}/cancelMediaProcessing`, { clientContext: 'c' }, context({ call: { id: callId, runningOperations: [play, record, tone] } }))!;
-  expect(a.response.body).toMatchObject({ '@odata.type': '#microsoft.graph.cancelMediaProcessingOperation', status: 'completed', clientContext: 'c' });
-  const notes = notificationsOf(a);
-  expect(notes.map((n) => n.resourceUrl)).toEqual([`/communications/calls/${callId}/operations/${play.id}`, `/communications/calls/${callId}/operations/${record.id}`]);
-  expect(notes[0]!.resourceData).toMatchObject({ '@odata.type': '#microsoft.graph.playPromptOperation', status: 'failed', clientContext: 'p', completionReason: 'operationCanceled', resultInfo: { code: 400, subcode: 8508 } });
-  expect(notes[1]!.resourceData).toMatchObject({ '@odata.type': '#microsoft.graph.recordOperation', status: 'failed', clientContext: 'r' });
-});
-
-test('DELETE call: 204, terminating, deleted terminated 200/5001', () => {
-  const callId = randomUUID();
-  const a = answerAsGraph('DELETE', `/v1.0/communications/calls/${callId}`, undefined, context())!;
-  expect(a.response).toEqual({ status: 204, headers: {} });
-  const notes = notificationsOf(a);
-  expect(notes.map((n) => `${n.changeType} ${(n.resourceData as { state: string }).state}`)).toEqual(['updated terminating', 'deleted terminated']);
-  expect((notes[1]!.resourceData as Record<string, unknown>)['resultInfo']).toMatchObject({ code: 200, subcode: 5001 });
+test('the doc table and the fake Graph name the same actions, and every row cites its page', () => {
+  const documented = GRAPH_DOC_TABLE.map((r) => r.action);
+  expect(new Set(documented).size).toBe(documented.length);
+  // names only: the values the fake serves are compared above, with the doc table's
+  expect([...documented].sort()).toEqual(FAKE_GRAPH_ACTIONS.map((a) => a.action).sort());
+  for (const row of GRAPH_DOC_TABLE) {
+    expect(row.doc, row.action).toMatch(/^graph-docs\/v1\.0_\w+_[\w-]+\.md$|^graph-calling-protocol\.md §/);
+    expect(row.quote.length, row.action).toBeGreaterThan(20);
+    if (row.doc.startsWith('graph-calling-protocol')) expect(row.note, `${row.action}: says why no doc page`).toBeTruthy();
+  }
 });
 
 test('keepAlive: 200 without a body; on a terminated call 404 with error 8522 in Graph\'s error shape', () => {
@@ -434,135 +241,3 @@ test('graphErrorBody has Graph\'s error shape', () => {
   expect(d.error.innerError['request-id']).toMatch(/^[0-9a-f-]{36}$/);
 });
 
-test('the action table covers the documented v1.0 calling surface', () => {
-  const actions = FAKE_GRAPH_ACTIONS.map((a) => a.action);
-  for (const a of [
-    'create', 'answer', 'reject', 'redirect', 'transfer', 'participants/invite', 'playPrompt', 'recordResponse', 'get-recording', 'subscribeToTone', 'sendDtmfTones',
-    'cancelMediaProcessing', 'keepAlive', 'mute', 'unmute', 'participants/mute', 'participants/startHoldMusic', 'participants/stopHoldMusic', 'updateRecordingStatus',
-    'changeScreenSharingRole', 'addLargeGalleryView', 'delete-call', 'delete-participant', 'get-call', 'list-participants', 'get-participant', 'get-operation',
-  ]) expect(actions).toContain(a);
-  expect(new Set(actions).size).toBe(actions.length);
-  for (const a of FAKE_GRAPH_ACTIONS) expect(a.doc).toMatch(/^https:\/\/learn\.microsoft\.com\/graph\/api\//);
-});
-
-// ------------------------------------------------------------------ replacesCallId in path form (audit F4)
-
-test('the seed invite (replacesCallId "/app/calls/57DA...") ends the replaced call by its bare id, in every path form', () => {
-  const meeting = randomUUID();
-  const caller = randomUUID();
-  // the seed page's body (Graph beta participant-invite, "Invite Participants in Existing P2P meeting")
-  const seedBody = {
-    participants: [
-      {
-        '@odata.type': '#microsoft.graph.invitationParticipantInfo',
-        replacesCallId: '/app/calls/57DAB8B1894C409AB240BD8BEAE78896',
-        identity: { '@odata.type': '#microsoft.graph.identitySet', user: { '@odata.type': '#microsoft.graph.identity', id: caller, identityProvider: 'AAD' } },
-      },
-    ],
-  };
-  const seed = notificationsOf(answerAsGraph('POST', `/beta/app/calls/${meeting}/participants/invite`, seedBody, context())!);
-  expect(seed.at(-1)).toMatchObject({ changeType: 'deleted', resourceUrl: '/app/calls/57DAB8B1894C409AB240BD8BEAE78896' });
-  expect(seed.at(-1)!.resourceData).toMatchObject({ '@odata.id': '/app/calls/57DAB8B1894C409AB240BD8BEAE78896', state: 'terminated' });
-
-  const p2p = randomUUID();
-  for (const form of [`/communications/calls/${p2p}`, `/v1.0/communications/calls/${p2p}`, `https://graph.microsoft.com/v1.0/communications/calls/${p2p}`, `${GRAPH}/v1.0/communications/calls/${p2p}/`]) {
-    const body = { participants: [{ ...seedBody.participants[0], replacesCallId: form }] };
-    const notes = notificationsOf(answerAsGraph('POST', `/v1.0/communications/calls/${meeting}/participants/invite`, body, context())!);
-    expect(notes.map((n) => `${n.changeType} ${n.resourceUrl}`), form).toEqual([
-      expect.stringMatching(new RegExp(`^deleted /communications/calls/${meeting}/operations/`)),
-      `updated /communications/calls/${meeting}/participants`,
-      `deleted /communications/calls/${p2p}`,
-    ]);
-    for (const n of notes) expect(JSON.stringify(n), form).not.toMatch(/calls\/\/|calls\/[^"]*\/communications\/calls/);
-  }
-});
-
-test('a consultative transfer with replacesCallId in path form ends the replaced call by its bare id (success and failure)', () => {
-  const callId = randomUUID();
-  const consult = randomUUID();
-  const body = { transferTarget: { endpointType: 'default', identity: { user: { id: randomUUID() } }, replacesCallId: `/communications/calls/${consult}` } };
-  const ok = notificationsOf(answerAsGraph('POST', `/v1.0/communications/calls/${callId}/transfer`, body, context())!);
-  expect(ok.filter((n) => n.changeType === 'deleted').map((n) => n.resourceUrl)).toEqual([`/communications/calls/${callId}`, `/communications/calls/${consult}`]);
-  const failed = notificationsOf(answerAsGraph('POST', `/v1.0/communications/calls/${callId}/transfer`, body, context({ outcome: 'failure' }))!);
-  expect(failed.at(-1)!.resourceData).toMatchObject({ state: 'established', replacesContext: consult, resultInfo: { code: 500, subcode: 7700 } });
-});
-
-// ------------------------------------------------------------------ online meetings (application-post-onlinemeetings, onlinemeeting-createorget)
-
-const organizer = { kind: 'delegated' as const, userId: randomUUID(), upn: 'megan@contoso.example', tenantId: randomUUID(), displayName: 'Megan Bowen' };
-
-test('POST /me/onlineMeetings with a delegated token: 201 and a meeting organized by the signed-in user', () => {
-  const start = '2026-07-12T14:30:34.2444915-07:00';
-  const a = answerAsGraph('POST', '/v1.0/me/onlineMeetings', { subject: 'User Token Meeting', startDateTime: start, endDateTime: '2026-07-12T15:00:34.2464912-07:00' }, context({ caller: organizer }))!;
-  expect(a.action).toBe('onlineMeetings/create');
-  expect(a.followUps).toEqual([]);
-  expect(a.response.status).toBe(201);
-  expect(a.response.headers['content-type']).toMatch(/^application\/json/);
-  const m = a.response.body as Record<string, any>;
-  expect(m).toMatchObject({
-    '@odata.type': '#microsoft.graph.onlineMeeting',
-    '@odata.context': `${GRAPH}/v1.0/$metadata#users('${organizer.userId}')/onlineMeetings/$entity`,
-    subject: 'User Token Meeting',
-    startDateTime: start,
-    endDateTime: '2026-07-12T15:00:34.2464912-07:00',
-    chatInfo: { threadId: expect.stringMatching(/^19:meeting_[A-Za-z0-9]+@thread\.v2$/), messageId: '0' },
-    participants: { organizer: { upn: organizer.upn, identity: { user: { id: organizer.userId, tenantId: organizer.tenantId, displayName: 'Megan Bowen' } } } },
-    joinMeetingIdSettings: { isPasscodeRequired: false, joinMeetingId: expect.stringMatching(/^\d{13}$/), passcode: null },
-  });
-  expect(m['id']).toEqual(expect.stringMatching(/^[A-Za-z0-9+/]{20,}$/));
-  // the join URL names the same thread, tenant and organizer (bots parse it to join)
-  const url = new URL(m['joinWebUrl']);
-  expect(`${url.origin}${url.pathname.split('/').slice(0, 3).join('/')}`).toBe('https://teams.microsoft.com/l/meetup-join');
-  expect(m['joinWebUrl']).toContain(`/l/meetup-join/19%3ameeting_`);
-  expect(decodeURIComponent(url.pathname.split('/')[3]!)).toBe(m['chatInfo'].threadId);
-  expect(JSON.parse(url.searchParams.get('context')!)).toEqual({ Tid: organizer.tenantId, Oid: organizer.userId });
-  // a second meeting is another thread
-  const b = answerAsGraph('POST', '/beta/me/onlineMeetings', { subject: 'Other' }, context({ caller: organizer }))!;
-  expect((b.response.body as Record<string, any>)['chatInfo'].threadId).not.toBe(m['chatInfo'].threadId);
-  expect((b.response.body as Record<string, any>)['@odata.context']).toContain(`${GRAPH}/beta/$metadata`);
-});
-
-test('POST /me/onlineMeetings with an app token: Graph\'s 400 "/me request is only valid with delegated authentication flow."', () => {
-  const a = answerAsGraph('POST', '/v1.0/me/onlineMeetings', { subject: 'x' }, context({ caller: { kind: 'app', tenantId: randomUUID() }, clientRequestId: 'abc' }))!;
-  expect(a.response.status).toBe(400);
-  const error = (a.response.body as { error: Record<string, any> }).error;
-  expect(error.code).toBe('BadRequest');
-  expect(error.message).toBe('/me request is only valid with delegated authentication flow.');
-  expect(error.innerError['client-request-id']).toBe('abc');
-});
-
-test('POST /users/{id}/onlineMeetings with an app token (application access policy): that user organizes', () => {
-  const tenantId = randomUUID();
-  const user = randomUUID();
-  const byId = answerAsGraph('POST', `/v1.0/users/${user}/onlineMeetings`, { subject: 's' }, context({ caller: { kind: 'app', tenantId } }))!;
-  expect(byId.response.status).toBe(201);
-  expect((byId.response.body as Record<string, any>)['participants'].organizer.identity.user).toMatchObject({ id: user, tenantId });
-  // by UPN: the oid the token endpoint gives that username
-  const byUpn = answerAsGraph('POST', '/v1.0/users/adele%40contoso.example/onlineMeetings', {}, context({ caller: { kind: 'app', tenantId } }))!;
-  const org = (byUpn.response.body as Record<string, any>)['participants'].organizer;
-  expect(org.upn).toBe('adele@contoso.example');
-  expect(org.identity.user.id).toBe(userFromUsername('adele@contoso.example').oid);
-  // the signed-in user naming themselves by upn
-  const self = answerAsGraph('POST', `/v1.0/users/${organizer.upn}/onlineMeetings`, {}, context({ caller: organizer }))!;
-  expect((self.response.body as Record<string, any>)['participants'].organizer.identity.user.id).toBe(organizer.userId);
-});
-
-test('createOrGet: externalId required; 201 for a new one, 200 with the same meeting for a known externalId', () => {
-  const onlineMeetings = new Map<string, Record<string, unknown>>();
-  const ctx = () => context({ caller: organizer, onlineMeetings });
-  expect(answerAsGraph('POST', '/v1.0/me/onlineMeetings/createOrGet', { subject: 'x' }, ctx())!.response.status).toBe(400);
-  const first = answerAsGraph('POST', '/v1.0/me/onlineMeetings/createOrGet', { externalId: 'ext-1', subject: 'Daily' }, ctx())!;
-  expect(first.action).toBe('onlineMeetings/createOrGet');
-  expect(first.response.status).toBe(201);
-  expect(first.response.body).toMatchObject({ externalId: 'ext-1', subject: 'Daily' });
-  const again = answerAsGraph('POST', '/v1.0/me/onlineMeetings/createOrGet', { externalId: 'ext-1', subject: 'Daily' }, ctx())!;
-  expect(again.response.status).toBe(200);
-  expect((again.response.body as Record<string, unknown>)['id']).toBe((first.response.body as Record<string, unknown>)['id']);
-  const other = answerAsGraph('POST', '/v1.0/me/onlineMeetings/createOrGet', { externalId: 'ext-2' }, ctx())!;
-  expect(other.response.status).toBe(201);
-  expect((other.response.body as Record<string, unknown>)['id']).not.toBe((first.response.body as Record<string, unknown>)['id']);
-  // without a store (one request at a time): always created
-  expect(answerAsGraph('POST', '/v1.0/me/onlineMeetings/createOrGet', { externalId: 'ext-1' }, context({ caller: organizer }))!.response.status).toBe(201);
-  // other methods on online meetings are not answered here
-  expect(answerAsGraph('GET', '/v1.0/me/onlineMeetings', undefined, ctx())).toBeUndefined();
-});
