@@ -1,7 +1,7 @@
 /** The options of `callreplay record` and their checks. Light: the parser loads it for `record` only. */
 import type { Argv } from 'yargs';
 import { DEFAULT_UPSTREAMS } from '../record/upstreams.js';
-import { checkReadyTimeout, checkWayOptions, wayOptions } from './way-options.js';
+import { checkPort, checkReadyTimeout, checkWayOptions, wayOptions } from './way-options.js';
 
 export function recordOptions<T>(y: Argv<T>) {
   return y
@@ -21,7 +21,7 @@ export function recordOptions<T>(y: Argv<T>) {
     .check(checkWayOptions)
     .check(checkReadyTimeout)
     .check((a) => {
-      if (a.listen !== undefined && (!Number.isInteger(a.listen) || a.listen < 0 || a.listen > 65535)) throw new Error(`--listen must be a port number (0-65535), got ${String(a.listen)}`);
+      checkPort('listen', a.listen);
       if (a['until-idle'] !== undefined && !(Number.isFinite(a['until-idle']) && a['until-idle'] > 0)) throw new Error(`--until-idle must be a positive number of seconds, got ${String(a['until-idle'])}`);
       return true;
     });
