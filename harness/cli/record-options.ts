@@ -3,6 +3,9 @@ import type { Argv } from 'yargs';
 import { DEFAULT_UPSTREAMS } from '../record/upstreams.js';
 import { checkPort, checkReadyTimeout, checkWayOptions, wayOptions } from './way-options.js';
 
+/** The ways-in options but --tenant: a recording relays the real call, whose tenant it keeps. */
+const { tenant: _tenant, ...recordWayOptions } = wayOptions;
+
 export function recordOptions<T>(y: Argv<T>) {
   return y
     .option('out', { type: 'string', demandOption: true, describe: 'the flow file to write, e.g. recordings/my-call.yaml' })
@@ -17,7 +20,7 @@ export function recordOptions<T>(y: Argv<T>) {
     .option('upstream-auth', { type: 'string', describe: `host of the notification signing keys (default ${DEFAULT_UPSTREAMS.auth})` })
     .option('until-idle', { type: 'number', describe: 'end after this many seconds without traffic (counted from the first exchange); default: on Ctrl-C only' })
     .option('keep', { type: 'string', array: true, default: [] as string[], describe: 'a field the scrubber keeps as recorded; repeatable' })
-    .options(wayOptions)
+    .options(recordWayOptions)
     .check(checkWayOptions)
     .check(checkReadyTimeout)
     .check((a) => {
