@@ -38,12 +38,13 @@ async function main(argv: string[]): Promise<number> {
       'env',
       'Print the environment for a bot you start yourself (then run with --bot-url and the same flags)',
       async (y) => {
-        const { checkWayOptions, wayOptions } = await import('./way-options.js');
+        const { checkPort, checkWayOptions, wayOptions } = await import('./way-options.js');
         return y
           .options(wayOptions)
           .check(checkWayOptions)
           .option('port', { type: 'number', default: 3978, describe: 'the port the bot will listen on (PORT)' })
-          .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of shell exports' });
+          .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of shell exports' })
+          .check((a) => checkPort('port', a.port));
       },
       async (a) => {
         const [{ envCommand }, { parseIntercept, portsFrom }] = await Promise.all([import('./env-command.js'), import('./way-options.js')]);

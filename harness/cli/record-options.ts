@@ -1,7 +1,10 @@
 /** The options of `callreplay record` and their checks. Light: the parser loads it for `record` only. */
 import type { Argv } from 'yargs';
 import { DEFAULT_UPSTREAMS } from '../record/upstreams.js';
-import { checkReadyTimeout, checkWayOptions, wayOptions } from './way-options.js';
+import { checkPort, checkReadyTimeout, checkWayOptions, wayOptions } from './way-options.js';
+
+/** The ways-in options but --tenant: a recording relays the real call, whose tenant it keeps. */
+const { tenant: _tenant, ...recordWayOptions } = wayOptions;
 
 export function recordOptions<T>(y: Argv<T>) {
   return y
@@ -17,11 +20,11 @@ export function recordOptions<T>(y: Argv<T>) {
     .option('upstream-auth', { type: 'string', describe: `host of the notification signing keys (default ${DEFAULT_UPSTREAMS.auth})` })
     .option('until-idle', { type: 'number', describe: 'end after this many seconds without traffic (counted from the first exchange); default: on Ctrl-C only' })
     .option('keep', { type: 'string', array: true, default: [] as string[], describe: 'a field the scrubber keeps as recorded; repeatable' })
-    .options(wayOptions)
+    .options(recordWayOptions)
     .check(checkWayOptions)
     .check(checkReadyTimeout)
     .check((a) => {
-      if (a.listen !== undefined && (!Number.isInteger(a.listen) || a.listen < 0 || a.listen > 65535)) throw new Error(`--listen must be a port number (0-65535), got ${String(a.listen)}`);
+      checkPort('listen', a.listen);
       if (a['until-idle'] !== undefined && !(Number.isFinite(a['until-idle']) && a['until-idle'] > 0)) throw new Error(`--until-idle must be a positive number of seconds, got ${String(a['until-idle'])}`);
       return true;
     });

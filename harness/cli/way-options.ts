@@ -21,12 +21,15 @@ export const wayOptions = {
 export type WayArgs = { intercept?: string; tenant?: string; 'graph-port'?: number; 'login-port'?: number; 'https-graph-port'?: number; 'https-login-port'?: number; 'proxy-port'?: number };
 
 export function checkWayOptions(a: WayArgs): true {
-  for (const k of ['graph-port', 'login-port', 'https-graph-port', 'https-login-port', 'proxy-port'] as const) {
-    const v = a[k];
-    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) throw new Error(`--${k} must be a port number (0-65535), got ${String(v)}`);
-  }
+  for (const k of ['graph-port', 'login-port', 'https-graph-port', 'https-login-port', 'proxy-port'] as const) checkPort(k, a[k]);
   parseIntercept(a.intercept);
   if (a.tenant !== undefined && a.tenant !== PER_RUN_TENANT && !isGuidLike(a.tenant)) throw new Error(`--tenant must be a tenant id (a GUID) or ${PER_RUN_TENANT}, got "${a.tenant}"`);
+  return true;
+}
+
+/** A port flag's value: a whole number 0-65535 (or not given); throws naming the flag. */
+export function checkPort(flag: string, v: number | undefined): true {
+  if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) throw new Error(`--${flag} must be a port number (0-65535), got ${String(v)}`);
   return true;
 }
 
@@ -44,6 +47,6 @@ export function portsFrom(a: WayArgs): HarnessPorts {
 
 /** `--ready-timeout` of `run` and `record`. */
 export function checkReadyTimeout(a: { 'ready-timeout': number }): true {
-  if (a['ready-timeout'] <= 0 || !Number.isFinite(a['ready-timeout'])) throw new Error('--ready-timeout must be a positive number of milliseconds');
+  if (a['ready-timeout'] <= 0 || !Number.isFinite(a['ready-timeout'])) throw new Error(`--ready-timeout must be a positive number of milliseconds, got ${String(a['ready-timeout'])}`);
   return true;
 }
