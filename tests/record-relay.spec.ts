@@ -640,3 +640,28 @@ test('callreplay record: records a call end to end and writes the flow', async (
     cleanup();
   }
 });
+
+test('callreplay record --webhook-path: the bot it starts is awaited and named at that path; notifications keep the path they came in on', async () => {
+  test.setTimeout(60_000);
+  const { dir, cleanup } = tempDir();
+  const upstream = await Harness.start({ transport: 'gateway' });
+  const listen = await freePort();
+  const botCommand = `PUBLIC_URL=http://127.0.0.1:${listen} LOG_LEVEL=silent "${process.execPath}" "${referenceBotMain}"`;
+  const cli = startCli([
+    'record', '--bot-command', botCommand, '--webhook-path', '/hooks/calling', '--out', join(dir, 'f.yaml'), '--listen', String(listen), '--until-idle', '1', '--intercept', 'gateway',
+    '--upstream', upstream.graphBaseUrl, '--upstream-login', upstream.loginBaseUrl, '--upstream-auth', upstream.loginBaseUrl, '--app-id', upstream.botAppId,
+  ]);
+  try {
+    await cli.ready('callreplay record: recording');
+    // the relay passes each notification on with its own path (the reference bot's /api/calls)
+    const flow = await loadFlowFile(join(shippedRecordingsDir, 'answer-incoming-call.yaml'));
+    expect((await upstream.run(flow, `http://127.0.0.1:${listen}/api/calls`)).findings).toEqual([]);
+    const r = await cli.done;
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/; bot at http:\/\/127\.0\.0\.1:\d+\/hooks\/calling\n/);
+  } finally {
+    cli.kill();
+    await upstream.close();
+    cleanup();
+  }
+});

@@ -12,7 +12,7 @@ export function recordOptions<T>(y: Argv<T>) {
     .option('force', { type: 'boolean', default: false, describe: 'overwrite --out if it exists' })
     .option('bot-url', { type: 'string', describe: "the bot's calling webhook on loopback (its origin gets the notifications), e.g. http://127.0.0.1:3978/api/calls" })
     .option('bot-command', { type: 'string', describe: "command that starts the bot; it gets the environment of `callreplay env` pointing at the recorder's ways in" })
-    .option('webhook-path', { type: 'string', default: '/api/calls', describe: 'webhook path of a bot started with --bot-command and no --bot-url' })
+    .option('webhook-path', { type: 'string', default: '/api/calls', describe: 'where callreplay waits for a bot started with --bot-command and no --bot-url to answer (notifications keep the path they came in on)' })
     .option('ready-timeout', { type: 'number', default: 15000, describe: 'ms to wait for a started bot to answer' })
     .option('listen', { type: 'number', describe: "port on 127.0.0.1 for Graph's notifications: the bot's registered callback URL (your tunnel) points here (default: a free port, printed)" })
     .option('upstream', { type: 'string', describe: `Graph to relay the bot's requests to (default ${DEFAULT_UPSTREAMS.graph})` })
