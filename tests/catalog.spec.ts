@@ -4,7 +4,9 @@
 import { expect, test } from '@playwright/test';
 import { ReferenceBot, type JsonObject, type OperationOutcome, type PromptPurpose, type TrackedCall } from '../examples/reference-bot/bot.js';
 import { configFromEnv } from '../examples/reference-bot/config.js';
+import { readFileSync } from 'node:fs';
 import type { FlowOutcome } from '../harness/engine/flow-run.js';
+import { parseFlow } from '../harness/flow/load-flow.js';
 import { runInProcess, shippedFlow } from './fixtures/in-process.js';
 
 const catalog = [
@@ -33,29 +35,34 @@ interface RunOptions {
   stepTimeoutMs?: number;
   /** the flow's quiet period */
   quietMs?: number;
+  /** one more step after the flow's last: an expect of this request (see AFTER_END) */
+  thenExpect?: { name: string; method: string; path: string };
 }
 
 async function run(name: string, Bot: BotClass = ReferenceBot, opts: RunOptions = {}): Promise<FlowOutcome> {
-  const flow = await shippedFlow(name, opts.stepTimeoutMs);
+  let flow = await shippedFlow(name, opts.stepTimeoutMs);
+  if (opts.thenExpect) {
+    const { name: step, method, path } = opts.thenExpect;
+    flow = parseFlow(`${readFileSync(flow.file, 'utf8').trimEnd()}\n  - expect: { name: ${step}, method: ${method}, path: '${path}' }\n`, flow.file);
+  }
   if (opts.quietMs !== undefined) Object.assign(flow, { quietMs: opts.quietMs, quietFromBot: false });
   return runInProcess(flow, (env) => new Bot(configFromEnv({ ...env, ...opts.env })));
 }
 
-/** The first finding is at `step`, of one of `kinds`, with a message naming the defect. */
-function expectFailure(outcome: FlowOutcome, want: { step: number; kind: string | string[]; message: RegExp }): void {
+/** The one finding is at `step`, of `kind` (and `rule`: none unless given), with a message naming the defect. */
+function expectFailure(outcome: FlowOutcome, want: { step: number; kind: string; rule?: string; message: RegExp }): void {
   expect(outcome.status).toBe('failed');
+  expect(outcome.findings).toHaveLength(1);
   const finding = outcome.findings[0]!;
-  expect(finding.step).toBe(want.step);
-  expect([want.kind].flat()).toContain(finding.kind);
+  expect({ step: finding.step, kind: finding.kind, rule: finding.rule }).toEqual({ step: want.step, kind: want.kind, rule: want.rule });
   expect(finding.message).toMatch(want.message);
 }
 
-// A request after the call ended is caught by the call-state rule state/after-terminated
-// (incorrect, "... was sent after call {call} was deleted") or, without the rules, by the quiet
-// period (unexpected, "... after the flow's last step").
-const AFTER_END = ['incorrect', 'unexpected'];
-const afterEnd = (request: string): RegExp =>
-  new RegExp(`${request.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} (was sent after call \\{call\\} was deleted|\\(the flow lists no further requests\\))`);
+// A request after the call ended: the flow gets one more step, an expect of that request, so that
+// the bot's request is caught however late it comes (not only within the quiet period) and matches
+// the flow; what fails it is the call-state rule state/after-terminated.
+const AFTER_END = { kind: 'incorrect', rule: 'state/after-terminated' } as const;
+const afterEnd = (request: string): RegExp => new RegExp(`^${request.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} was sent after call \\{call\\} was deleted \\(step \\d+\\)`);
 
 for (const name of catalog) {
   test(`catalog: ${name} passes against the reference bot`, async () => {
@@ -129,9 +136,9 @@ test.describe('defective bots fail the catalog flows at the right step', () => {
     class KeepAliveForever extends ReferenceBot {
       protected override stopKeepAlive(_call: TrackedCall): void {}
     }
-    expectFailure(await run('keepalive-timeout', KeepAliveForever, FAST_KEEPALIVE), {
-      step: 5,
-      kind: AFTER_END,
+    expectFailure(await run('keepalive-timeout', KeepAliveForever, { ...FAST_KEEPALIVE, thenExpect: { name: 'keepAlive after the end', method: 'POST', path: '/v1.0/communications/calls/${call}/keepAlive' } }), {
+      step: 6,
+      ...AFTER_END,
       message: afterEnd('POST /v1.0/communications/calls/{call}/keepAlive'),
     });
   });
@@ -183,9 +190,9 @@ test.describe('defective bots fail the catalog flows at the right step', () => {
         void this.graphRequest('DELETE', this.callUrl(call.route, call.id), undefined, call.tenant).catch(() => {});
       }
     }
-    expectFailure(await run('remote-hang-up', HangsUpEndedCall), {
-      step: 8,
-      kind: AFTER_END,
+    expectFailure(await run('remote-hang-up', HangsUpEndedCall, { thenExpect: { name: 'hang-up after the end', method: 'DELETE', path: '/v1.0/communications/calls/${call}' } }), {
+      step: 9,
+      ...AFTER_END,
       message: afterEnd('DELETE /v1.0/communications/calls/{call}'),
     });
   });

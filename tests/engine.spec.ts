@@ -1,10 +1,12 @@
 // The sequencer on its own, with a scripted bot (no sockets): unordered groups, meaning-based
-// matching, hard-coded ids, acknowledgements and triggers.
+// matching, hard-coded ids, acknowledgements and triggers; the run's clock (FlowRunOptions.now).
 import { expect, test } from '@playwright/test';
 import { FlowRun, QUIET_FLOOR_MS, quietPeriodMs, type FlowOutcome } from '../harness/engine/flow-run.js';
 import type { Transcript, TranscriptEntry } from '../harness/engine/transcript.js';
 import type { BotRequest, HttpClient, InboundRequest } from '../harness/engine/ports.js';
 import { parseFlow } from '../harness/flow/load-flow.js';
+import { callStateRules } from '../harness/rules/rules.js';
+import { ManualClock } from './fixtures/manual-clock.js';
 
 type Reaction = (run: FlowRun) => Array<{ method: string; path: string; body?: unknown }>;
 
@@ -142,6 +144,40 @@ test('the default quiet period still catches a request sent just after the last 
   };
   run = new FlowRun({ flow: parsed, http: client, webhookUrl: 'http://127.0.0.1:4999/api/calls', graphBaseUrl: 'http://127.0.0.1:5000', botAppId: 'app' });
   const outcome = await run.run();
-  expect(outcome.findings[0]).toMatchObject({ kind: 'unexpected' });
+  expect(outcome.findings).toHaveLength(1);
+  expect(outcome.findings[0]).toMatchObject({ kind: 'unexpected', step: 1, stepName: 'incoming' });
+  expect(outcome.findings[0]!.rule).toBeUndefined();
   expect(outcome.findings[0]!.message).toContain("unexpected request after the flow's last step: POST /v1.0/communications/calls/{call}/keepAlive");
+});
+
+test("the run's clock (FlowRunOptions.now) times the transcript and the rules by default: an answer 20 s after the incoming call is late", async () => {
+  const flow = parseFlow(
+    header +
+      `  - notify: { name: incoming, body: { value: [ { changeType: created, resourceUrl: '/communications/calls/\${call}', resourceData: { '@odata.type': '#microsoft.graph.call', state: incoming, direction: incoming } } ] } }\n` +
+      `  - expect: { name: answer, method: POST, path: '/v1.0/communications/calls/\${call}/answer', respond: { status: 202 } }\n`,
+    'inline.yaml',
+  );
+  const clock = new ManualClock();
+  let run!: FlowRun;
+  const client: HttpClient = {
+    async send() {
+      // the bot takes 20 s (on the run's clock) before it answers the call
+      queueMicrotask(() => {
+        clock.advance(20_000);
+        run.handleRequest({ method: 'POST', path: `/v1.0/communications/calls/${id(run)}/answer`, headers: {}, rawBody: '{}', body: {}, service: 'graph', via: 'test' });
+      });
+      return { status: 202, headers: {}, body: '', latencyMs: 0 };
+    },
+  };
+  run = new FlowRun({ flow, http: client, webhookUrl: 'http://127.0.0.1:4999/api/calls', graphBaseUrl: 'http://127.0.0.1:5000', botAppId: 'app', now: clock.now, observers: [callStateRules()] });
+  const outcome = await run.run();
+  expect(outcome.transcript.entries.map((e) => [e.kind, e.at])).toEqual([
+    ['notification', 0],
+    ['request', 20_000],
+    ['response', 20_000],
+    ['ack', 20_000],
+  ]);
+  expect(outcome.findings).toHaveLength(1);
+  expect(outcome.findings[0]).toMatchObject({ kind: 'incorrect', rule: 'timing/answer-deadline', step: 2, stepName: 'answer' });
+  expect(outcome.findings[0]!.message).toMatch(/^POST \/v1\.0\/communications\/calls\/\{call\}\/answer came 20 s after the incoming-call notification of call \{call\} \(deadline 15 s\)/);
 });

@@ -1,5 +1,6 @@
 // Notification authentication: the harness's notification authority (tokens, OpenID configuration,
-// JWKS), the reference bot's validation of those tokens, and a bot that skips the check.
+// JWKS), the reference bot's validation of those tokens, a bot that skips the check, and the
+// harness's auth probe against a bot that refuses with 401 and acts on the notification later.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,8 +16,13 @@ import {
   NotificationAuthority,
   OPENID_CONFIG_PATH,
 } from '../harness/auth/notification-authority.js';
+import { describeVariant } from '../harness/engine/explain.js';
+import { formatFinding } from '../harness/engine/findings.js';
 import { AUTH_VARIANTS, type AuthVariant, type InboundRequest } from '../harness/engine/ports.js';
+import { Harness } from '../harness/runner/harness.js';
 import { serializeBody, toInboundRequest } from '../harness/transports/read-request.js';
+import { shippedFlow } from './fixtures/in-process.js';
+import { LateActorBot } from './fixtures/late-actor-bot.js';
 import { NoAuthCheckBot } from './fixtures/no-auth-check-bot.js';
 
 const APP_ID = '3b5c2f5e-8a0d-4c43-9d3e-0c6f4f1a9b27';
@@ -331,4 +337,41 @@ test.describe('the reference bot over HTTP', () => {
       await authorityServer.close();
     }
   });
+});
+
+// ------------------------------------------------------------------------------------ the harness's probe
+
+test.describe('the auth probe watches until the bot is quiet', () => {
+  /** Probes answer-incoming-call with `variants` (at once, as the auth check does) against a LateActorBot acting `delayMs` after its 401. */
+  async function probeLateActor(delayMs: number, variants: readonly AuthVariant[]) {
+    const harness = await Harness.start({ transport: 'nock' });
+    const bot = new LateActorBot(configFromEnv({ PORT: '0', LOG_LEVEL: 'silent', GRAPH_BASE_URL: harness.graphBaseUrl, LOGIN_BASE_URL: harness.loginBaseUrl, BOT_APP_ID: harness.botAppId }));
+    bot.delayMs = delayMs;
+    try {
+      await bot.start();
+      const flow = await shippedFlow('answer-incoming-call');
+      return await Promise.all(variants.map((v) => harness.probeAuth(flow, bot.url, v)));
+    } finally {
+      await bot.stop();
+      await harness.close();
+    }
+  }
+
+  for (const delayMs of [0, 400]) {
+    test(`a bot that answers 401 and answers the call ${delayMs} ms later fails: auth-accepted, naming the variant and the request`, async () => {
+      const variants = ['expired', 'no-authorization', 'bad-signature'] as const;
+      const outcomes = await probeLateActor(delayMs, variants);
+      variants.forEach((variant, i) => {
+        const o = outcomes[i]!;
+        expect(o.findings.map(formatFinding), variant).toHaveLength(1);
+        expect(o.findings[0]).toMatchObject({ kind: 'auth-accepted', step: 1, stepName: 'incoming call' });
+        expect(o.findings[0]!.rule).toBeUndefined();
+        expect(o.findings[0]!.message).toBe(
+          `after a notification with ${describeVariant(variant)}, the bot sent POST /beta/app/calls/{call}/answer: it must not act on a notification it cannot authenticate`,
+        );
+        // nothing visible in the answer: the bot refused the notification
+        expect(o.transcript.entries.filter((e) => e.kind === 'ack').map((e) => e.status)).toEqual([401]);
+      });
+    });
+  }
 });

@@ -193,14 +193,12 @@ test('with the preload, any other destination is refused before a connection, re
         socket.on('connectionAttempt', (ip, port) => attempts.push(ip + ':' + port));
         socket.on('lookup', (err, address, family, host) => attempts.push('lookup ' + host));
       });
-      const t0 = Date.now();
       const out = {};
       try { await fetch('https://example.com/upload', { method: 'POST', body: 'x' }); out.fetch = 'reached'; }
       catch (e) { out.fetch = { type: e.constructor.name, message: e.message, cause: e.cause?.message, code: e.cause?.code }; }
       out.https = await new Promise((resolve) => {
         https.get('https://203.0.113.9/', () => resolve('reached')).on('error', (e) => resolve({ message: e.message, code: e.code }));
       });
-      out.ms = Date.now() - t0;
       await new Promise((r) => setTimeout(r, 300)); // the reports are fire and forget
       out.attempts = attempts;
       console.log(JSON.stringify(out));
@@ -210,7 +208,6 @@ test('with the preload, any other destination is refused before a connection, re
     const out = JSON.parse(child.stdout) as {
       fetch: { type: string; message: string; cause: string; code: string };
       https: { message: string; code: string };
-      ms: number;
       attempts: string[];
     };
     const says = (dest: string) => `callreplay refused a connection to ${dest}: during a run a bot may only reach Graph, the login endpoint and loopback`;
@@ -219,7 +216,6 @@ test('with the preload, any other destination is refused before a connection, re
     // nothing left the machine: no lookup, no connection attempt but the reports to the gateway on loopback
     expect(out.attempts.length).toBeGreaterThan(0);
     for (const a of out.attempts) expect(a).toMatch(/^127\.0\.0\.1:\d+$/);
-    expect(out.ms).toBeLessThan(1000);
     await until('both refusals reported', () => router.strays.length >= 2);
     expect(router.strays.map((s) => `${s.request.path} ${s.request.via} ${s.reason}`).sort()).toEqual([
       '203.0.113.9:443 preload refused destination',

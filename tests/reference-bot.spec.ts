@@ -5,6 +5,7 @@ import { expect, test } from '@playwright/test';
 import { ReferenceBot } from '../examples/reference-bot/bot.js';
 import { configFromEnv } from '../examples/reference-bot/config.js';
 import { recordingsDir, runInProcess, shippedFlow } from './fixtures/in-process.js';
+import { ReplayingIdsBot } from './fixtures/replaying-bot.js';
 
 const flows = readdirSync(recordingsDir)
   .filter((f) => f.endsWith('.yaml'))
@@ -28,9 +29,20 @@ for (const name of flows) {
   });
 }
 
-test('fresh ids every run: a bot replaying recorded ids cannot pass', async () => {
-  const a = await runInProcess(await shippedFlow('answer-incoming-call'), (env) => new ReferenceBot(configFromEnv(env)));
-  const b = await runInProcess(await shippedFlow('answer-incoming-call'), (env) => new ReferenceBot(configFromEnv(env)));
-  const idOf = (o: typeof a) => Object.entries(o.transcript.idNames).find(([, n]) => n === 'call')![0];
-  expect(idOf(a)).not.toBe(idOf(b));
+test('fresh ids every run: a bot replaying the ids of a recorded run fails at the answer', async () => {
+  const flow = await shippedFlow('answer-incoming-call');
+  // the recording: a run of the flow, and the call id it holds
+  const recorded = await runInProcess(flow, (env) => new ReferenceBot(configFromEnv(env)));
+  expect(recorded.status).toBe('passed');
+  const recordedCallId = Object.entries(recorded.transcript.idNames).find(([, n]) => n === 'call')![0];
+  // a bot that answers that id, whatever the notification says
+  const outcome = await runInProcess(flow, (env) => new ReplayingIdsBot(env, recordedCallId));
+  expect(outcome.status).toBe('failed');
+  expect(outcome.findings).toHaveLength(1);
+  const f = outcome.findings[0]!;
+  expect({ kind: f.kind, rule: f.rule, step: f.step, stepName: f.stepName }).toEqual({ kind: 'incorrect', rule: undefined, step: 2, stepName: 'answer with service-hosted media' });
+  expect(f.message).toBe(`POST /beta/app/calls/${recordedCallId}/answer went to the wrong resource: expected POST /beta/app/calls/{call}/answer`);
+  expect(f.received?.url).toBe(`/beta/app/calls/${recordedCallId}/answer`);
+  const callId = Object.entries(outcome.transcript.idNames).find(([, n]) => n === 'call')![0];
+  expect(callId).not.toBe(recordedCallId);
 });

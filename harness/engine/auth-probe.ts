@@ -2,7 +2,9 @@
  * Probes: deliveries the bot must refuse or ignore, each on a run of its own (fresh ids).
  * - Notification auth: the flow runs up to its first notification, wherever it is (the triggers and
  *   requests before it happen for real, so the bot is in the state the flow builds), and that
- *   notification is sent with a broken token: the bot must answer 401 or 403.
+ *   notification is sent with a broken token: the bot must answer 401 or 403, and then act on
+ *   nothing until it is quiet (authWatchMs: a bot that answers 401 but acts half a second later
+ *   is caught).
  * - Refusal checks (refusal-checks.ts): hostile or broken input on the webhook.
  * While the run probes, any Graph request the bot sends fails it (request-judge.ts): it acted on
  * what it must refuse.
@@ -14,12 +16,19 @@ import type { AuthVariant, BotResponse } from './ports.js';
 import { BotUnreachableError } from './ports.js';
 import { refusalAnswerProblem, refusalCheckInfo, refusalDelivery, type RefusalCheck } from './refusal-checks.js';
 import type { RunState } from './run-state.js';
+import type { Transcript } from './transcript.js';
 
 /** The rule of a broken-token notification refused with another status than 401 or 403. */
 export const AUTH_STATUS_RULE = 'auth/status';
 
-/** How long a probe watches for a request the bot should not send (and lets earlier steps settle). */
+/** How long a probe lets the steps before the probed notification settle. */
 const PROBE_QUIET_MS = 100;
+/**
+ * The shortest watch after a broken-token notification: a bot that acts on it up to this late is
+ * caught however quick the run was (the run's own quiet period, 100-300 ms, is made for a bot that
+ * goes on with a flow, not for one that validates a token, fails, and acts anyway).
+ */
+export const AUTH_WATCH_FLOOR_MS = 600;
 /** A refusal check watches longer: there is one per run, not one per flow and broken token. */
 const REFUSAL_QUIET_MS = 500;
 /** The watch also lasts this many times the bot's answer to the probe (a loaded machine is slow at both), up to a cap. */
@@ -33,8 +42,40 @@ function watchMs(base: number, latencyMs: number | undefined): number {
 /** How long a refusal check waits for the bot's answer. */
 const REFUSAL_TIMEOUT_MS = 5000;
 
+/**
+ * How long the auth probe watches after the bot answered the broken-token notification: the run's
+ * quiet period (quietPeriodMs: the flow's own `quiet`, else 3x the slowest reaction of the run), at
+ * least AUTH_WATCH_FLOOR_MS and 3x the bot's answer to the probe, at most the step's timeout.
+ */
+export function authWatchMs(quietMs: number, latencyMs: number | undefined, timeoutMs: number): number {
+  return Math.min(timeoutMs, Math.max(AUTH_WATCH_FLOOR_MS, quietMs, QUIET_PER_LATENCY * (latencyMs ?? 0)));
+}
+
+/**
+ * Watches until the bot is quiet: `windowMs` with nothing new in the transcript (a token request,
+ * a stray, anything the bot sends starts the window again), up to `limitMs` in all; returns early
+ * when the run fails (a request during the probe fails it at once).
+ */
+async function watchUntilQuiet(state: RunState, windowMs: number, limitMs: number): Promise<void> {
+  const started = state.now();
+  let seen = state.transcript.entries.length;
+  let wait = windowMs;
+  while (!state.failed && state.phase !== 'ended' && wait > 0) {
+    await state.sleep(wait);
+    if (state.transcript.entries.length === seen) return;
+    seen = state.transcript.entries.length;
+    wait = Math.min(windowMs, limitMs - (state.now() - started));
+  }
+}
+
 /** Sends the broken-token probe and waits out the quiet period; the caller ends the run. */
-export async function probeNotificationAuth(state: RunState, delivery: BotDelivery, variant: AuthVariant, runStep: (index: number) => Promise<unknown>): Promise<void> {
+export async function probeNotificationAuth(
+  state: RunState,
+  delivery: BotDelivery,
+  variant: AuthVariant,
+  runStep: (index: number) => Promise<unknown>,
+  quietMs: (transcript: Transcript) => number,
+): Promise<void> {
   const k = state.flow.steps.findIndex((s) => s.kind === 'notify');
   if (k < 0) throw new Error(`flow ${state.flow.name} sends no notification: there is nothing to probe`);
   for (let i = 0; i < k && !state.failed; i++) await runStep(i);
@@ -66,7 +107,8 @@ export async function probeNotificationAuth(state: RunState, delivery: BotDelive
         : `the bot answered a notification with ${what} with HTTP ${res.status}, not 401 or 403: a notification whose token fails validation is refused with 401 or 403 (the Graph communications SDK and Microsoft's samples answer 403)`,
     });
   }
-  if (!state.failed) await state.sleep(watchMs(PROBE_QUIET_MS, res?.latencyMs)); // time for a bot that refused but acts anyway
+  // time for a bot that refused (or accepted) but acts anyway, however late, until it is quiet
+  if (!state.failed) await watchUntilQuiet(state, authWatchMs(quietMs(state.transcript), res?.latencyMs, step.timeoutMs), step.timeoutMs);
 }
 
 /** The one-step flow a refusal check runs as: a fresh call id (never announced to the bot) and the harness's tenant. */

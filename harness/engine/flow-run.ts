@@ -156,10 +156,10 @@ export class FlowRun {
   /**
    * Auth conformance: runs the flow up to its first notification, sends that notification with a
    * broken token and checks that the bot refuses it (401 or 403) and sends no Graph request because
-   * of it. Use a fresh run per variant.
+   * of it until it is quiet (authWatchMs). Use a fresh run per variant.
    */
   async probeAuth(variant: AuthVariant): Promise<FlowOutcome> {
-    await probeNotificationAuth(this.state, this.delivery, variant, (i) => this.runStep(i));
+    await probeNotificationAuth(this.state, this.delivery, variant, (i) => this.runStep(i), (transcript) => quietPeriodMs(this.flow, transcript));
     this.state.phase = 'ended';
     this.dispose();
     return this.outcome();

@@ -63,10 +63,14 @@ export class RunState {
   patience: Patience | undefined;
   /** what observers get: built once per run */
   readonly observerContext: ObserverContext;
-  private readonly start = performance.now();
+  /** the run's clock (FlowRunOptions.now) */
+  readonly now: () => number;
+  private readonly start: number;
 
   constructor(opts: FlowRunOptions) {
     this.opts = opts;
+    this.now = opts.now ?? (() => performance.now());
+    this.start = this.now();
     this.flow = opts.flow;
     this.patience = opts.patience;
     this.released = opts.flow.steps.map(() => false);
@@ -92,6 +96,7 @@ export class RunState {
       describe: (v) => this.idNames.describe(v),
       describePath: (p) => this.idNames.describePath(p),
       valueOf: (name) => this.scope.get(name),
+      now: () => this.now() - this.start,
     };
   }
 
@@ -114,7 +119,7 @@ export class RunState {
   /** Marks step `index` released (sent or matched). */
   release(index: number): void {
     this.released[index] = true;
-    this.releasedAt = performance.now();
+    this.releasedAt = performance.now(); // compared across runs by the Router: the real clock, not the run's
   }
 
   sleep(ms: number): Promise<void> {
@@ -160,7 +165,7 @@ export class RunState {
 
   /** Appends a transcript entry; observers see it unless `observe` is false (they are shown it later). */
   record(from: Party, to: Party, kind: EntryKind, fields: Omit<TranscriptEntry, 'seq' | 'at' | 'from' | 'to' | 'kind'>, observe = true): TranscriptEntry {
-    const entry: TranscriptEntry = { seq: this.transcript.entries.length, at: round(performance.now() - this.start), from, to, kind, ...fields };
+    const entry: TranscriptEntry = { seq: this.transcript.entries.length, at: round(this.now() - this.start), from, to, kind, ...fields };
     if (entry.latencyMs !== undefined) entry.latencyMs = round(entry.latencyMs);
     this.transcript.entries.push(entry);
     this.opts.onEntry?.(entry);

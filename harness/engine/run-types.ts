@@ -35,6 +35,12 @@ export interface FlowRunOptions {
   bot?: BotLiveness;
   /** how long a step may wait past its timeout (see Patience); without it a step fails at its timeout */
   patience?: Patience;
+  /**
+   * The run's clock in milliseconds (any origin; default performance.now): transcript times
+   * (`entry.at`, ms since the run started) and ObserverContext.now() read it. Sleeps and timeouts
+   * stay on real timers.
+   */
+  now?: () => number;
 }
 
 /**
@@ -93,6 +99,8 @@ export interface ObserverContext {
   describePath(path: string): string;
   /** the value of a minted id, value or capture */
   valueOf(name: string): unknown;
+  /** ms since the run started on the run's clock (the scale of `entry.at`); a FlowRun always gives it, a hand-made context may not */
+  now?(): number;
 }
 
 export interface StepOutcome {

@@ -155,7 +155,7 @@ export class CallStateTracker {
   /** entry.at of the latest entry seen */
   latestAt = 0;
   /** the request whose answer has not been recorded yet (requests are answered synchronously) */
-  private pending?: { entry: TranscriptEntry; request: ClassifiedRequest; record?: ActionRecord };
+  private pending?: { entry: TranscriptEntry; at: number; request: ClassifiedRequest; record?: ActionRecord };
 
   /** The call with this id, in any spelling (GUID, hex, `/app/calls/{id}` path). */
   get(id: string): TrackedCall | undefined {
@@ -174,26 +174,27 @@ export class CallStateTracker {
 
   /**
    * Feeds one transcript entry. `step` (1-based) is stored with actions and state changes so that
-   * messages can say when something happened.
+   * messages can say when something happened; `at` is when it happened (ms into the run: the
+   * entry's own time unless the rules run on a clock of their own, RuleOptions.now).
    */
-  observe(entry: TranscriptEntry, step?: number): void {
-    this.latestAt = Math.max(this.latestAt, entry.at);
+  observe(entry: TranscriptEntry, step?: number, at: number = entry.at): void {
+    this.latestAt = Math.max(this.latestAt, at);
     switch (entry.kind) {
       case 'notification':
-        this.onNotification(entry, step);
+        this.onNotification(entry, at, step);
         break;
       case 'request':
-        this.onRequest(entry, step);
+        this.onRequest(entry, at, step);
         break;
       case 'response':
-        this.onResponse(entry);
+        this.onResponse(entry, at);
         break;
       default:
         break;
     }
   }
 
-  private onNotification(entry: TranscriptEntry, step?: number): void {
+  private onNotification(entry: TranscriptEntry, at: number, step?: number): void {
     const values = isObject(entry.body) && Array.isArray(entry.body['value']) ? entry.body['value'] : [];
     for (const item of values) {
       if (!isObject(item)) continue;
@@ -204,11 +205,11 @@ export class CallStateTracker {
       const changeType = asString(item['changeType'])?.toLowerCase();
       const data = item['resourceData'];
       const entities = (Array.isArray(data) ? data : [data]).filter(isObject);
-      const call = this.ensure(ref.callId, ref.rawId, entry.at);
+      const call = this.ensure(ref.callId, ref.rawId, at);
       for (const entity of entities) {
         const state = normalizeState(entity['state']);
         if (changeType === 'created' && state === 'incoming') {
-          call.incomingAt ??= entry.at;
+          call.incomingAt ??= at;
           const direction = asString(entity['direction'])?.toLowerCase();
           call.direction = direction === 'outgoing' ? 'outgoing' : 'incoming';
           const source = entity['source'];
@@ -217,23 +218,23 @@ export class CallStateTracker {
           const direction = asString(entity['direction'])?.toLowerCase();
           if (direction === 'incoming' || direction === 'outgoing') call.direction = direction;
         }
-        if (state !== undefined) this.setState(call, state, entry.at, step);
+        if (state !== undefined) this.setState(call, state, at, step);
       }
-      if (changeType === 'deleted') this.setState(call, 'deleted', entry.at, step);
+      if (changeType === 'deleted') this.setState(call, 'deleted', at, step);
     }
   }
 
-  private onRequest(entry: TranscriptEntry, step?: number): void {
+  private onRequest(entry: TranscriptEntry, at: number, step?: number): void {
     this.pending = undefined;
     if (!entry.method || !entry.url) return;
     const request = classifyRequest(entry.method, entry.url);
     if (!request) return;
-    const record: ActionRecord = { action: request.action, method: entry.method.toUpperCase(), url: entry.url, body: entry.body, seq: entry.seq, at: entry.at, step };
-    if (request.callId) this.ensure(request.callId, request.callId, entry.at).actions.push(record);
-    this.pending = { entry, request, record };
+    const record: ActionRecord = { action: request.action, method: entry.method.toUpperCase(), url: entry.url, body: entry.body, seq: entry.seq, at, step };
+    if (request.callId) this.ensure(request.callId, request.callId, at).actions.push(record);
+    this.pending = { entry, at, request, record };
   }
 
-  private onResponse(entry: TranscriptEntry): void {
+  private onResponse(entry: TranscriptEntry, at: number): void {
     const pending = this.pending;
     this.pending = undefined;
     if (!pending || entry.status === undefined) return;
@@ -242,18 +243,18 @@ export class CallStateTracker {
     const { request } = pending;
     if (request.action === 'keepAlive' && ok && request.callId) {
       const call = this.calls.get(request.callId);
-      if (call) call.lastKeepAliveAt = pending.entry.at;
+      if (call) call.lastKeepAliveAt = pending.at;
     }
     if (request.action === 'create' && ok) {
       const rawId = createdCallId(entry);
       if (!rawId) return;
-      const call = this.ensure(normalizeId(rawId), rawId, entry.at);
+      const call = this.ensure(normalizeId(rawId), rawId, at);
       call.createdByBot = true;
       call.direction = 'outgoing';
       if (pending.record) call.actions.unshift(pending.record);
       if (call.state === 'unknown') {
         const body = isObject(entry.body) ? entry.body : undefined;
-        this.setState(call, normalizeState(body?.['state']) ?? 'establishing', entry.at, pending.record?.step);
+        this.setState(call, normalizeState(body?.['state']) ?? 'establishing', at, pending.record?.step);
       }
       const party = singleTargetIdentity(pending.entry.body);
       if (party) call.remoteParty ??= party;

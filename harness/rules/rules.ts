@@ -130,6 +130,13 @@ export interface RuleOptions {
   keepAliveIntervalMs?: number;
   /** rule ids to switch off; `family/*` switches off a family, e.g. `limits/*` */
   disabled?: readonly string[];
+  /**
+   * The clock the time-based rules read, in ms (any origin). By default they read the run's clock:
+   * each entry's `at` and, at the end of the run, ObserverContext.now(). A test gives its own to
+   * drive time (an answer 20 s after the incoming call, 46 minutes without keepAlive) without
+   * waiting for it; the rules then time every entry by it when they see it.
+   */
+  now?: () => number;
 }
 
 export const DEFAULT_ANSWER_DEADLINE_MS = 15_000;
@@ -197,7 +204,8 @@ class CallStateRulesObserver implements CallStateRules {
   private readonly keepAliveIntervalMs: number;
   /** calls already reported by timing/keepalive (reported once) */
   private readonly keepAliveReported = new Set<string>();
-  /** performance.now() at the run's start, estimated from the first entry (for onEnd) */
+  /** RuleOptions.now, read at the first entry: times are ms since then */
+  private readonly clock: (() => number) | undefined;
   private origin: number | undefined;
 
   constructor(options: RuleOptions) {
@@ -211,26 +219,39 @@ class CallStateRulesObserver implements CallStateRules {
     this.enabled = new Set(this.rules.map((r) => r.id));
     this.answerDeadlineMs = positive(options.answerDeadlineMs, DEFAULT_ANSWER_DEADLINE_MS, 'answerDeadlineMs');
     this.keepAliveIntervalMs = positive(options.keepAliveIntervalMs, DEFAULT_KEEPALIVE_INTERVAL_MS, 'keepAliveIntervalMs');
+    this.clock = options.now;
+  }
+
+  /** When `entry` happened, ms into the run: its own time, or RuleOptions.now's reading now. */
+  private timeOf(entry: TranscriptEntry): number {
+    if (!this.clock) return entry.at;
+    this.origin ??= this.clock() - entry.at;
+    return this.clock() - this.origin;
+  }
+
+  /** The time at the end of the run (not before the last entry seen). */
+  private endTime(ctx: ObserverContext): number {
+    const now = this.clock ? (this.origin === undefined ? 0 : this.clock() - this.origin) : (ctx.now?.() ?? 0);
+    return Math.max(this.tracker.latestAt, now);
   }
 
   onEntry(entry: TranscriptEntry, ctx: ObserverContext): void {
-    this.origin ??= performance.now() - entry.at;
-    this.checkKeepAlive(entry.at, ctx);
+    const at = this.timeOf(entry);
+    this.checkKeepAlive(at, ctx);
     if (entry.kind === 'request' && entry.method && entry.url) {
       const request = classifyRequest(entry.method, entry.url);
-      if (request) this.checkRequest(entry, request, ctx);
+      if (request) this.checkRequest(entry, at, request, ctx);
     }
-    this.tracker.observe(entry, ctx.stepOf(entry));
+    this.tracker.observe(entry, ctx.stepOf(entry), at);
   }
 
   onEnd(ctx: ObserverContext): void {
-    const now = Math.max(this.tracker.latestAt, this.origin === undefined ? 0 : performance.now() - this.origin);
-    this.checkKeepAlive(now, ctx);
+    this.checkKeepAlive(this.endTime(ctx), ctx);
   }
 
   // ---------------------------------------------------------------- per request
 
-  private checkRequest(entry: TranscriptEntry, req: ClassifiedRequest, ctx: ObserverContext): void {
+  private checkRequest(entry: TranscriptEntry, at: number, req: ClassifiedRequest, ctx: ObserverContext): void {
     const call = req.callId ? this.tracker.calls.get(req.callId) : undefined;
     const what = `${entry.method!.toUpperCase()} ${ctx.describePath(entry.url!)}`;
     const v = new Violations(this, entry, ctx);
@@ -243,7 +264,7 @@ class CallStateRulesObserver implements CallStateRules {
         `${what} was sent after call ${callName(call, ctx)} was ${call.state}${ended?.step !== undefined ? ` (step ${ended.step})` : ''}: Graph answers 404 / 8522 "Call not found" for a call that ended, so the bot must forget it and stop its timers`,
       );
     } else {
-      if (ANSWER_LIKE.has(req.action)) this.checkAnswer(what, req, call, v, entry, ctx);
+      if (ANSWER_LIKE.has(req.action)) this.checkAnswer(what, req, call, v, at, ctx);
       if (ESTABLISHED_ONLY.has(req.action)) this.checkEstablished(what, req, call, v, ctx);
     }
     if (req.action === 'invite') this.checkReplacesCallId(what, req, entry.body, v, ctx);
@@ -251,7 +272,7 @@ class CallStateRulesObserver implements CallStateRules {
     v.flush();
   }
 
-  private checkAnswer(what: string, req: ClassifiedRequest, call: TrackedCall | undefined, v: Violations, entry: TranscriptEntry, ctx: ObserverContext): void {
+  private checkAnswer(what: string, req: ClassifiedRequest, call: TrackedCall | undefined, v: Violations, at: number, ctx: ObserverContext): void {
     if (!call || call.state === 'unknown') return; // a call the harness never announced: the flow's own matching deals with it
     const prior = call.actions.find((a) => ANSWER_LIKE.has(a.action) && (a.status === undefined || (a.status >= 200 && a.status < 300)));
     const priorText = prior ? `${prior.method} ${ctx.describePath(prior.url)}${prior.step !== undefined ? ` at step ${prior.step}` : ''}` : '';
@@ -270,7 +291,7 @@ class CallStateRulesObserver implements CallStateRules {
       return;
     }
     if (call.incomingAt !== undefined) {
-      const elapsed = entry.at - call.incomingAt;
+      const elapsed = at - call.incomingAt;
       if (elapsed > this.answerDeadlineMs) {
         v.add(
           'timing/answer-deadline',
