@@ -511,17 +511,18 @@ test('every way in feeds the forwarder: gateway, HTTPS gateway, CONNECT proxy, p
   }
 });
 
-test('untilIdle waits for the first traffic, then for quiet', async () => {
+// untilIdle's quiet window is a timer of the recorder's; how long it waits is not timed here (no
+// wall-clock thresholds in tests): only that it waits for traffic first, and then returns
+test('untilIdle waits for the first traffic, then returns once quiet', async () => {
   const recorder = await Recorder.start({ botUrl: 'http://127.0.0.1:9/api/calls' });
   try {
     let idle = false;
     const waiting = recorder.untilIdle(150).then(() => (idle = true));
     await new Promise((r) => setTimeout(r, 400));
     expect(idle).toBe(false); // no traffic yet: still waiting
-    const t0 = performance.now();
     await fetch(`${recorder.inboundUrl}/api/calls`, { method: 'POST', body: '{}' }); // the bot is not there: 502, still traffic
     await waiting;
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+    expect(idle).toBe(true);
     const aborted = new AbortController();
     const never = recorder.untilIdle(60_000, aborted.signal);
     aborted.abort();
