@@ -76,3 +76,18 @@ test('--no-refusal-checks skips them and says so; a flow that sends no notificat
     cleanup();
   }
 });
+
+test('a bot that stops answering after a body over 1 MB fails oversized-body, asked twice on new connections', async () => {
+  test.setTimeout(60_000);
+  const { dir, cleanup } = tempDir();
+  try {
+    const r = await callreplay(['run', 'answer-incoming-call', '--bot-command', trustBot('API=beta FAMILY=app FALL_OVER_ON_BIG_BODY=1'), '--variants', 'none', '--no-auth-check', '--report-dir', dir]);
+    expect(r.status, r.stdout.slice(-3000)).toBe(1);
+    const oversized = readResults(dir).flows.find((f) => f.mode === 'refusal' && f.title.startsWith('refusal: oversized-body'))!;
+    expect(oversized.status).toBe('failed');
+    expect(oversized.failures[0]).toMatchObject({ kind: 'refusal', rule: 'refusal/oversized-body', step: 1 });
+    expect(oversized.failures[0]!.message).toMatch(/^after a signed notification of 1100000 bytes \(over 1 MB\) for a call the bot never saw, the bot no longer answers at http:\/\/127\.0\.0\.1:\d+\/api\/calls \(asked twice\): .*connection refused/);
+  } finally {
+    cleanup();
+  }
+});

@@ -132,11 +132,14 @@ export async function probeRefusal(state: RunState, delivery: BotDelivery, check
   const problem = res && refusalAnswerProblem(check, res);
   if (problem) state.fail({ kind: 'refusal', rule: `refusal/${check}`, step: 1, stepName: step.name, message: `the bot ${problem} (sent: ${info.sends})` });
   if (res && !state.failed && check === 'oversized-body') {
-    // the bot must still answer afterwards: any HTTP answer to a plain GET of its webhook
+    // the bot must still answer afterwards: any HTTP answer to a plain GET of its webhook, on a new
+    // connection (a bot may close the one it answered 413 on: RFC 9110 §15.5.14), asked twice
+    // before the bot is said to answer no more
+    const alive = () => state.opts.http.send({ method: 'GET', url, headers: {}, timeoutMs: step.timeoutMs, fresh: true });
     try {
-      await state.opts.http.send({ method: 'GET', url, headers: {}, timeoutMs: step.timeoutMs });
+      await alive().catch(alive);
     } catch (e) {
-      state.fail({ kind: 'refusal', rule: `refusal/${check}`, step: 1, stepName: step.name, message: `after ${info.sends}, the bot no longer answers at ${url}: ${(e as Error).message}` });
+      state.fail({ kind: 'refusal', rule: `refusal/${check}`, step: 1, stepName: step.name, message: `after ${info.sends}, the bot no longer answers at ${url} (asked twice): ${(e as Error).message}` });
     }
   }
   if (!state.failed) await state.sleep(watchMs(REFUSAL_QUIET_MS, res?.latencyMs)); // time for a bot that answered but acts anyway

@@ -40,6 +40,8 @@ export interface BotRequest {
    * for it, given the ms waited so far; 0 (or absent) gives up with a timeout.
    */
   keepWaiting?: (waitedMs: number) => number;
+  /** on a connection of its own, never a kept-alive one (e.g. after the bot may have closed one: a 413) */
+  fresh?: boolean;
 }
 
 export interface BotResponse {

@@ -68,7 +68,7 @@ export class BotHttpClient implements HttpClient {
         fn();
       };
       const request = http.request({
-        agent: this.agent,
+        agent: req.fresh ? false : this.agent,
         host: url.hostname.replace(/^\[|\]$/g, ''),
         port: url.port || 80,
         path: `${url.pathname}${url.search}`,
