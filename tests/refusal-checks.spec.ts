@@ -77,7 +77,7 @@ test('--no-refusal-checks skips them and says so; a flow that sends no notificat
   }
 });
 
-test('a bot that stops answering after a body over 1 MB fails oversized-body, asked twice on new connections', async () => {
+test('a bot that answers no more after a body over 1 MB fails oversized-body, asked twice on new connections', async () => {
   test.setTimeout(60_000);
   const { dir, cleanup } = tempDir();
   try {
@@ -86,7 +86,7 @@ test('a bot that stops answering after a body over 1 MB fails oversized-body, as
     const oversized = readResults(dir).flows.find((f) => f.mode === 'refusal' && f.title.startsWith('refusal: oversized-body'))!;
     expect(oversized.status).toBe('failed');
     expect(oversized.failures[0]).toMatchObject({ kind: 'refusal', rule: 'refusal/oversized-body', step: 1 });
-    expect(oversized.failures[0]!.message).toMatch(/^after a signed notification of 1100000 bytes \(over 1 MB\) for a call the bot never saw, the bot no longer answers at http:\/\/127\.0\.0\.1:\d+\/api\/calls \(asked twice\): .*connection refused/);
+    expect(oversized.failures[0]!.message).toMatch(/^after a signed notification of 1100000 bytes \(over 1 MB\) for a call the bot never saw, the bot no longer answers at http:\/\/127\.0\.0\.1:\d+\/api\/calls \(asked twice\): /);
   } finally {
     cleanup();
   }
