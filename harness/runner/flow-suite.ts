@@ -72,7 +72,7 @@ export function defineFlowTests(): void {
         await atFlow(at, () => runFlowAsTest(flow.flow, { flowFile: flow.file }, session, testInfo, true));
       });
       for (const variant of flow.variants) {
-        const variantAnnotation = [...annotation(VARIANT_MODE), { type: 'variant', description: variant.variant! }];
+        const variantAnnotation = [...annotation(VARIANT_MODE), { type: 'variant', description: variant.variant! }, { type: 'variant-doc', description: variant.doc ?? '' }];
         declare(variant.title, { annotation: variantAnnotation }, async ({ session }, testInfo) => {
           test.setTimeout(variant.timeoutMs);
           if (await skippedAfterBase(session, flow.name, testInfo, at)) return;

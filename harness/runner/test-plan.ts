@@ -30,6 +30,8 @@ export interface PlannedRun {
   name: string;
   title: string;
   variant?: VariantKind;
+  /** a variant's whole description (its title has a few words) */
+  doc?: string;
   /** where the flow's `name` is written in the flow file: the test's location in the report */
   at?: SourcePos;
   steps: PlannedStep[];
@@ -67,7 +69,8 @@ export function planTests(flows: readonly CompiledFlow[], checks: CheckConfig): 
         file: flow.file,
         suite: flow.suite,
         flow: plannedRun(flow, untagged(`${flow.name}: ${flow.description}`)),
-        variants: applicableVariants(flow, checks.variants).map((v) => ({ ...plannedRun(v, untagged(`${v.name}: ${variantInfo(v.variant.kind).doc}`)), variant: v.variant.kind })),
+        // a short title; what the variant does in full is the test's `variant-doc` annotation
+        variants: applicableVariants(flow, checks.variants).map((v) => ({ ...plannedRun(v, untagged(`${v.name}: ${variantInfo(v.variant.kind).title}`)), variant: v.variant.kind, doc: variantInfo(v.variant.kind).doc })),
         authCheck: firstNotification >= 0 ? { timeoutMs: beforeProbe + 30_000, probeStep: firstNotification + 1 } : undefined,
       };
     }),

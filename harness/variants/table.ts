@@ -26,6 +26,8 @@ export type VariantKind = (typeof VARIANT_KINDS)[number];
 
 export interface VariantInfo {
   readonly kind: VariantKind;
+  /** a few words for the variant's test title (no `@`: Playwright reads `@word` in a title as a tag) */
+  readonly title: string;
   /** one line: what the variant changes */
   readonly doc: string;
   /** when applyVariant returns undefined for a flow */
@@ -39,6 +41,7 @@ export interface VariantInfo {
 const VARIANT_TABLE = [
   {
     kind: 'duplicate-delivery',
+    title: 'every notification delivered twice',
     doc: 'every notification is delivered a second time (a copy, same body) once the bot has reacted to it. Graph is known to deliver `established` twice and to replay tone notifications; it documents no retry of notifications in general, so the other copies test that the bot does each action once',
     appliesTo: 'flows with a notification',
     evidence:
@@ -47,6 +50,7 @@ const VARIANT_TABLE = [
   },
   {
     kind: 'established-before-establishing',
+    title: '`established` delivered before `establishing`',
     doc: 'an `established` notification is delivered before the `establishing` one for the same call that preceded it; the `establishing` comes late, after the bot has reacted',
     appliesTo: 'flows with an `establishing` notification immediately followed by an `established` one for the same call',
     evidence: 'graph-calling-protocol.md:373 (Graph docs, PR microsoft-graph-docs #20006: "Call establishing/established notifications may arrive out of order"), :62-63 (create and answer)',
@@ -54,6 +58,7 @@ const VARIANT_TABLE = [
   },
   {
     kind: 'batched',
+    title: 'consecutive notifications batched in one POST',
     doc: 'consecutive notifications to the same place (same `to`, same call in their first item) are sent as ONE POST whose `value` holds all their items, in order (with the delay of the first)',
     appliesTo: 'flows with two consecutive notifications to the same place',
     evidence: 'graph-docs/v1.0_resources_commsnotifications.md:14 ("for sending multiple notifications in a single batch"); v1.0-Prod.csdl:7682 (`value`: a collection of commsNotification)',
@@ -61,6 +66,7 @@ const VARIANT_TABLE = [
   },
   {
     kind: 'upper-case-ids',
+    title: 'ids upper-case without hyphens',
     doc: 'ids are written upper-case without hyphens in the id-bearing fields only: the resource paths (`resource` and `resourceUrl` alike), `@odata.id`, `id` (entity and identity ids), `tenantId`, `callChainId`, `myParticipantId`, `participantId`, `replacesCallId`; `clientContext`, URLs (`recordingLocation`), tokens and every other string keep their spelling',
     appliesTo: 'flows whose notifications hold an id in those fields not already written that way',
     evidence:
@@ -69,6 +75,7 @@ const VARIANT_TABLE = [
   },
   {
     kind: 'pascal-case-enums',
+    title: 'enum values in PascalCase',
     doc: 'enum values in notifications (`changeType`, `state`, `status`, `direction`, `mediaType`, `endpointType`, modalities, `mediaState`) are PascalCase (`Established`, `Deleted`) as SDK logs spell them; `@odata.type` is left alone. For flows made from SDK logs, not the wire',
     appliesTo: 'flows whose notifications hold such a value',
     evidence:
@@ -77,6 +84,7 @@ const VARIANT_TABLE = [
   },
   {
     kind: 'legacy-resource-only',
+    title: 'the path only in the legacy `resource`',
     doc: 'each notification item carries its path only in the legacy `resource` property, on `/app/calls/...` (the 2019 beta shape); `resourceUrl` is dropped',
     appliesTo: 'beta flows whose requests are on `/beta/app/calls` and whose notification items have `resourceUrl` (never v1.0 flows: v1.0 notifications always carry `resourceUrl`)',
     evidence:
@@ -85,6 +93,7 @@ const VARIANT_TABLE = [
   },
   {
     kind: 'resource-url-only',
+    title: 'the path only in `resourceUrl`',
     doc: 'each notification item carries its path only in `resourceUrl`, on `/communications/calls/...`, as the v1.0 doc examples show; the legacy twin `resource` is dropped',
     appliesTo: 'flows whose notification items have `resourceUrl` next to `resource` (the v1.0 flows); not the 2019-shape beta flows (`resource` only)',
     evidence:
@@ -93,6 +102,7 @@ const VARIANT_TABLE = [
   },
   {
     kind: 'unknown-properties',
+    title: 'properties Graph may add later on every item',
     doc: 'each notification item and its resourceData carry properties Graph may add later (`callreplayFutureProperty`, annotations such as `@odata.etag`)',
     appliesTo: 'flows with a notification item',
     evidence:
@@ -101,6 +111,7 @@ const VARIANT_TABLE = [
   },
   {
     kind: 'empty-value',
+    title: 'an empty `value` delivered first',
     doc: 'an extra notification `{"value": []}` is delivered before the first one (the bot must answer 2xx and do nothing)',
     appliesTo: 'flows with a notification',
     evidence: 'none that Graph sends it: no doc page or captured notification has an empty `value`; the metadata merely allows one (v1.0-Prod.csdl:7682)',
