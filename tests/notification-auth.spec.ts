@@ -378,3 +378,35 @@ test.describe('the auth probe watches until the bot is quiet', () => {
     });
   }
 });
+
+test.describe('the auth probe blames only what the refused notification could have caused', () => {
+  /** Refuses a broken token (401) and, meanwhile, keeps up a call of its own the harness never announced (a keepAlive timer). */
+  class KeepAliveElsewhereBot extends ReferenceBot {
+    readonly otherCall = randomUUID();
+    sent: Promise<unknown> | undefined;
+    protected override async authorizeNotification(req: import('node:http').IncomingMessage): Promise<boolean | string> {
+      const verdict = await super.authorizeNotification(req);
+      if (verdict !== true) {
+        this.sent ??= this.graphRequest('POST', this.callUrl({ version: 'v1.0', callsRoot: '/communications/calls' }, this.otherCall, '/keepAlive'), undefined, 'fixed-tenant').catch((e: unknown) => e);
+      }
+      return verdict;
+    }
+  }
+
+  test('a keepAlive for a call the probe never announced is a stray, not auth-accepted', async () => {
+    const harness = await Harness.start({ transport: 'nock' });
+    const bot = new KeepAliveElsewhereBot(configFromEnv({ PORT: '0', LOG_LEVEL: 'silent', GRAPH_BASE_URL: harness.graphBaseUrl, LOGIN_BASE_URL: harness.loginBaseUrl, BOT_APP_ID: harness.botAppId }));
+    try {
+      await bot.start();
+      const outcome = await harness.probeAuth(await shippedFlow('answer-incoming-call'), bot.url, 'expired');
+      await bot.sent;
+      expect(outcome.findings.map(formatFinding)).toEqual([]);
+      const strays = outcome.transcript.entries.filter((e) => e.stray);
+      expect(strays.map((e) => [e.method, e.url])).toEqual([['POST', `/v1.0/communications/calls/${bot.otherCall}/keepAlive`]]);
+      expect(strays[0]!.stray!.reason).toContain('is probing its own');
+    } finally {
+      await bot.stop();
+      await harness.close();
+    }
+  });
+});

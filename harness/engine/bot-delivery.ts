@@ -75,11 +75,14 @@ export class BotDelivery {
     let res: BotResponse;
     // with patience (load), the answer may come later than the step's timeout while the bot is busy
     const patience = state.patience;
+    // the step's own timeout, unless patience gave it more time (as FlowRun.awaitExpectations says it)
     let waitedMs = req.timeoutMs;
+    let extended = false;
     const keepWaiting = patience
       ? (waited: number) => {
           const more = patience.extraWaitMs(waited, req.timeoutMs);
-          waitedMs = more > 0 || waitedMs !== req.timeoutMs ? Math.round(waited + more) : req.timeoutMs;
+          if (more > 0) extended = true;
+          else if (extended) waitedMs = Math.round(waited);
           return more;
         }
       : undefined;

@@ -205,6 +205,11 @@ export class FlowRun {
     return this.judge.wouldAccept(req, canonical);
   }
 
+  /** Whether the run is probing (a delivery the bot must refuse: auth, refusal checks). */
+  get probing(): boolean {
+    return this.state.phase === 'probing';
+  }
+
   /** When the run last released a step: the Router gives a request several runs wait for to the one waiting longest. */
   get waitingSince(): number {
     return this.state.releasedAt;

@@ -126,7 +126,7 @@ export class Router implements RequestSink {
    * 2. the run that minted any other id the request carries (path or body: a thread id, an
    *    organizer, a clientContext the bot built from an id, ...);
    * 3. the run waiting for exactly this request (several: the one waiting longest);
-   * 4. the only active run, which judges it.
+   * 4. the only active run, which judges it (while it probes, not a request naming a call it does not know).
    * A request naming an id of a run that ended, or a call no run knows, or (with several runs) one
    * that no run waits for, belongs to none: it is a stray, kept in every active run's transcript.
    */
@@ -162,7 +162,13 @@ export class Router implements RequestSink {
       if (waiting.length > 1) for (const r of waiting) r.noteGuessedRoute(`${req.method} ${r.describePath(req.path)}`, waiting.length);
       return { run, reason: '' };
     }
-    if (this.active.length === 1) return { run: this.active[0], reason: '' };
+    if (this.active.length === 1) {
+      const only = this.active[0]!;
+      // a probed run is blamed only for what its probe could have caused: a request for a call it
+      // never knew (a keepAlive timer of an earlier call, another call of the bot) is not an act on it
+      if (callId && only.probing) return { reason: `no running flow knows this call (flow ${only.flow.name} is probing its own)` };
+      return { run: only, reason: '' };
+    }
     if (this.active.length === 0) return { reason: 'no flow is running' };
     return { reason: callId ? 'no running flow knows this call' : 'no running flow waits for this request, and it names none of their ids' };
   }
