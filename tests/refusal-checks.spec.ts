@@ -12,7 +12,7 @@ test.describe.configure({ mode: 'parallel' });
 const trustBot = (env = '') => `${env} "${process.execPath}" "${join(import.meta.dirname, 'fixtures', 'trust-bot.mjs')}"`.trim();
 
 interface Results {
-  flows: Array<{ flow: string; mode?: string; title: string; status: string; notRun?: string; failures: Array<{ step?: number; kind: string; rule?: string; message: string }> }>;
+  flows: Array<{ flow: string; mode?: string; title: string; status: string; notRun?: string; botOutput?: string; failures: Array<{ step?: number; kind: string; rule?: string; message: string }> }>;
   notRun: Array<{ check: string; flow?: string; reason: string }>;
 }
 const readResults = (dir: string) => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
@@ -87,6 +87,8 @@ test('a bot that answers no more after a body over 1 MB fails oversized-body, as
     expect(oversized.status).toBe('failed');
     expect(oversized.failures[0]).toMatchObject({ kind: 'refusal', rule: 'refusal/oversized-body', step: 1 });
     expect(oversized.failures[0]!.message).toMatch(/^after a signed notification of 1100000 bytes \(over 1 MB\) for a call the bot never saw, the bot no longer answers at http:\/\/127\.0\.0\.1:\d+\/api\/calls \(asked twice\): /);
+    // it was asked twice, each time on a connection of its own (Node's agent-less request says `connection: close`)
+    expect(oversized.botOutput?.match(/\[trust-bot\] dropped GET \/api\/calls \(connection: close\)/g)).toHaveLength(2);
   } finally {
     cleanup();
   }
