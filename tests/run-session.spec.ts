@@ -208,6 +208,10 @@ test("a call's bot output leaves out the lines naming only other calls in flight
   );
   // alone, nothing is left out
   expect(linesOfCall(output, own, [])).toBe(output);
+  // a run-wide id (the tenant) that two other calls named and this one not yet: the bot's line about it is kept
+  const early = idsOfCall({ 'afa818b6-6a41-4970-83e1-50ca0014d922': 'p2pCall' });
+  const third = idsOfCall({ '2a7b7450-b45d-43d0-a3da-1f81f4de6a7b': 'call', '6f2c1a4e-93b7-4d0a-8e15-c4a9d27b3f60': 'tenant' });
+  expect(linesOfCall('[bot] tenant 6f2c1a4e-93b7-4d0a-8e15-c4a9d27b3f60 token cached\n', early, [other, third])).toBe('[bot] tenant 6f2c1a4e-93b7-4d0a-8e15-c4a9d27b3f60 token cached\n');
 });
 
 test('the bot note after a failure begins with BOT_NOTE_START, also when the bot exited; a finding quoting a start-up log does not', () => {
