@@ -124,7 +124,7 @@ export function defineFlowTests(): void {
 }
 
 /** The group of the run's own checks (refusal checks, and the checks a flag turned off). */
-export const RUN_CHECKS_GROUP = 'run checks';
+const RUN_CHECKS_GROUP = 'run checks';
 
 /** A test that is declared, reported as skipped, and says why the check did not run (annotation `not-run`). */
 function notRun(title: string, annotation: Array<{ type: string; description: string }>, reason: string, at: FlowLocation | undefined): void {
@@ -306,7 +306,7 @@ async function attachRecord(record: RunRecord, testInfo: TestInfo, prefix: strin
 }
 
 /** One `warning` annotation per rule: "[schema/undeclared] 5 times; first: step 5 (…): …". */
-export function warningAnnotations(warnings: readonly Finding[]): Array<{ type: 'warning'; description: string }> {
+function warningAnnotations(warnings: readonly Finding[]): Array<{ type: 'warning'; description: string }> {
   const byRule = new Map<string, Finding[]>();
   for (const w of warnings) {
     const rule = w.rule ?? w.kind;
