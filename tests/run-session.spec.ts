@@ -13,6 +13,7 @@ import { callreplay, repoRoot, tempDir } from './fixtures/cli.js';
 
 import type { ResultsSummary } from '../harness/report/results-file.js';
 import { idsOfCall, linesOfCall } from '../harness/runner/bot-output-lines.js';
+import { botNote, BOT_NOTE_START } from '../harness/runner/bot-note.js';
 interface FlowResult {
   flow: string;
   mode?: string;
@@ -207,4 +208,19 @@ test("a call's bot output leaves out the lines naming only other calls in flight
   );
   // alone, nothing is left out
   expect(linesOfCall(output, own, [])).toBe(output);
+  // a run-wide id (the tenant) that two other calls named and this one not yet: the bot's line about it is kept
+  const early = idsOfCall({ 'afa818b6-6a41-4970-83e1-50ca0014d922': 'p2pCall' });
+  const third = idsOfCall({ '2a7b7450-b45d-43d0-a3da-1f81f4de6a7b': 'call', '6f2c1a4e-93b7-4d0a-8e15-c4a9d27b3f60': 'tenant' });
+  expect(linesOfCall('[bot] tenant 6f2c1a4e-93b7-4d0a-8e15-c4a9d27b3f60 token cached\n', early, [other, third])).toBe('[bot] tenant 6f2c1a4e-93b7-4d0a-8e15-c4a9d27b3f60 token cached\n');
+});
+
+test('the bot note after a failure begins with BOT_NOTE_START, also when the bot exited; a finding quoting a start-up log does not', () => {
+  const note = botNote({ running: false, exitDescription: 'exited with code 3', output: 'a\nb\n' });
+  expect(note.startsWith(BOT_NOTE_START)).toBe(true);
+  expect(note).toContain('(the bot process exited with code 3)');
+  expect(note).toContain('\na\nb');
+  // failed-session.ts: the start-up failure is the finding itself, with its own '--- bot output ---' section
+  const finding = 'the bot could not be started: the bot command "x" exited with code 1 before answering.\n--- bot output ---\nboom';
+  expect(`${finding}${note}`.indexOf(BOT_NOTE_START)).toBe(finding.length);
+  expect(botNote(undefined)).toBe('');
 });

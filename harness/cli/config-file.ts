@@ -36,7 +36,7 @@ export async function runWithConfigFile(a: RunArgv, rawArgs: readonly string[]):
 }
 
 /** The command line with its config file (if any) under it; throws UsageError naming the file and key. */
-export async function applyConfigFile(a: RunArgv, rawArgs: readonly string[], cwd = process.cwd()): Promise<ConfiguredRun> {
+async function applyConfigFile(a: RunArgv, rawArgs: readonly string[], cwd = process.cwd()): Promise<ConfiguredRun> {
   const found = asUsageError(() => findConfigFile(a.config, cwd));
   if (!found) return { argv: a, fromConfig: new Set() };
   const name = displayName(found.file, cwd);
@@ -86,7 +86,7 @@ export async function applyConfigFile(a: RunArgv, rawArgs: readonly string[], cw
  * The config's values by option name (kebab-case), type-checked and normalised to what yargs would
  * give: arrays for array options, comma lists joined, paths absolute. Unknown keys are errors.
  */
-export function configValues(raw: unknown, table: OptionTable, name: string, dir: string): Map<string, unknown> {
+function configValues(raw: unknown, table: OptionTable, name: string, dir: string): Map<string, unknown> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new UsageError(`${name}: a config is an object of run options (e.g. export default defineConfig({ workers: 2 })), got ${show(raw)}`);
   }
@@ -138,7 +138,7 @@ function resolvePaths(option: string, value: unknown, dir: string): unknown {
  * The options given on the command line (kebab-case): `--name`, `--name=value`, `--no-name` for a
  * boolean, `--camelName`, and short flags (`-x`). What yargs left at its default is not among them.
  */
-export function flagsGiven(rawArgs: readonly string[], table: OptionTable): Set<string> {
+function flagsGiven(rawArgs: readonly string[], table: OptionTable): Set<string> {
   const keys = new Set(table.keys);
   const given = new Set<string>();
   for (const arg of rawArgs) {

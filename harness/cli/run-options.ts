@@ -91,7 +91,7 @@ export function runOptionTable(): OptionTable {
 export type RunArgv = Awaited<ReturnType<typeof runOptions>['argv']>;
 
 /** "2/3" -> { current: 2, total: 3 }; throws naming the flag and the form it takes. */
-export function parseShard(value: string): { current: number; total: number } {
+function parseShard(value: string): { current: number; total: number } {
   const m = /^(\d+)\/(\d+)$/.exec(value.trim());
   const current = m ? Number(m[1]) : NaN;
   const total = m ? Number(m[2]) : NaN;

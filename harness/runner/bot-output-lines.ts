@@ -9,7 +9,7 @@
 const ID_IN_TEXT = /\b[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\b/g;
 
 /** How the filter compares ids: no hyphens, upper case. */
-export function normalId(id: string): string {
+function normalId(id: string): string {
   return id.replace(/-/g, '').toUpperCase();
 }
 
@@ -18,10 +18,15 @@ export function idsOfCall(idNames: Readonly<Record<string, string>>): Set<string
   return new Set(Object.keys(idNames).map(normalId));
 }
 
-/** `output` without the lines about other calls; ids both sides share (a tenant) decide nothing. */
+/**
+ * `output` without the lines about other calls. Ids both sides share (a tenant) decide nothing, nor
+ * do ids two other calls share: run-wide ones (the tenant) that this call has not named (yet).
+ */
 export function linesOfCall(output: string, own: ReadonlySet<string>, others: Iterable<ReadonlySet<string>>): string {
   const foreign = new Set<string>();
-  for (const ids of others) for (const id of ids) if (!own.has(id)) foreign.add(id);
+  const shared = new Set<string>();
+  for (const ids of others) for (const id of ids) if (!own.has(id)) (foreign.has(id) ? shared : foreign).add(id);
+  for (const id of shared) foreign.delete(id);
   if (foreign.size === 0 || output === '') return output;
   let left = 0;
   const kept = output.split('\n').filter((line) => {

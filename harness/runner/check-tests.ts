@@ -12,6 +12,7 @@ import { untagged, type TestPlan } from './test-plan.js';
 import { pointAt, type FlowLocation } from './flow-location.js';
 import { stepSections, stepText, type StepTextInput } from './step-report.js';
 import { safeJson, safeText } from '../report/report-safe.js';
+import { botNote } from './bot-note.js';
 
 /** A step failure: its message is the finding, without a stack pointing into the harness. */
 export class FlowFailure extends Error {
@@ -117,16 +118,6 @@ export async function showStepDetail(testInfo: TestInfo, input: StepTextInput, a
     await attachText(testInfo, attachment, stepText(input));
   }
 }
-
-/** What the bot printed (last lines) and whether it is still running: shown beside the failing step. */
-export function botNote(bot: BotSnapshot | undefined): string {
-  if (!bot) return '';
-  const lines = bot.output.trimEnd().split('\n').filter(Boolean).slice(-BOT_OUTPUT_LINES);
-  const exit = bot.running ? '' : `\n(the bot process ${bot.exitDescription})`;
-  return `${exit}\n--- bot output during this flow${lines.length ? ` (last ${lines.length} lines)` : ''} ---\n${lines.join('\n') || '(nothing)'}`;
-}
-
-const BOT_OUTPUT_LINES = 15;
 
 export async function attachJson(testInfo: TestInfo, name: string, value: unknown): Promise<void> {
   // bodies over the cap cut, secrets shortened (report/report-safe.ts); attachText's own pass is then a no-op

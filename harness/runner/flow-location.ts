@@ -42,7 +42,7 @@ export function callAt(at: FlowLocation, fn: (...args: any[]) => unknown, ...arg
 }
 
 /** A stack frame line naming `at`, as V8 writes them. */
-export function frameOf(at: FlowLocation): string {
+function frameOf(at: FlowLocation): string {
   return `    at ${at.file}:${at.line}:${at.column}`;
 }
 
@@ -56,7 +56,7 @@ export function pointAt<E extends Error>(error: E, at: FlowLocation): E {
 }
 
 /** Folders whose frames are the harness's own (from the sources, and compiled). */
-export const HARNESS_DIRS = [join(packageRoot, 'harness') + sep, join(packageRoot, 'dist') + sep];
+const HARNESS_DIRS = [join(packageRoot, 'harness') + sep, join(packageRoot, 'dist') + sep];
 
 /**
  * Hides the harness's frames from the stacks Playwright captures in this process (the location of

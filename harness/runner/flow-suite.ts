@@ -12,7 +12,8 @@ import { ackLatencySummary } from '../variants/ack-latency.js';
 import { AUTH_CHECK_MODE, NOT_RUN_ANNOTATION, RUN_WIDE_ANNOTATION, readRunConfig, REFUSAL_MODE, VARIANT_MODE } from './run-config.js';
 import type { BaseVerdict, BotSnapshot, RunRecord, RunRef, SessionApi, StepExchange } from './session-api.js';
 import { SESSION_ENV, sessionClient } from './session-rpc.js';
-import { attachJson, attachText, FlowFailure, botNote, checkNotificationAuth, checkRefusal, showStepDetail } from './check-tests.js';
+import { attachJson, attachText, FlowFailure, checkNotificationAuth, checkRefusal, showStepDetail } from './check-tests.js';
+import { botNote } from './bot-note.js';
 import { untagged, type PlannedRun, type PlannedStep, type TestPlan } from './test-plan.js';
 import { callAt, declaringFile, hideHarnessFrames, locationOf, pointAt, type FlowLocation } from './flow-location.js';
 import type { Transcript } from '../engine/transcript.js';
@@ -123,7 +124,7 @@ export function defineFlowTests(): void {
 }
 
 /** The group of the run's own checks (refusal checks, and the checks a flag turned off). */
-export const RUN_CHECKS_GROUP = 'run checks';
+const RUN_CHECKS_GROUP = 'run checks';
 
 /** A test that is declared, reported as skipped, and says why the check did not run (annotation `not-run`). */
 function notRun(title: string, annotation: Array<{ type: string; description: string }>, reason: string, at: FlowLocation | undefined): void {
@@ -305,7 +306,7 @@ async function attachRecord(record: RunRecord, testInfo: TestInfo, prefix: strin
 }
 
 /** One `warning` annotation per rule: "[schema/undeclared] 5 times; first: step 5 (…): …". */
-export function warningAnnotations(warnings: readonly Finding[]): Array<{ type: 'warning'; description: string }> {
+function warningAnnotations(warnings: readonly Finding[]): Array<{ type: 'warning'; description: string }> {
   const byRule = new Map<string, Finding[]>();
   for (const w of warnings) {
     const rule = w.rule ?? w.kind;

@@ -48,7 +48,7 @@ export function stepText(input: StepTextInput): string {
 }
 
 /** The lines of the step in the flow file, as written (empty when unknown or unreadable). */
-export function flowSource(file: string, at: SourcePos | undefined): string {
+function flowSource(file: string, at: SourcePos | undefined): string {
   if (!at) return '';
   try {
     const lines = readFileSync(file, 'utf8').split('\n');
