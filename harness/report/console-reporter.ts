@@ -2,7 +2,8 @@
  * The console of `callreplay run`: one line per test as it ends (status, title, time, warnings;
  * the first line of the finding under a failure), nothing else. Unlike Playwright's list reporter
  * it prints no harness file paths and no attachment listings: the CLI's summary after the run
- * gives each failure in full, and the HTML report has the rest.
+ * gives each failure in full, and the HTML report has the rest. Each line comes from the test's
+ * results.json record (flowResult), made once: the results reporter reuses it at the end.
  */
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestError, TestResult } from '@playwright/test/reporter';
 import { flowResult, isFailed, stripAnsi, type FlowResult } from './results-file.js';
