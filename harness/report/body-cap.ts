@@ -36,7 +36,7 @@ function utf8Bytes(s: string, cap: number): number {
 }
 
 /** The note that ends a cut text. */
-export function cutNote(bytes: number, shown: number): string {
+function cutNote(bytes: number, shown: number): string {
   return `…[cut: ${groupDigits(bytes)} bytes in all, first ${groupDigits(shown)} shown]`;
 }
 

@@ -119,7 +119,7 @@ export function redactText(text: string): string {
 const SECRET_KEY = new RegExp(`^(?:${SECRET_NAMES})$`, 'i');
 
 /** A property whose whole value is a secret (by its name). */
-export function isSecretProperty(key: string): boolean {
+function isSecretProperty(key: string): boolean {
   return SECRET_KEY.test(key) || isSecretHeader(key);
 }
 

@@ -147,7 +147,7 @@ function toFailure(f: Finding): FlowFailure {
   return { step: f.step, stepName: f.stepName, kind: f.kind, rule: f.rule, message: f.message, text: formatFinding(f) };
 }
 
-export function testKind(mode: string | undefined): TestKind {
+function testKind(mode: string | undefined): TestKind {
   return mode === VARIANT_MODE ? 'variant' : mode === AUTH_CHECK_MODE ? 'notification-auth' : mode === REFUSAL_MODE ? 'refusal' : 'flow';
 }
 
