@@ -233,6 +233,26 @@ test.describe('results reporter', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test("a failure's console line is the first line of its record's message: no ANSI codes, secrets shortened", () => {
+    const token = `eyJhbGciOiJSUzI1NiJ9.${'p'.repeat(40)}.${'s'.repeat(40)}`;
+    const testCase = { title: 'flow f', annotations: [], expectedStatus: 'passed', results: [] } as unknown as TestCase;
+    const message = `\u001b[31mstep 2 (answer): sent Authorization: Bearer ${token}\u001b[39m\n  line 2\n--- bot output`;
+    const result = { status: 'failed', duration: 5, retry: 0, errors: [{ message }], annotations: [], attachments: [] } as unknown as TestResult;
+    const reporter = new ConsoleReporter();
+    const write = process.stdout.write;
+    const printed: string[] = [];
+    process.stdout.write = ((chunk: string) => printed.push(chunk)) as typeof process.stdout.write;
+    try {
+      reporter.onBegin({ workers: 1, metadata: {} } as unknown as FullConfig, { allTests: () => [testCase] } as unknown as Suite);
+      reporter.onTestEnd(testCase, result);
+    } finally {
+      process.stdout.write = write;
+    }
+    // eslint-disable-next-line no-control-regex
+    const line = printed.join('').replace(/\u001b\[\d+m/g, '').split('\n').filter((l) => l.trim()).slice(-1)[0]!;
+    expect(line).toBe(`      step 2 (answer): sent Authorization: Bearer eyJhbGciOi…ssssss(${token.length} chars)`);
+  });
 });
 
 test.describe('JUnit and job summary renderers', () => {
