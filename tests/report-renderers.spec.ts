@@ -11,13 +11,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Transcript, TranscriptEntry } from '../harness/engine/transcript.js';
 import type { Finding } from '../harness/engine/findings.js';
 import { formatFinding } from '../harness/engine/findings.js';
-import {
-  renderSequenceDiagram,
-  renderSequenceSvg,
-  idShortener,
-  BOT_LANE_TITLE,
-  GRAPH_LANE_TITLE,
-} from '../harness/report/sequence-diagram.js';
+import { renderSequenceDiagram, renderSequenceSvg, BOT_LANE_TITLE, GRAPH_LANE_TITLE } from '../harness/report/sequence-diagram.js';
+import { idShortener } from '../harness/report/report-text.js';
 
 /** a computed CSS property of the first element of a locator (no DOM lib in this tsconfig) */
 function css(locator: Locator, prop: string): Promise<string> {

@@ -9,11 +9,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
+import type { FullConfig, FullResult, Suite, TestCase, TestResult } from '@playwright/test/reporter';
 import type { Finding } from '../harness/engine/findings.js';
 import { formatFinding } from '../harness/engine/findings.js';
 import ResultsReporter, { RESULTS_FILE_ENV } from '../harness/report/results-reporter.js';
 import type { FlowResult, ResultsFile } from '../harness/report/results-reporter.js';
-import { summarize } from '../harness/report/results-file.js';
+import { flowResult, summarize } from '../harness/report/results-file.js';
+import ConsoleReporter from '../harness/report/console-reporter.js';
 import { renderJunit } from '../harness/report/junit-xml.js';
 import { renderJobSummary } from '../harness/report/job-summary.js';
 
@@ -195,6 +197,61 @@ test.describe('results reporter', () => {
       if (saved === undefined) delete process.env[RESULTS_FILE_ENV];
       else process.env[RESULTS_FILE_ENV] = saved;
     }
+  });
+
+  test('the attachments are read once: the results reporter reuses the record the console reporter made', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'callreplay-records-'));
+    try {
+      const findings = join(dir, 'findings.json');
+      writeFileSync(findings, JSON.stringify([{ ...FAILING_FINDING, severity: 'warning' }]));
+      const testCase = { title: 'flow w', annotations: [{ type: 'flow', description: 'flow-w' }], expectedStatus: 'passed', results: [] } as unknown as TestCase;
+      const result = { status: 'passed', duration: 5, retry: 0, errors: [], annotations: [], attachments: [{ name: 'findings.json', contentType: 'application/json', path: findings }] } as unknown as TestResult;
+      const suite = { allTests: () => [testCase] } as unknown as Suite;
+      const config = { workers: 1, metadata: {}, configFile: join(dir, 'playwright.config.ts') } as unknown as FullConfig;
+
+      const lines = new ConsoleReporter();
+      const results = new ResultsReporter({ outputFile: join(dir, 'results.json') });
+      const write = process.stdout.write;
+      const printed: string[] = [];
+      process.stdout.write = ((chunk: string) => printed.push(chunk)) as typeof process.stdout.write;
+      try {
+        for (const r of [lines, results]) r.onBegin(config, suite);
+        for (const r of [lines, results]) r.onTestEnd(testCase, result);
+      } finally {
+        process.stdout.write = write;
+      }
+      expect(printed.join('')).toContain('flow w');
+      expect(printed.join('')).toContain('1 warning');
+      // gone from disk: only a record made as the test ended can still hold the warning
+      rmSync(findings);
+      results.onEnd({ status: 'passed', startTime: new Date(0), duration: 5 } as FullResult);
+      const written = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as ResultsFile;
+      expect(written.flows[0]!.errors).toEqual([]);
+      expect(written.flows[0]!.warnings.map((w) => w.message)).toEqual([FAILING_FINDING.message]);
+      expect(flowResult(testCase, result)).toBe(flowResult(testCase, result));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a failure's console line is the first line of its record's message: no ANSI codes, secrets shortened", () => {
+    const token = `eyJhbGciOiJSUzI1NiJ9.${'p'.repeat(40)}.${'s'.repeat(40)}`;
+    const testCase = { title: 'flow f', annotations: [], expectedStatus: 'passed', results: [] } as unknown as TestCase;
+    const message = `\u001b[31mstep 2 (answer): sent Authorization: Bearer ${token}\u001b[39m\n  line 2\n--- bot output`;
+    const result = { status: 'failed', duration: 5, retry: 0, errors: [{ message }], annotations: [], attachments: [] } as unknown as TestResult;
+    const reporter = new ConsoleReporter();
+    const write = process.stdout.write;
+    const printed: string[] = [];
+    process.stdout.write = ((chunk: string) => printed.push(chunk)) as typeof process.stdout.write;
+    try {
+      reporter.onBegin({ workers: 1, metadata: {} } as unknown as FullConfig, { allTests: () => [testCase] } as unknown as Suite);
+      reporter.onTestEnd(testCase, result);
+    } finally {
+      process.stdout.write = write;
+    }
+    // eslint-disable-next-line no-control-regex
+    const line = printed.join('').replace(/\u001b\[\d+m/g, '').split('\n').filter((l) => l.trim()).slice(-1)[0]!;
+    expect(line).toBe(`      step 2 (answer): sent Authorization: Bearer eyJhbGciOi…ssssss(${token.length} chars)`);
   });
 });
 

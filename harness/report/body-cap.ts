@@ -16,6 +16,7 @@
  * when the body was cut. Any other string over the cap (a finding's diff, ...) is cut the same way
  * in place, with the same note and no `bodyCut`.
  */
+import { mapChildren } from './map-children.js';
 import { groupDigits } from './redact.js';
 
 export const BODY_CAP_BYTES = 65_536;
@@ -36,7 +37,7 @@ function utf8Bytes(s: string, cap: number): number {
 }
 
 /** The note that ends a cut text. */
-export function cutNote(bytes: number, shown: number): string {
+function cutNote(bytes: number, shown: number): string {
   return `…[cut: ${groupDigits(bytes)} bytes in all, first ${groupDigits(shown)} shown]`;
 }
 
@@ -92,28 +93,14 @@ export function capBodies<T>(value: T, cap = BODY_CAP_BYTES): T {
 function walk(value: unknown, cap: number): unknown {
   if (typeof value === 'string') return utf8Bytes(value, cap) <= cap ? value : cutText(value, cap).text;
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) {
-    let out: unknown[] | undefined;
-    for (let i = 0; i < value.length; i++) {
-      const v = walk(value[i], cap);
-      if (v !== value[i]) (out ??= value.slice())[i] = v;
-    }
-    return out ?? value;
-  }
-  const src = value as Record<string, unknown>;
-  let out: Record<string, unknown> | undefined;
-  for (const k of Object.keys(src)) {
-    if (k === 'body') {
-      const { body, cut } = cutBody(src[k], cap);
-      if (cut) {
-        out ??= { ...src };
-        out[k] = body;
-        out['bodyCut'] = cut;
-      }
-      continue;
-    }
-    const v = walk(src[k], cap);
-    if (v !== src[k]) (out ??= { ...src })[k] = v;
-  }
-  return out ?? value;
+  let cut: BodyCut | undefined;
+  const out = mapChildren(value, (child, key) => {
+    if (key !== 'body') return walk(child, cap);
+    const capped = cutBody(child, cap);
+    cut = capped.cut;
+    return capped.body;
+  });
+  // a cut body is a new string: `out` is a copy, and `bodyCut` goes beside the body
+  if (cut) (out as Record<string, unknown>)['bodyCut'] = cut;
+  return out;
 }

@@ -2,7 +2,8 @@
  * The console of `callreplay run`: one line per test as it ends (status, title, time, warnings;
  * the first line of the finding under a failure), nothing else. Unlike Playwright's list reporter
  * it prints no harness file paths and no attachment listings: the CLI's summary after the run
- * gives each failure in full, and the HTML report has the rest.
+ * gives each failure in full, and the HTML report has the rest. Each line comes from the test's
+ * results.json record (flowResult), made once: the results reporter reuses it at the end.
  */
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestError, TestResult } from '@playwright/test/reporter';
 import { flowResult, isFailed, stripAnsi, type FlowResult } from './results-file.js';
@@ -33,12 +34,10 @@ export default class ConsoleReporter implements Reporter {
 
   onTestEnd(test: TestCase, result: TestResult): void {
     this.done += 1;
-    // the test's own error heads a failure: a flow's first finding, or a check's verdict ("the bot accepted 8 of 8 ...")
-    const headline = result.errors[0] ? stripAnsi(result.errors[0].message ?? result.errors[0].value ?? '').split('\n')[0] : undefined;
-    process.stdout.write(`${this.line(flowResult(test, result), headline)}\n`);
+    process.stdout.write(`${this.line(flowResult(test, result))}\n`);
   }
 
-  private line(result: FlowResult, headline?: string): string {
+  private line(result: FlowResult): string {
     // a variant's title carries its whole description: the console keeps its start (the report has it all)
     const r = result.title.length > TITLE_MAX ? { ...result, title: `${result.title.slice(0, TITLE_MAX - 1)}…` } : result;
     const n = dim(`[${this.done}/${this.total}]`);
@@ -46,7 +45,8 @@ export default class ConsoleReporter implements Reporter {
     const warned = r.warnings.length > 0 ? yellow(` ⚠ ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}`) : '';
     if (r.status === 'passed') return `  ${green('✓')} ${n} ${r.title}${time}${warned}`;
     if (isFailed(r)) {
-      const why = headline || (r.failures[0] ? r.failures[0].text.split('\n')[0]! : (r.errors[0] ?? r.status).split('\n')[0]!);
+      // the test's own error heads a failure (its record's message): a flow's first finding, or a check's verdict ("the bot accepted 8 of 8 ...")
+      const why = r.message?.split('\n')[0] || (r.failures[0] ? r.failures[0].text.split('\n')[0]! : (r.errors[0] ?? r.status).split('\n')[0]!);
       return `  ${red('✘')} ${n} ${r.title}${time}${warned}\n      ${red(why)}`;
     }
     if (r.status === 'interrupted') return `  ${yellow('!')} ${n} ${r.title}: interrupted`;

@@ -20,7 +20,7 @@ import type { TranscriptEntry } from '../engine/transcript.js';
 import { num, pathOf, str } from './report-text.js';
 
 /** runs of more identical exchanges than this fold */
-export const FOLD_OVER = 5;
+const FOLD_OVER = 5;
 /** exchanges drawn before the folded row */
 export const FOLD_KEEP = 3;
 
@@ -55,7 +55,7 @@ interface Unit {
 }
 
 /** Property names and value types, not values; bounded in depth and width (a cut body is a string). */
-export function bodyShape(v: unknown, depth = 0): string {
+function bodyShape(v: unknown, depth = 0): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return depth >= 4 || v.length === 0 ? '[]' : `[${bodyShape(v[0], depth + 1)}]`;
   if (typeof v === 'object') {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 /** The id of the injected <style> element (how a second call finds the first one's). */
 export const REPORT_STYLE_ID = 'callreplay-report-style';
 
-export const REPORT_STYLE = `
+const REPORT_STYLE = `
 /* callreplay: long findings wrap (!important: Playwright's own rules come later in the page); nothing needs horizontal scrolling at 1280 px */
 .test-error-container, .test-error-view { white-space: pre-wrap !important; overflow-wrap: anywhere; word-break: normal; }
 .test-error-view { overflow-x: hidden !important; }

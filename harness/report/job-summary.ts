@@ -5,6 +5,7 @@
  * was not run.
  */
 import { isFailed, type Count, type FlowResult, type ResultsFile } from './results-file.js';
+import { truncate } from './report-text.js';
 
 const CELL_MAX = 300;
 
@@ -83,6 +84,5 @@ function ratio(c: Count): string {
 
 /** One table cell: one line, pipes escaped, long text cut. */
 function cell(s: string): string {
-  const one = s.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
-  return one.length > CELL_MAX ? `${one.slice(0, CELL_MAX - 1)}…` : one;
+  return truncate(s.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|'), CELL_MAX);
 }

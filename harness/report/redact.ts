@@ -29,6 +29,7 @@
  * Everything else (ids, GUIDs, URLs, clientContext, ...) is kept byte for byte.
  */
 import { isSecretHeader } from '../record/scrub.js';
+import { mapChildren } from './map-children.js';
 
 const HEAD = 10;
 const TAIL = 6;
@@ -119,7 +120,7 @@ export function redactText(text: string): string {
 const SECRET_KEY = new RegExp(`^(?:${SECRET_NAMES})$`, 'i');
 
 /** A property whose whole value is a secret (by its name). */
-export function isSecretProperty(key: string): boolean {
+function isSecretProperty(key: string): boolean {
   return SECRET_KEY.test(key) || isSecretHeader(key);
 }
 
@@ -148,19 +149,5 @@ function walk(value: unknown, key: string | undefined): unknown {
     return redactText(value);
   }
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) {
-    let out: unknown[] | undefined;
-    for (let i = 0; i < value.length; i++) {
-      const v = walk(value[i], undefined);
-      if (v !== value[i]) (out ??= value.slice())[i] = v;
-    }
-    return out ?? value;
-  }
-  let out: Record<string, unknown> | undefined;
-  const src = value as Record<string, unknown>;
-  for (const k of Object.keys(src)) {
-    const v = walk(src[k], k);
-    if (v !== src[k]) (out ??= { ...src })[k] = v;
-  }
-  return out ?? value;
+  return mapChildren(value, walk);
 }

@@ -2,6 +2,7 @@
  * Text helpers of the report renderers (sequence-diagram.ts, fold.ts): HTML escaping, id names
  * instead of raw ids, paths, truncation, durations.
  */
+import { escapeRegex } from '../record/scrub.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -12,10 +13,6 @@ export function escapeHtml(value: unknown): string {
     .replace(/[&<>"']/g, (c) => ESCAPES[c]!)
     // characters that are not allowed in XML (keeps the SVG valid when saved on its own)
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD');
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
 /**
@@ -37,7 +34,7 @@ export function idShortener(idNames: Record<string, string> | undefined): (s: st
     } else {
       segments = id.split('-').filter((p) => p.length > 0);
     }
-    patterns.push({ norm, pattern: segments.map(escapeRegExp).join('-?') });
+    patterns.push({ norm, pattern: segments.map(escapeRegex).join('-?') });
   }
   if (patterns.length === 0) return (s) => s;
   // longest first, so an id that contains another id wins

@@ -147,12 +147,32 @@ function toFailure(f: Finding): FlowFailure {
   return { step: f.step, stepName: f.stepName, kind: f.kind, rule: f.rule, message: f.message, text: formatFinding(f) };
 }
 
-export function testKind(mode: string | undefined): TestKind {
+function testKind(mode: string | undefined): TestKind {
   return mode === VARIANT_MODE ? 'variant' : mode === AUTH_CHECK_MODE ? 'notification-auth' : mode === REFUSAL_MODE ? 'refusal' : 'flow';
 }
 
-/** The record of one test: `result` is its last retry, absent when the run never reached it. */
+/**
+ * The records made so far, by result: the console reporter makes each test's record as the test
+ * ends, and the results reporter (in the same process) reuses it at the end of the run instead of
+ * reading the attachments (findings.json, bot-output.txt) from disk again.
+ */
+const records = new WeakMap<TestResult, FlowResult>();
+
+/**
+ * The record of one test: `result` is its last retry, absent when the run never reached it. Made
+ * once per result (the attachments are read once), so callers must not change it.
+ */
 export function flowResult(test: TestCase, result: TestResult | undefined): FlowResult {
+  if (!result) return makeFlowResult(test, undefined);
+  let record = records.get(result);
+  if (!record) {
+    record = makeFlowResult(test, result);
+    records.set(result, record);
+  }
+  return record;
+}
+
+function makeFlowResult(test: TestCase, result: TestResult | undefined): FlowResult {
   const mode = annotation(test, result, 'mode');
   const flow: FlowResult = {
     flow: annotation(test, result, 'flow') ?? test.title,

@@ -13,13 +13,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
-import { NOT_RUN, RUN_WIDE } from './annotations.js';
 import { renderJobSummary } from './job-summary.js';
 import { renderJunit } from './junit-xml.js';
 import { flowResult, notRunChecks, summarize, type ResultsFile } from './results-file.js';
 
-export { NOT_RUN, RUN_WIDE };
-export { flowResult, NEVER_RAN, stripAnsi } from './results-file.js';
 export type { Count, FlowFailure, FlowResult, FlowStatus, NotRunCheck, ResultsFile, ResultsSummary, TestKind } from './results-file.js';
 
 export interface ResultsReporterOptions {

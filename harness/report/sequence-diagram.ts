@@ -21,8 +21,6 @@ import { safeValue } from './report-safe.js';
 import { PAGE_CSS, SVG_CSS } from './sequence-styles.js';
 import { escapeHtml, formatAt, formatDuration, idShortener, num, pathOf, str, truncate } from './report-text.js';
 
-export { escapeHtml, idShortener } from './report-text.js';
-
 export interface SequenceDiagramOptions {
   /** page title; defaults to "callreplay · <flow>" */
   title?: string;
@@ -101,7 +99,7 @@ function laneX(p: unknown): number {
 }
 
 /** What a folded row says: "… 994 more identical POST /beta/app/calls/{call}/keepAlive (each answered 202) …". */
-export function foldText(row: Extract<DiagramRow, { kind: 'fold' }>, shorten: (s: string) => string): string {
+function foldText(row: Extract<DiagramRow, { kind: 'fold' }>, shorten: (s: string) => string): string {
   const { ask, answer } = row;
   const url = str(ask.url);
   const what = url ? [str(ask.method).toUpperCase(), shorten(pathOf(url))].filter(Boolean).join(' ') : shorten(str(ask.label)) || str(ask.kind);
