@@ -11,7 +11,7 @@ import type { ResultsSummary } from '../harness/report/results-file.js';
 interface Results {
   status: string;
   summary: ResultsSummary;
-  flows: Array<{ flow: string; status: string; mode: string; variant?: string; checks?: string[]; failures: Array<{ step: number; kind: string; message: string; text: string }>; errors: string[]; botOutput?: string }>;
+  flows: Array<{ flow: string; status: string; mode: string; variant?: string; checks?: string[]; failures: Array<{ step: number; kind: string; message: string; text: string }>; message?: string; errors: string[]; botOutput?: string }>;
   notRun: Array<{ check: string; flow?: string; reason: string }>;
 }
 const readResults = (dir: string) => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
@@ -133,6 +133,8 @@ test('a bot that exits at start is reported as such, not as a hang', async () =>
     const flow = readResults(dir).flows[0]!;
     expect(flow.failures[0]).toMatchObject({ kind: 'bot-unavailable' });
     expect(flow.failures[0]!.message).toContain('exited with code 3');
+    // the finding's own start-up log is kept whole in the test's message (only the bot note after it is cut)
+    expect(flow.message).toContain('--- bot output ---\nboom: missing config');
     const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
     expect(junit).toMatch(/<failure message="the bot could not be started: the bot command [^"]*exited with code 3[^"]*" type="bot-unavailable">/);
     expect(junit).toContain('errors="0"');

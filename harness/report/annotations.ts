@@ -11,3 +11,6 @@ export const AUTH_CHECK_MODE = 'notification-auth';
 export const VARIANT_MODE = 'variant';
 /** The `mode` annotation of refusal checks (once per run, not per flow). */
 export const REFUSAL_MODE = 'refusal';
+
+/** Where the bot's output begins in a failing test's message (runner/bot-note.ts writes it; results.json cuts there). */
+export const BOT_NOTE_START = '\n--- bot output during this flow';

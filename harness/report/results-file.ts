@@ -8,7 +8,7 @@ import type { FullResult, TestCase, TestResult } from '@playwright/test/reporter
 import type { Finding } from '../engine/findings.js';
 import { formatFinding } from '../engine/findings.js';
 import { safeText } from './report-safe.js';
-import { AUTH_CHECK_MODE, NOT_RUN, REFUSAL_MODE, RUN_WIDE, VARIANT_MODE } from './annotations.js';
+import { AUTH_CHECK_MODE, BOT_NOTE_START, NOT_RUN, REFUSAL_MODE, RUN_WIDE, VARIANT_MODE } from './annotations.js';
 
 export type FlowStatus = TestResult['status'];
 
@@ -235,8 +235,8 @@ function makeFlowResult(test: TestCase, result: TestResult | undefined): FlowRes
 
 /** A test's error carries the bot's output after it (check-tests.ts botNote); results.json has it as botOutput. */
 function withoutBotNote(message: string): string {
-  const cut = [message.indexOf('\n--- bot output'), message.indexOf('\n(the bot process ')].filter((i) => i >= 0);
-  return cut.length ? message.slice(0, Math.min(...cut)) : message;
+  const cut = message.indexOf(BOT_NOTE_START);
+  return cut >= 0 ? message.slice(0, cut) : message;
 }
 
 /** A test that did not pass and ran: failed, timed out (interrupted ones are counted apart). */

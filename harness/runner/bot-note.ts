@@ -1,11 +1,11 @@
 /**
  * The bot's output shown after a failing test's message (dependency-free: the results reporter
- * imports BOT_NOTE_START to cut the note off the message, results.json keeping it as botOutput).
+ * cuts the note off the message at BOT_NOTE_START, from report/annotations.ts; results.json keeps it as botOutput).
  */
+import { BOT_NOTE_START } from '../report/annotations.js';
 import type { BotSnapshot } from './session-api.js';
 
-/** Where the note begins in a test's error message: everything before it is the verdict itself. */
-export const BOT_NOTE_START = '\n--- bot output during this flow';
+export { BOT_NOTE_START };
 
 const BOT_OUTPUT_LINES = 15;
 
