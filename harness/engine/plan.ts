@@ -53,6 +53,10 @@ export interface CompiledNotify extends StepBase {
 
 export interface CompiledTrigger extends StepBase {
   kind: 'trigger';
+  /** the trigger's name, which a run maps to a bot's own endpoint (flow file `id`) */
+  id?: string;
+  /** the values the trigger passes, rendered like the body (flow file `values`) */
+  values?: Render;
   method: HttpMethod;
   path: Render;
   headers?: Render;

@@ -122,6 +122,8 @@ function compileStep(step: Step, index: number, pointer: string, defaultTimeout:
       kind: 'trigger',
       index,
       name: s.name,
+      id: s.id,
+      values: s.values === undefined ? undefined : compileValue(s.values, `${p}/values`, check),
       pointer: p,
       timeoutMs: s.timeout ?? defaultTimeout,
       method: s.method as HttpMethod,

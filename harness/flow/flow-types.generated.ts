@@ -191,6 +191,16 @@ export interface UnorderedStep {
  */
 export interface TriggerStep {
   name: StepName;
+  /**
+   * The trigger's name, which a run maps to any bot's own endpoint (--trigger NAME=METHOD:PATH, or `triggers` in the config file). method, path and body are what the reference bot takes.
+   */
+  id?: string;
+  /**
+   * The values this trigger passes (name -> template), documented for mappings: a mapped trigger's body template reads them as ${name}. Without a body template, a mapped trigger sends them as its JSON body.
+   */
+  values?: {
+    [k: string]: unknown;
+  };
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   headers?: {
