@@ -36,6 +36,15 @@ export type CallState = KnownCallState | (string & {});
 export type CallDirection = 'incoming' | 'outgoing' | 'unknown';
 
 /**
+ * A group call or meeting (`group`) or a peer-to-peer call (`p2p`); `unknown` until a create body or
+ * the incoming-call notification tells. See TrackedCall.kindReason for what it was read from.
+ */
+export type CallKind = 'p2p' | 'group' | 'unknown';
+
+/** The media mode of the bot's leg: the `mediaConfig` `@odata.type` of its accepted answer or create. */
+export type MediaMode = 'serviceHosted' | 'appHosted' | 'unknown';
+
+/**
  * callreplay's names (graph/actions.ts) that the rules call otherwise; every other action keeps its
  * name: Graph's action name for mid-call actions, `invite` for `participants/invite`,
  * `participantMute`, `startHoldMusic`, `stopHoldMusic` for the actions on `participants/{id}`.
@@ -66,6 +75,8 @@ function callActionOf(name: CallingActionName): CallAction {
 
 export interface ClassifiedRequest {
   action: CallAction;
+  /** the API version of the path (`/v1.0/...`, `/beta/...`), if it names one */
+  version?: 'v1.0' | 'beta';
   /** normalized id of the call in the path, if any */
   callId?: string;
   /** normalized participant id, for requests about one participant */
@@ -84,7 +95,9 @@ export function classifyRequest(method: string, url: string): ClassifiedRequest 
   if (request.action) action = callActionOf(request.action);
   else if (request.rest[1] === 'recordings') action = 'downloadRecording'; // under the recordingLocation: not a call action
   else action = method.toUpperCase() === 'GET' ? 'get' : 'other';
-  return { action, callId: request.callId, participantId: request.participantId, canonical: request.canonical };
+  const out: ClassifiedRequest = { action, callId: request.callId, participantId: request.participantId, canonical: request.canonical };
+  if (request.version === 'v1.0' || request.version === 'beta') out.version = request.version;
+  return out;
 }
 
 /** One request the bot sent about a call. */
@@ -133,6 +146,20 @@ export interface TrackedCall {
    * call the bot placed (unknown for meetings and group calls).
    */
   remoteParty?: Record<string, unknown>;
+  /** group call or meeting vs P2P (see kindReason) */
+  kind: CallKind;
+  /**
+   * What `kind` was read from, for messages: e.g. `the incoming-call notification carries no chatInfo
+   * or meetingInfo (step 1)`, `the bot created it with meetingInfo (step 4)`.
+   */
+  kindReason?: string;
+  /**
+   * Step of the bot's accepted invite that turned this P2P call into a group call ("meeting mode";
+   * comms-samples #395: it stays one even when the invitee never joins).
+   */
+  escalatedAtStep?: number;
+  /** the media mode of the bot's accepted answer or create (unknown for calls the bot did neither to) */
+  media: MediaMode;
   /** every request the bot sent about this call, in order */
   actions: ActionRecord[];
 }
@@ -170,6 +197,11 @@ export class CallStateTracker {
   /** True when the bot answered this call and Graph (the harness) accepted the answer. */
   static answered(call: TrackedCall): boolean {
     return call.actions.some((a) => a.action === 'answer' && a.status !== undefined && a.status >= 200 && a.status < 300);
+  }
+
+  /** True when the call is the bot's own: it answered it or created it (Graph accepted either). */
+  static owned(call: TrackedCall): boolean {
+    return call.createdByBot || CallStateTracker.answered(call);
   }
 
   /**
@@ -214,6 +246,12 @@ export class CallStateTracker {
           call.direction = direction === 'outgoing' ? 'outgoing' : 'incoming';
           const source = entity['source'];
           if (isObject(source) && isObject(source['identity'])) call.remoteParty = source['identity'];
+          // call-answer: "If an invite to a group call is received, the notification will contain the chatInfo and meetingInfo parameters"
+          if (call.kind === 'unknown') {
+            const group = ['meetingInfo', 'chatInfo'].find((k) => isObject(entity[k]));
+            call.kind = group ? 'group' : 'p2p';
+            call.kindReason = `the incoming-call notification${step !== undefined ? ` (step ${step})` : ''} ${group ? `carries ${group}` : 'carries no chatInfo or meetingInfo'}`;
+          }
         } else if (call.direction === 'unknown') {
           const direction = asString(entity['direction'])?.toLowerCase();
           if (direction === 'incoming' || direction === 'outgoing') call.direction = direction;
@@ -241,9 +279,14 @@ export class CallStateTracker {
     if (pending.record) pending.record.status = entry.status;
     const ok = entry.status >= 200 && entry.status < 300;
     const { request } = pending;
-    if (request.action === 'keepAlive' && ok && request.callId) {
-      const call = this.calls.get(request.callId);
-      if (call) call.lastKeepAliveAt = pending.at;
+    const step = pending.record?.step;
+    const known = request.callId ? this.calls.get(request.callId) : undefined;
+    if (request.action === 'keepAlive' && ok && known) known.lastKeepAliveAt = pending.at;
+    if (request.action === 'answer' && ok && known) known.media = mediaModeOf(pending.entry.body);
+    if (request.action === 'invite' && ok && known && known.kind === 'p2p') {
+      known.kind = 'group';
+      known.escalatedAtStep = step;
+      known.kindReason = `the bot's invite${step !== undefined ? ` at step ${step}` : ''} turned the P2P call into a group call ("meeting mode")`;
     }
     if (request.action === 'create' && ok) {
       const rawId = createdCallId(entry);
@@ -258,13 +301,19 @@ export class CallStateTracker {
       }
       const party = singleTargetIdentity(pending.entry.body);
       if (party) call.remoteParty ??= party;
+      call.media = mediaModeOf(pending.entry.body);
+      const kind = createdKind(pending.entry.body);
+      if (kind) {
+        call.kind = kind.kind;
+        call.kindReason = `the bot created it ${kind.reason}${step !== undefined ? ` (step ${step})` : ''}`;
+      }
     }
   }
 
   private ensure(id: string, rawId: string, at: number): TrackedCall {
     let call = this.calls.get(id);
     if (!call) {
-      call = { id, rawId, direction: 'unknown', state: 'unknown', since: at, history: [], createdByBot: false, actions: [] };
+      call = { id, rawId, direction: 'unknown', state: 'unknown', since: at, history: [], createdByBot: false, kind: 'unknown', media: 'unknown', actions: [] };
       this.calls.set(id, call);
     }
     return call;
@@ -309,6 +358,34 @@ function singleTargetIdentity(body: unknown): Record<string, unknown> | undefine
   if (!Array.isArray(targets) || targets.length !== 1) return undefined;
   const target = targets[0];
   return isObject(target) && isObject(target['identity']) ? target['identity'] : undefined;
+}
+
+/**
+ * Group or P2P from the body of `POST calls` (application-post-calls): a meeting join carries
+ * meetingInfo (and chatInfo), a group call more than one target, a P2P call exactly one.
+ */
+function createdKind(body: unknown): { kind: CallKind; reason: string } | undefined {
+  if (!isObject(body)) return undefined;
+  const meeting = ['meetingInfo', 'chatInfo'].find((k) => isObject(body[k]));
+  if (meeting) return { kind: 'group', reason: `with ${meeting}` };
+  const targets = body['targets'];
+  if (!Array.isArray(targets) || targets.length === 0) return undefined;
+  return targets.length > 1 ? { kind: 'group', reason: `with ${targets.length} targets` } : { kind: 'p2p', reason: 'with one target and no meetingInfo' };
+}
+
+/**
+ * The media mode a mediaConfig names: its `@odata.type` (`#microsoft.graph.appHostedMediaConfig`,
+ * `#microsoft.graph.serviceHostedMediaConfig`, in any case, with or without `#`), else an untyped
+ * config with a `blob` (only appHostedMediaConfig has one). Unknown otherwise.
+ */
+export function mediaModeOf(body: unknown): MediaMode {
+  const config = isObject(body) ? body['mediaConfig'] : undefined;
+  if (!isObject(config)) return 'unknown';
+  const type = asString(config['@odata.type'])?.toLowerCase() ?? '';
+  if (type.endsWith('apphostedmediaconfig')) return 'appHosted';
+  if (type.endsWith('servicehostedmediaconfig')) return 'serviceHosted';
+  if (type === '' && config['blob'] !== undefined) return 'appHosted';
+  return 'unknown';
 }
 
 function safeDecode(s: string): string {

@@ -10,118 +10,15 @@
  */
 import type { ObserverContext, RunObserver } from '../engine/flow-run.js';
 import type { Finding } from '../engine/findings.js';
-import { normalizeCallReference, sameId } from '../engine/ids.js';
 import type { TranscriptEntry } from '../engine/transcript.js';
 import { CallStateTracker, ENDED_STATES, classifyRequest, isObject, type CallAction, type ClassifiedRequest, type TrackedCall } from './call-state.js';
+import { checkCallKind } from './call-kind-rules.js';
+import { checkReplacesCallId } from './invite-rules.js';
+import { checkLimits } from './limits.js';
+import { callName, duration, type RequestCheck, type Violations as ViolationSink } from './rule-helpers.js';
+import { RULES, ruleInfo, type RuleId, type RuleInfo } from './rule-table.js';
 
-export type RuleSeverity = 'error' | 'warning';
-
-export interface RuleInfo {
-  /** stable id, `family/name`; findings carry it as `rule` */
-  readonly id: string;
-  /** 'error' fails the flow; 'warning' is reported only */
-  readonly severity: RuleSeverity;
-  /** one line: what it checks */
-  readonly doc: string;
-  /** why: the Graph documentation or known pitfall it comes from */
-  readonly why: string;
-}
-
-const RULE_TABLE = [
-  {
-    id: 'state/answer-while-incoming',
-    severity: 'error',
-    doc: 'answer, reject and redirect are sent only while the call is incoming, and only one of them, once, per call',
-    why: 'call-answer: "The bot is expected to answer, reject, or redirect the call before the call times out"; call-redirect: "Redirect an incoming call that hasn\'t been answered or rejected yet"; a second answer, or an answer after establishment, has no incoming call to act on',
-  },
-  {
-    id: 'state/established-only',
-    severity: 'error',
-    doc: 'transfer, invite, playPrompt, recordResponse, subscribeToTone, sendDtmfTones, cancelMediaProcessing, mute/unmute, participant actions, changeScreenSharingRole, addLargeGalleryView and keepAlive are sent only on a call the harness reported established (an incoming call: answered and established)',
-    why: 'Graph acts on a call only once it is established; an invite before the meeting call is established fails (comms-samples #16); the 2xx of answer or create means accepted, not established, and "establishing/established notifications may arrive out of order" (microsoft-graph-docs #20006), so a bot waits for the established notification',
-  },
-  {
-    id: 'state/after-terminated',
-    severity: 'error',
-    doc: 'no request about a call after the harness reported it terminated or deleted',
-    why: 'Graph answers 404 / 8522 "Call not found" for a call that ended (call-keepAlive, docs-contrib #4849); the bot must forget the call and stop its timers',
-  },
-  {
-    id: 'timing/answer-deadline',
-    severity: 'error',
-    doc: 'answer, reject or redirect comes within answerDeadlineMs (default 15 s) of the incoming-call notification',
-    why: 'call-answer: "The current timeout value is 15 seconds for regular scenarios, and 5 seconds for policy-based recording"; a late answer gets 8522 or the call ends 408/1106 (comms-samples #191, cold starts)',
-  },
-  {
-    id: 'timing/keepalive',
-    severity: 'error',
-    doc: 'a call the bot answered or created that stays established longer than keepAliveIntervalMs (default 45 min) since it was established or since its last successful keepAlive gets a keepAlive',
-    why: 'call-keepAlive: "At least one successful request must be made within 45 minutes of the previous request, or the start of the call"; otherwise Graph ends the call with 408/8537',
-  },
-  {
-    id: 'invite/replaces-call-id',
-    severity: 'error',
-    doc: 'an invite with replacesCallId invites exactly one participant, and replacesCallId names another established call of this run (not the call the invite is posted on)',
-    why: 'participant-invite example 3: "The invite API supports only one participant when replacesCallId is provided"; invitationParticipantInfo.replacesCallId is "The call which the target identity is currently a part of. This call will be dropped once the participant is added", so it must be a live call other than the one invited into',
-  },
-  {
-    id: 'invite/replaces-remote-party',
-    severity: 'warning',
-    doc: 'the identity invited with replacesCallId is the remote party of the replaced call (the caller of an incoming call, the single target of a call the bot placed)',
-    why: 'participant-invite example 3 ("replacing an existing Peer-to-Peer call"): the invitee is the other party of the P2P call being replaced; a bot that invites somebody else cuts the caller off when Graph drops the replaced call (a warning: the identity may be spelled differently, e.g. a phone vs a user)',
-  },
-  {
-    id: 'limits/play-prompt-prompts',
-    severity: 'error',
-    doc: 'playPrompt has 1 to 20 prompts',
-    why: 'call-playPrompt: prompts is required; "The maximum supported MediaPrompt collection size is 20"',
-  },
-  {
-    id: 'limits/record-response-prompts',
-    severity: 'error',
-    doc: 'recordResponse has at most 1 prompt',
-    why: 'call-record: "The maximum supported mediaPrompt collection size is 1"',
-  },
-  {
-    id: 'limits/record-response-durations',
-    severity: 'error',
-    doc: 'recordResponse initialSilenceTimeoutInSeconds, maxSilenceTimeoutInSeconds and maxRecordDurationInSeconds, when given, are whole seconds from 1 to 120',
-    why: 'call-record: "Min = 1 second, Max = 120 seconds" for each; a recording is at most 2 minutes',
-  },
-  {
-    id: 'limits/client-context',
-    severity: 'error',
-    doc: 'clientContext (any action) has at most 256 characters',
-    why: 'commsOperation and every action page: "Unique Client Context string. Max limit is 256 chars."',
-  },
-  {
-    id: 'limits/redirect-targets',
-    severity: 'error',
-    doc: 'redirect has 1 to 25 targets',
-    why: 'call-redirect: targets is required; "We support up to 25 targets for simulring"',
-  },
-  {
-    id: 'limits/redirect-timeout',
-    severity: 'error',
-    doc: 'redirect timeout, when given, is whole seconds from 15 to 90',
-    why: 'call-redirect: "The range of the timeout value is between 15 and 90 seconds inclusive"',
-  },
-  {
-    id: 'limits/invite-participants',
-    severity: 'error',
-    doc: 'participants/invite has 1 to 5 participants',
-    why: 'participant-invite: participants is required; "Inviting up to 5 participants is supported"',
-  },
-] as const satisfies readonly RuleInfo[];
-
-/** Every call-state rule, in the order docs and reports list them. */
-export const RULES: readonly RuleInfo[] = RULE_TABLE;
-
-export type RuleId = (typeof RULE_TABLE)[number]['id'];
-
-export function ruleInfo(id: string): RuleInfo | undefined {
-  return RULES.find((r) => r.id === id);
-}
+export { RULES, ruleInfo, rulesMarkdownTable, type RuleId, type RuleInfo, type RuleSeverity } from './rule-table.js';
 
 export interface RuleOptions {
   /** answer / reject / redirect deadline after the incoming-call notification (default 15000 ms) */
@@ -159,14 +56,6 @@ export function callStateRules(options: RuleOptions = {}): CallStateRules {
   return new CallStateRulesObserver(options);
 }
 
-/** Markdown table of `rules` (id, severity, what it checks, why), as docs/rules.md holds it. */
-export function rulesMarkdownTable(rules: readonly RuleInfo[] = RULES): string {
-  const cell = (s: string) => s.replace(/\|/g, '\\|');
-  const lines = ['| id | severity | what it checks | why (source) |', '|---|---|---|---|'];
-  for (const r of rules) lines.push(`| \`${r.id}\` | ${r.severity} | ${cell(r.doc)} | ${cell(r.why)} |`);
-  return lines.join('\n');
-}
-
 // ------------------------------------------------------------------ the observer
 
 const ANSWER_LIKE: ReadonlySet<CallAction> = new Set(['answer', 'reject', 'redirect']);
@@ -191,9 +80,6 @@ const ESTABLISHED_ONLY: ReadonlySet<CallAction> = new Set([
 const ACTIVE_STATES: ReadonlySet<string> = new Set(['established', 'hold']);
 /** States in which a call needs no more keepAlive (it is ending or gone). */
 const ENDING_STATES: ReadonlySet<string> = new Set(['terminating', 'terminated', 'deleted']);
-
-const CLIENT_CONTEXT_MAX = 256;
-const RECORD_DURATION_FIELDS = ['initialSilenceTimeoutInSeconds', 'maxSilenceTimeoutInSeconds', 'maxRecordDurationInSeconds'] as const;
 
 class CallStateRulesObserver implements CallStateRules {
   readonly id = 'call-state';
@@ -263,12 +149,24 @@ class CallStateRulesObserver implements CallStateRules {
         'state/after-terminated',
         `${what} was sent after call ${callName(call, ctx)} was ${call.state}${ended?.step !== undefined ? ` (step ${ended.step})` : ''}: Graph answers 404 / 8522 "Call not found" for a call that ended, so the bot must forget it and stop its timers`,
       );
-    } else {
+    }
+    const check: RequestCheck = {
+      what,
+      req,
+      call,
+      body: isObject(entry.body) ? entry.body : {},
+      version: req.version ?? ctx.flow.api,
+      tracker: this.tracker,
+      ctx,
+      v,
+    };
+    if (!call || !ENDED_STATES.has(call.state)) {
       if (ANSWER_LIKE.has(req.action)) this.checkAnswer(what, req, call, v, at, ctx);
       if (ESTABLISHED_ONLY.has(req.action)) this.checkEstablished(what, req, call, v, ctx);
+      checkCallKind(check);
     }
-    if (req.action === 'invite') this.checkReplacesCallId(what, req, entry.body, v, ctx);
-    this.checkLimits(what, req, entry.body, v);
+    if (req.action === 'invite') checkReplacesCallId(check);
+    checkLimits(check);
     v.flush();
   }
 
@@ -321,92 +219,6 @@ class CallStateRulesObserver implements CallStateRules {
     v.add('state/established-only', `${what} was sent while call ${callName(call, ctx)} is ${state}: ${why}`);
   }
 
-  private checkReplacesCallId(what: string, req: ClassifiedRequest, body: unknown, v: Violations, ctx: ObserverContext): void {
-    const participants = isObject(body) && Array.isArray(body['participants']) ? (body['participants'] as unknown[]) : [];
-    const replacing = participants.find((p): p is Record<string, unknown> => isObject(p) && typeof p['replacesCallId'] === 'string' && p['replacesCallId'] !== '');
-    if (!replacing) return;
-    const replacesCallId = replacing['replacesCallId'] as string;
-    if (participants.length !== 1) {
-      v.add(
-        'invite/replaces-call-id',
-        `${what} has replacesCallId ${ctx.describe(replacesCallId)} and ${participants.length} participants: an invite that replaces a call invites exactly one participant (Graph reads only the first)`,
-      );
-    }
-    const rid = normalizeCallReference(replacesCallId);
-    const posted = req.callId ? this.tracker.calls.get(req.callId) : undefined;
-    if (req.callId === rid) {
-      v.add(
-        'invite/replaces-call-id',
-        `${what} has replacesCallId naming call ${posted ? callName(posted, ctx) : ctx.describe(replacesCallId)}, the call the invite is posted on: it must name the bot's other call the invitee is in (e.g. the P2P call)`,
-      );
-      return;
-    }
-    const target = this.tracker.calls.get(rid);
-    if (!target || target.state === 'unknown') {
-      v.add('invite/replaces-call-id', `${what} has replacesCallId ${ctx.describe(replacesCallId)}, which is not a call of this run: it must name the bot's established call the invitee is in`);
-      return;
-    }
-    if (!ACTIVE_STATES.has(target.state)) {
-      v.add('invite/replaces-call-id', `${what} has replacesCallId naming call ${callName(target, ctx)}, which is ${target.state}: the replaced call must be established`);
-      return;
-    }
-    const remote = target.remoteParty;
-    if (!remote) return;
-    const invited = isObject(replacing['identity']) ? replacing['identity'] : undefined;
-    if (!sameIdentity(invited, remote)) {
-      v.add(
-        'invite/replaces-remote-party',
-        `${what} invites ${identityText(invited, ctx)} to replace call ${callName(target, ctx)}, whose remote party is ${identityText(remote, ctx)}: the invitee should be the party of the replaced call (Graph drops that call once the invitee joined)`,
-      );
-    }
-  }
-
-  private checkLimits(what: string, req: ClassifiedRequest, body: unknown, v: Violations): void {
-    const b = isObject(body) ? body : {};
-    const context = b['clientContext'];
-    if (typeof context === 'string' && [...context].length > CLIENT_CONTEXT_MAX) {
-      v.add('limits/client-context', `${what} has a clientContext of ${[...context].length} characters: Graph allows at most ${CLIENT_CONTEXT_MAX}`);
-    }
-    switch (req.action) {
-      case 'playPrompt': {
-        const n = countOf(b['prompts']);
-        if (n === undefined || n < 1 || n > 20) v.add('limits/play-prompt-prompts', `${what} has ${n === undefined ? 'no prompts array' : `${n} prompts`}: playPrompt takes 1 to 20 prompts`);
-        break;
-      }
-      case 'recordResponse': {
-        const prompts = b['prompts'];
-        if (prompts !== undefined && prompts !== null) {
-          const n = countOf(prompts);
-          if (n === undefined || n > 1) v.add('limits/record-response-prompts', `${what} has ${n === undefined ? 'prompts that are not an array' : `${n} prompts`}: recordResponse takes at most 1 prompt`);
-        }
-        for (const field of RECORD_DURATION_FIELDS) {
-          const value = b[field];
-          if (value === undefined || value === null) continue;
-          if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 120) {
-            v.add('limits/record-response-durations', `${what} has ${field} ${JSON.stringify(value)}: Graph takes whole seconds from 1 to 120`);
-          }
-        }
-        break;
-      }
-      case 'redirect': {
-        const n = countOf(b['targets']);
-        if (n === undefined || n < 1 || n > 25) v.add('limits/redirect-targets', `${what} has ${n === undefined ? 'no targets array' : `${n} targets`}: redirect takes 1 to 25 targets`);
-        const timeout = b['timeout'];
-        if (timeout !== undefined && timeout !== null && (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 15 || timeout > 90)) {
-          v.add('limits/redirect-timeout', `${what} has timeout ${JSON.stringify(timeout)}: Graph takes whole seconds from 15 to 90`);
-        }
-        break;
-      }
-      case 'invite': {
-        const n = countOf(b['participants']);
-        if (n === undefined || n < 1 || n > 5) v.add('limits/invite-participants', `${what} has ${n === undefined ? 'no participants array' : `${n} participants`}: an invite takes 1 to 5 participants`);
-        break;
-      }
-      default:
-        break;
-    }
-  }
-
   // ---------------------------------------------------------------- timing
 
   private checkKeepAlive(now: number, ctx: ObserverContext): void {
@@ -450,7 +262,7 @@ class CallStateRulesObserver implements CallStateRules {
 }
 
 /** Collects one request's violations and reports them errors first (the first error ends the flow). */
-class Violations {
+class Violations implements ViolationSink {
   private readonly items: Array<{ id: RuleId; message: string }> = [];
   constructor(
     private readonly rules: CallStateRulesObserver,
@@ -469,39 +281,6 @@ class Violations {
 }
 
 // ------------------------------------------------------------------ helpers
-
-/** `{call}` for an id the flow minted, else the id as first seen. */
-function callName(call: TrackedCall, ctx: ObserverContext): string {
-  return ctx.describePath(call.rawId);
-}
-
-function countOf(value: unknown): number | undefined {
-  return Array.isArray(value) ? value.length : undefined;
-}
-
-/** Two identitySets name the same party when some kind (user, application, phone, ...) has the same id in both. */
-function sameIdentity(a: Record<string, unknown> | undefined, b: Record<string, unknown>): boolean {
-  if (!a) return false;
-  const ids = (set: Record<string, unknown>) =>
-    Object.entries(set).flatMap(([kind, v]) => (isObject(v) && typeof v['id'] === 'string' ? [[kind, v['id']] as const] : []));
-  const theirs = ids(b);
-  if (theirs.length === 0) return true; // nothing to compare with
-  return ids(a).some(([kind, id]) => theirs.some(([k, other]) => k === kind && sameId(id, other)));
-}
-
-function identityText(identity: Record<string, unknown> | undefined, ctx: ObserverContext): string {
-  if (!identity) return 'no identity';
-  const parts = Object.entries(identity).flatMap(([kind, v]) => (isObject(v) && typeof v['id'] === 'string' ? [`${kind} ${ctx.describe(v['id'])}`] : []));
-  return parts.length ? parts.join(' + ') : ctx.describe(identity);
-}
-
-/** 1234 -> "1234 ms"; 65000 -> "65 s"; 2700000 -> "45 min". */
-function duration(ms: number): string {
-  const r = Math.round(ms);
-  if (r >= 120_000 && r % 60_000 === 0) return `${r / 60_000} min`;
-  if (r >= 10_000) return `${Math.round(r / 100) / 10} s`;
-  return `${r} ms`;
-}
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
