@@ -64,10 +64,10 @@ const expectRequest = (name: string, api: Api, call: string, path: string, respo
   `  - expect: { name: ${name}, method: POST, path: '${calls(api)}/\${${call}}${path}'${respond ? `, respond: ${respond}` : ''} }\n`;
 
 /** An incoming call (a group-call invite with `group`) the bot answers; once established the bot sends its request, which the flow waits for. */
-function answeredCall(api: Api, action: { name: string; path: string }, opts: { group?: boolean } = {}): string {
+function answeredCall(api: Api, action: { name: string; path: string }, opts: { group?: boolean; extra?: string } = {}): string {
   return (
-    header(`answered-${action.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}`, api, 'call, caller, tenant, thread') +
-    incoming('call', opts.group ? GROUP_INVITE : '') +
+    header(`answered-${action.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`, api, 'call, caller, tenant, thread') +
+    incoming('call', opts.extra ?? (opts.group ? GROUP_INVITE : '')) +
     expectRequest('answer', api, 'call', '/answer', '{ status: 202 }') +
     established('call') +
     expectRequest(action.name, api, 'call', action.path)
@@ -269,6 +269,13 @@ const legal: Array<{ title: string; flow: string; script: Script; actions: strin
     actions: ['answer', 'mute', 'participantMute'],
   },
   {
+    // a P2P call has a chat thread too (captured P2PTest2Event4UpdatedWithChatInfo): chatInfo alone tells no kind
+    title: 'call mute on an incoming call whose notification carries chatInfo but no meetingInfo (kind unknown)',
+    flow: answeredCall('v1.0', { name: 'mute', path: '/mute' }, { extra: `\n              chatInfo: { threadId: '19:\${thread}_\${caller}@unq.gbl.spaces', messageId: '0' }` }),
+    script: { api: 'v1.0', onEstablished: send({ path: '/mute', body: {} }) },
+    actions: ['answer', 'mute'],
+  },
+  {
     title: 'an invite posted on a beta P2P call (the 2019 beta recording does it)',
     flow: answeredCall('beta', { name: 'invite', path: '/participants/invite' }),
     script: { api: 'beta', onEstablished: send(inviteUser()) },
@@ -325,4 +332,9 @@ test('the tracker tells group from P2P and reads the media mode and the escalati
 
   const group = await runScripted(answeredCall('v1.0', { name: 'mute', path: '/mute' }, { group: true }), { api: 'v1.0', onEstablished: send({ path: '/mute', body: {} }) });
   expect(group.observer.tracker.list()[0]).toMatchObject({ kind: 'group', media: 'serviceHosted', kindReason: 'the incoming-call notification (step 1) carries meetingInfo' });
+
+  const chat = legal.find((l) => l.title.includes('chatInfo but no meetingInfo'))!;
+  expect(chat.flow).toContain('chatInfo: {');
+  const unknown = await runScripted(chat.flow, chat.script);
+  expect(unknown.observer.tracker.list()[0]).toMatchObject({ kind: 'unknown', media: 'serviceHosted' });
 });

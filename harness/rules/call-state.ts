@@ -246,11 +246,18 @@ export class CallStateTracker {
           call.direction = direction === 'outgoing' ? 'outgoing' : 'incoming';
           const source = entity['source'];
           if (isObject(source) && isObject(source['identity'])) call.remoteParty = source['identity'];
-          // call-answer: "If an invite to a group call is received, the notification will contain the chatInfo and meetingInfo parameters"
+          // call-answer: "If an invite to a group call is received, the notification will contain the
+          // chatInfo and meetingInfo parameters". A chatInfo alone tells nothing (a P2P call has a chat
+          // thread too: captured P2PTest2Event4UpdatedWithChatInfo), so the kind stays unknown then.
           if (call.kind === 'unknown') {
-            const group = ['meetingInfo', 'chatInfo'].find((k) => isObject(entity[k]));
-            call.kind = group ? 'group' : 'p2p';
-            call.kindReason = `the incoming-call notification${step !== undefined ? ` (step ${step})` : ''} ${group ? `carries ${group}` : 'carries no chatInfo or meetingInfo'}`;
+            const where = `the incoming-call notification${step !== undefined ? ` (step ${step})` : ''}`;
+            if (isObject(entity['meetingInfo'])) {
+              call.kind = 'group';
+              call.kindReason = `${where} carries meetingInfo`;
+            } else if (!isObject(entity['chatInfo'])) {
+              call.kind = 'p2p';
+              call.kindReason = `${where} carries no chatInfo or meetingInfo`;
+            }
           }
         } else if (call.direction === 'unknown') {
           const direction = asString(entity['direction'])?.toLowerCase();
@@ -362,15 +369,16 @@ function singleTargetIdentity(body: unknown): Record<string, unknown> | undefine
 
 /**
  * Group or P2P from the body of `POST calls` (application-post-calls): a meeting join carries
- * meetingInfo (and chatInfo), a group call more than one target, a P2P call exactly one.
+ * meetingInfo, a group call more than one target, a P2P call exactly one (and no chatInfo: a body
+ * with chatInfo but no meetingInfo is left unknown).
  */
 function createdKind(body: unknown): { kind: CallKind; reason: string } | undefined {
   if (!isObject(body)) return undefined;
-  const meeting = ['meetingInfo', 'chatInfo'].find((k) => isObject(body[k]));
-  if (meeting) return { kind: 'group', reason: `with ${meeting}` };
+  if (isObject(body['meetingInfo'])) return { kind: 'group', reason: 'with meetingInfo' };
   const targets = body['targets'];
   if (!Array.isArray(targets) || targets.length === 0) return undefined;
-  return targets.length > 1 ? { kind: 'group', reason: `with ${targets.length} targets` } : { kind: 'p2p', reason: 'with one target and no meetingInfo' };
+  if (targets.length > 1) return { kind: 'group', reason: `with ${targets.length} targets` };
+  return isObject(body['chatInfo']) ? undefined : { kind: 'p2p', reason: 'with one target and no meetingInfo' };
 }
 
 /**
