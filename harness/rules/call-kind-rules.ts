@@ -34,7 +34,7 @@ export function checkCallKind(c: RequestCheck): void {
   if (action === 'transfer' && call.kind === 'group' && !isObject(body['transferee'])) {
     v.add(
       'kind/transfer-needs-transferee',
-      `${what} has no transferee and was sent on ${callKindText(call, ctx)}: on a group call ("meeting mode") Graph transfers only the participant named in transferee and otherwise answers 8523 "Cannot do transfer for meeting mode"`,
+      `${what} has no transferee and was sent on ${callKindText(call, ctx)}: on a group call ("meeting mode") Graph transfers only the participant named in transferee and otherwise answers 8523 "Cannot do transfer for meeting mode" (call-transfer: transferee is required for a group call; comms-samples #512, #395)`,
     );
   }
   if (SERVICE_HOSTED_ACTIONS.has(action) && call.media === 'appHosted') {

@@ -37,7 +37,7 @@ export function checkReplacesCallId(c: RequestCheck): void {
   if (!CallStateTracker.owned(target)) {
     v.add(
       'invite/replaces-call-id',
-      `${what} has replacesCallId naming call ${callName(target, ctx)}, which the bot neither answered nor created (Graph accepted no answer or POST calls of the bot for it): it must name the bot's own call the invitee is in, the one Graph drops once the invitee joined`,
+      `${what} has replacesCallId naming call ${callName(target, ctx)}, which the bot neither answered nor created (Graph accepted no answer or POST calls of the bot for it): it must name the bot's own call the invitee is in (invitationParticipantInfo.replacesCallId: "The call which the target identity is currently a part of. This call will be dropped once the participant is added")`,
     );
     return;
   }

@@ -1,7 +1,9 @@
 /**
  * Call-state rules: checks that hold on every flow, whatever the flow lists. One RunObserver
  * (callStateRules) keeps a CallStateTracker for the run and checks each of the bot's Graph requests
- * against the calls' states, Graph's timing rules and its documented limits.
+ * against the calls' states, Graph's timing rules and its documented limits. The state and timing
+ * checks are here; the others in their modules: call-kind-rules.ts (group vs P2P, media mode),
+ * invite-rules.ts (replacesCallId), limits.ts. The table of rules is rule-table.ts.
  *
  * A rule that breaks reports a Finding with `rule: <id>`: `kind: 'incorrect'` for a request that
  * breaks it, `kind: 'missing'` for something not done in time. Severity `error` fails the flow;
