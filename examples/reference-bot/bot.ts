@@ -16,11 +16,15 @@
  *   meetings.ts   joining meetings, moving a caller into one, inviting, the meeting API
  *   voicemail.ts  the voicemail line: recordResponse and the recording's download
  *   park.ts       the park line: keepAlive
+ *   pstn.ts, info-line.ts, conference-line.ts, meeting-line.ts, moderator.ts (+ roster.ts):
+ *                 PSTN lines and dial-out with DTMF, barge-in with cancelMediaProcessing, an invite
+ *                 into the P2P call itself, transferred calls, a meeting moderator (mute, remove,
+ *                 hold music, delta rosters)
  *
  * Each step is a small `protected` method so a subclass can change ONE behaviour; the conformance
  * tests use that to build deliberately defective bots. See README.md for the list of hooks.
  */
-import { ParkBot } from './park.js';
+import { ModeratorBot } from './moderator.js';
 
 export type * from './types.js';
 export { GraphError } from './types.js';
@@ -28,4 +32,4 @@ export { normalizeId, sameId } from './helpers.js';
 export { NOTIFICATION_CLOCK_TOLERANCE_S, NOTIFICATION_ISSUERS, verifyNotificationToken, type NotificationClaims } from './notification-auth.js';
 
 /** The reference bot: every scenario. `new ReferenceBot(configFromEnv(env))`, then `start()`. */
-export class ReferenceBot extends ParkBot {}
+export class ReferenceBot extends ModeratorBot {}

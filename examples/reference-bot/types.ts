@@ -41,7 +41,11 @@ export type CallKind =
   /** an incoming call to one of the bot's lines (`*_LINE_ID`): handled as that line says */
   | 'line'
   /** the call the bot placed to TRANSFER_TARGET_ID to consult before a consultative transfer */
-  | 'consultation';
+  | 'consultation'
+  /** a PSTN call the bot placed through `POST /api/pstn/dial` to key in digits (pstn.ts) */
+  | 'dial-out'
+  /** a meeting the bot joined as its moderator through `POST /api/moderator/join` (moderator.ts) */
+  | 'moderated-meeting';
 
 /** A call the bot takes part in. */
 export interface TrackedCall {
@@ -198,7 +202,7 @@ export type PromptPurpose = 'menu' | 'apology' | 'greeting';
 
 /** An operation the bot started and whose completion notification it waits for. */
 export interface PendingOperation {
-  action: 'invite' | 'playPrompt' | 'recordResponse';
+  action: 'invite' | 'playPrompt' | 'recordResponse' | 'sendDtmfTones' | 'participantMute' | 'startHoldMusic' | 'stopHoldMusic';
   /** playPrompt / recordResponse: what the prompt is for */
   purpose?: PromptPurpose;
   clientContext: string;
