@@ -26,7 +26,7 @@ import type { JsonObject, MediaPrompt, OperationOutcome, PlayPromptRequest, Trac
 /** The info line's prompts: `${PROMPT_BASE_URL}/info-menu.wav`, `.../opening-hours.wav`. */
 export type InfoPrompt = 'menu' | 'hours';
 
-interface InfoCall {
+export interface InfoCall {
   /** the prompt playing now, and the clientContext of its playPrompt */
   playing?: { prompt: InfoPrompt; clientContext: string };
   /** a key pressed during the menu, acted on once the cancelled menu has ended */
@@ -75,6 +75,11 @@ export abstract class InfoLineBot extends PstnBot {
   protected override onCallEnded(call: TrackedCall, resultInfo: JsonObject | undefined): void {
     super.onCallEnded(call, resultInfo);
     this.infoCalls.delete(normalizeId(call.id));
+  }
+
+  /** The info-line state of `call` (undefined for other calls). */
+  protected infoCall(call: TrackedCall): InfoCall | undefined {
+    return this.infoCalls.get(normalizeId(call.id));
   }
 
   /** The prompt `which` of the info line. */

@@ -77,7 +77,7 @@ export abstract class ModeratorBot extends MeetingLineBot {
     const body = this.moderatedJoinBody({ threadId, messageId: optionalString(request, 'messageId') ?? '0', organizerId, tenantId }, request.deltaRoster === true);
     try {
       const call = await this.createCall(body, V1, tenantId, (id) => {
-        this.rosters.set(normalizeId(id), new Roster());
+        this.rosters.set(normalizeId(id), this.newRoster());
         this.log(`joined meeting ${threadId} as its moderator (call ${id})`);
         return this.track({ id, kind: 'moderated-meeting', route: V1, tenant: tenantId });
       });
@@ -86,6 +86,11 @@ export abstract class ModeratorBot extends MeetingLineBot {
       this.logError('moderator join failed', err);
       send(res, 502, upstreamFailure(err));
     }
+  }
+
+  /** The roster of a meeting the bot joins (a subclass may keep it otherwise). */
+  protected newRoster(): Roster {
+    return new Roster();
   }
 
   /** Join with service-hosted audio (the bot may put people on hold); delta rosters when asked. */

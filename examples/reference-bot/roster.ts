@@ -52,6 +52,11 @@ export class Roster {
     return this.present().find((p) => p.userId !== undefined && normalizeId(p.userId) === normalizeId(userId));
   }
 
+  /** A change numbered `sequence` is stale when the bot holds a newer (or the same) one for that participant. */
+  protected isStale(held: RosterEntry | undefined, sequence: number | undefined): boolean {
+    return held?.sequence !== undefined && sequence !== undefined && sequence <= held.sequence;
+  }
+
   private upsert(participant: unknown, deltaSequence: number | undefined, fullRoster: boolean): void {
     if (!isJsonObject(participant)) return;
     const id = participantIdOf(participant);
@@ -60,7 +65,7 @@ export class Roster {
     const key = normalizeId(id);
     const held = this.entries.get(key);
     // an older (or repeated) change than the one held is stale: never apply it over a newer one
-    if (!fullRoster && held?.sequence !== undefined && sequence !== undefined && sequence <= held.sequence) return;
+    if (!fullRoster && this.isStale(held, sequence)) return;
     const identity = isJsonObject(participant.info) && isJsonObject(participant.info.identity) ? participant.info.identity : {};
     this.entries.set(key, {
       id,

@@ -1,0 +1,241 @@
+// The scenario flows of issue 11 (PSTN, participant management, hold music, cancelMediaProcessing,
+// sendDtmfTones, the transferee's side, the seed's P2P invite, delta rosters): each passes against
+// the reference bot in-process (call-state rules and schema checks on, as `callreplay run` has them),
+// and a one-defect subclass of the bot fails each at the step, kind, rule and message naming the
+// defect. Bots that do the right thing another way pass too.
+import { expect, test } from '@playwright/test';
+import { ReferenceBot, type InviteRequest, type JsonObject, type OperationOutcome, type TrackedCall, type TransferRequest } from '../examples/reference-bot/bot.js';
+import type { LineConfig } from '../examples/reference-bot/config.js';
+import type { InfoCall } from '../examples/reference-bot/info-line.js';
+import { configFromEnv } from '../examples/reference-bot/config.js';
+import { Roster, type RosterEntry } from '../examples/reference-bot/roster.js';
+import type { CreateCallRequest, GraphRoute } from '../examples/reference-bot/types.js';
+import type { FlowOutcome } from '../harness/engine/flow-run.js';
+import { runInProcess, shippedFlow } from './fixtures/in-process.js';
+
+const scenarios = {
+  'pstn-transfer-to-phone': 'pstn',
+  'pstn-consultative-transfer': 'pstn',
+  'pstn-dial-out-dtmf': 'pstn',
+  'meeting-participant-mute-and-remove': 'meetings',
+  'meeting-hold-music': 'meetings',
+  'ivr-cancel-prompt': 'ivr',
+  'receive-transferred-call': 'transfer',
+  'p2p-invite-escalation': 'meetings',
+  'delta-roster-sequence': 'meetings',
+} as const;
+
+type BotClass = new (config: ReturnType<typeof configFromEnv>) => ReferenceBot;
+
+/** Per-step timeout for defective bots (one that never sends a request fails sooner). */
+const STEP_TIMEOUT_MS = 1500;
+
+async function run(name: string, Bot: BotClass = ReferenceBot, stepTimeoutMs?: number): Promise<FlowOutcome> {
+  const flow = await shippedFlow(name, stepTimeoutMs);
+  return runInProcess(flow, (env) => new Bot(configFromEnv(env)));
+}
+
+/** The one finding is at `step`, of `kind` (and `rule`: none unless given), with a message naming the defect. */
+function expectFailure(outcome: FlowOutcome, want: { step: number; kind: string; rule?: string; message: RegExp }): void {
+  expect(outcome.status).toBe('failed');
+  expect(outcome.findings).toHaveLength(1);
+  const finding = outcome.findings[0]!;
+  expect({ step: finding.step, kind: finding.kind, rule: finding.rule }).toEqual({ step: want.step, kind: want.kind, rule: want.rule });
+  expect(finding.message).toMatch(want.message);
+}
+
+// (Each scenario flow passing against the reference bot itself is in tests/reference-bot.spec.ts,
+// which runs every shipped flow with the same checks.)
+
+test('every scenario flow names its suite, and each trigger step its id and values', async () => {
+  const suites: Record<string, string> = {};
+  for (const name of Object.keys(scenarios)) {
+    const flow = await shippedFlow(name);
+    suites[name] = flow.suite;
+    for (const step of flow.steps) {
+      if (step.kind !== 'trigger') continue;
+      expect(step.id, `${name} step ${step.index}`).toMatch(/^[a-z][a-z0-9-]*$/);
+      expect(step.values, `${name} step ${step.index}`).toBeDefined();
+    }
+  }
+  expect(suites).toEqual(scenarios);
+});
+
+test.describe('defective bots fail the scenario flows at the right step', () => {
+  test('PSTN: a bot that transfers to the phone number as a user id', async () => {
+    class PhoneAsUser extends ReferenceBot {
+      protected override transferBody(call: TrackedCall, replacesCallId?: string): TransferRequest {
+        const body = super.transferBody(call, replacesCallId);
+        const phone = body.transferTarget.identity.phone as { id: string } | undefined;
+        return phone ? { transferTarget: { ...body.transferTarget, identity: { user: { id: phone.id } } } } : body;
+      }
+    }
+    expectFailure(await run('pstn-transfer-to-phone', PhoneAsUser, STEP_TIMEOUT_MS), {
+      step: 5,
+      kind: 'incorrect',
+      message: /^body\.transferTarget\.identity\.phone: expected an object with id, got nothing/,
+    });
+  });
+
+  test('PSTN: a bot that places the consultation call as its application, not the line', async () => {
+    class ConsultsAsApplication extends ReferenceBot {
+      protected override phoneCallBody(line: LineConfig, number: string, tenant: string): CreateCallRequest {
+        return { ...super.phoneCallBody(line, number, tenant), source: { identity: { application: { id: this.config.appId } } } };
+      }
+    }
+    expectFailure(await run('pstn-consultative-transfer', ConsultsAsApplication, STEP_TIMEOUT_MS), {
+      step: 4,
+      kind: 'incorrect',
+      message: /^body\.source\.identity\.applicationInstance: expected an object with id, got nothing/,
+    });
+  });
+
+  test('DTMF: a bot that keys in the digits before the call is established', async () => {
+    class KeysInOnTheCreate extends ReferenceBot {
+      protected override async dialOut(number: string, tones: string[], tenant: string): Promise<TrackedCall> {
+        const call = await super.dialOut(number, tones, tenant);
+        await this.sendTones(call, tones);
+        return call;
+      }
+    }
+    expectFailure(await run('pstn-dial-out-dtmf', KeysInOnTheCreate, STEP_TIMEOUT_MS), {
+      step: 3,
+      kind: 'out-of-order',
+      message: /^POST \/v1\.0\/communications\/calls\/\{call\}\/sendDtmfTones \(step 5, key in the conference id\) was sent before step 3 \(call establishing\), step 4 \(call established\) was delivered/,
+    });
+  });
+
+  test('participant mute: a bot that posts the user id instead of the participant id', async () => {
+    class MutesByUserId extends ReferenceBot {
+      protected override async muteParticipant(call: TrackedCall, participant: RosterEntry): Promise<void> {
+        return super.muteParticipant(call, { ...participant, id: participant.userId ?? participant.id });
+      }
+    }
+    expectFailure(await run('meeting-participant-mute-and-remove', MutesByUserId, STEP_TIMEOUT_MS), {
+      step: 7,
+      kind: 'incorrect',
+      message: /^POST \/v1\.0\/communications\/calls\/\{meetingCall\}\/participants\/\{adele\}\/mute went to the wrong resource: expected POST \/v1\.0\/communications\/calls\/\{meetingCall\}\/participants\/\{participantA\}\/mute/,
+    });
+  });
+
+  test('hold music: a bot that starts hold music without its own music (no customPrompt)', async () => {
+    class NoCustomPrompt extends ReferenceBot {
+      protected override async holdParticipant(call: TrackedCall, participant: RosterEntry): Promise<void> {
+        await this.graphRequest('POST', this.callUrl(call.route, call.id, `/participants/${participant.id}/startHoldMusic`), { clientContext: 'no-music' }, call.tenant);
+      }
+    }
+    expectFailure(await run('meeting-hold-music', NoCustomPrompt, STEP_TIMEOUT_MS), {
+      step: 7,
+      kind: 'incorrect',
+      message: /^body\.customPrompt: expected an object with @odata\.type, mediaInfo, got nothing/,
+    });
+  });
+
+  test('cancelMediaProcessing: a bot that takes the cancelled menu (400/8508) for a failed one', async () => {
+    class CancelIsAFailure extends ReferenceBot {
+      protected override async onInfoMenuEnded(call: TrackedCall, info: InfoCall, outcome: OperationOutcome): Promise<void> {
+        info.pendingKey = undefined;
+        if (outcome.status === 'failed') return this.onMenuFailed(call, outcome);
+      }
+    }
+    expectFailure(await run('ivr-cancel-prompt', CancelIsAFailure, STEP_TIMEOUT_MS), {
+      step: 8,
+      kind: 'unexpected',
+      message: /^unexpected request POST \/v1\.0\/communications\/calls\/\{call\}\/transfer: the flow does not list it/,
+    });
+  });
+
+  test('transferee side: a bot that invites the transferor instead of the caller', async () => {
+    class InvitesTheTransferor extends ReferenceBot {
+      protected override async onLineCall(callId: string, route: GraphRoute, call: JsonObject, line: LineConfig): Promise<void> {
+        const context = call.incomingContext as { transferor?: JsonObject } | undefined;
+        const source = context?.transferor ? { ...(call.source as JsonObject), identity: context.transferor } : call.source;
+        return super.onLineCall(callId, route, { ...call, source }, line);
+      }
+    }
+    expectFailure(await run('receive-transferred-call', InvitesTheTransferor, STEP_TIMEOUT_MS), {
+      step: 8,
+      kind: 'incorrect',
+      message: /^body\.participants\[0\]\.identity\.user\.id: expected caller \([0-9a-f-]+\), got receptionist \([0-9a-f-]+\)/,
+    });
+  });
+
+  test('P2P invite: a bot that sends replacesCallId = the call it invites into', async () => {
+    class ReplacesItsOwnCall extends ReferenceBot {
+      protected override conferenceInviteBody(call: TrackedCall, clientContext: string): InviteRequest {
+        const body = super.conferenceInviteBody(call, clientContext);
+        return { ...body, participants: body.participants.map((p) => ({ ...p, replacesCallId: call.id })) };
+      }
+    }
+    expectFailure(await run('p2p-invite-escalation', ReplacesItsOwnCall, STEP_TIMEOUT_MS), {
+      step: 5,
+      kind: 'incorrect',
+      message: /^body\.participants\[0\]\.replacesCallId: expected no such property, got p2pCall/,
+    });
+  });
+
+  test('delta rosters: a bot that applies deltas in the order they arrive', async () => {
+    class ArrivalOrder extends Roster {
+      protected override isStale(): boolean {
+        return false;
+      }
+    }
+    class AppliesDeltasAsTheyCome extends ReferenceBot {
+      protected override newRoster(): Roster {
+        return new ArrivalOrder();
+      }
+    }
+    expectFailure(await run('delta-roster-sequence', AppliesDeltasAsTheyCome, STEP_TIMEOUT_MS), {
+      step: 9,
+      kind: 'incorrect',
+      // Adele left in delta 3; delta 2 (older, delivered after it) brought her back
+      message: /^POST \/v1\.0\/communications\/calls\/\{meetingCall\}\/participants\/\{participantA\}\/mute went to the wrong resource: expected POST \/v1\.0\/communications\/calls\/\{meetingCall\}\/participants\/\{participantB\}\/mute/,
+    });
+  });
+});
+
+test.describe('bots that do it another way pass the scenario flows', () => {
+  test('cancelMediaProcessing: a bot that plays the chosen prompt at the cancel\'s 200, without waiting for the 400/8508', async () => {
+    class PlaysAtTheCancel extends ReferenceBot {
+      protected override async cancelMedia(call: TrackedCall): Promise<void> {
+        await super.cancelMedia(call);
+        const info = this.infoCall(call);
+        if (info?.pendingKey === 'tone2') {
+          info.pendingKey = undefined;
+          await this.playInfoPrompt(call, 'hours');
+        }
+      }
+    }
+    const outcome = await run('ivr-cancel-prompt', PlaysAtTheCancel);
+    expect(outcome.findings).toEqual([]);
+    expect(outcome.status).toBe('passed');
+  });
+
+  test('delta rosters: a bot that holds a delta back until the ones before it arrived, then applies them in order', async () => {
+    class Buffering extends Roster {
+      private next = 1;
+      private readonly waiting = new Map<number, unknown>();
+      override apply(resourceData: unknown): void {
+        const sequence = (resourceData as { sequenceNumber?: unknown } | undefined)?.sequenceNumber;
+        if (typeof sequence !== 'number') return super.apply(resourceData);
+        this.waiting.set(sequence, resourceData);
+        for (; this.waiting.has(this.next); this.next++) {
+          super.apply(this.waiting.get(this.next));
+          this.waiting.delete(this.next);
+        }
+      }
+      // ordering alone: no per-participant check
+      protected override isStale(): boolean {
+        return false;
+      }
+    }
+    class BuffersDeltas extends ReferenceBot {
+      protected override newRoster(): Roster {
+        return new Buffering();
+      }
+    }
+    const outcome = await run('delta-roster-sequence', BuffersDeltas);
+    expect(outcome.findings).toEqual([]);
+    expect(outcome.status).toBe('passed');
+  });
+});
