@@ -3,7 +3,9 @@
  * API. A call to its plain application identity is moved from the 1:1 (P2P) call into a meeting;
  * a call to one of its lines (resource accounts: `targets[0].identity.applicationInstance.id` is a
  * `*_LINE_ID`) gets that line's behaviour instead: reject, redirect, an IVR, a blind or
- * consultative transfer, a voicemail or a parked call kept up with keepAlive.
+ * consultative transfer, a voicemail, a parked call kept up with keepAlive, app-hosted media or a
+ * compliance recorder. Through its own API it also calls users, creates group calls and joins
+ * meetings.
  *
  * Each scenario lives in a file of its own, as a class in one inheritance chain; ReferenceBot is
  * its last link (README.md, "Where each scenario lives"):
@@ -16,11 +18,16 @@
  *   meetings.ts   joining meetings, moving a caller into one, inviting, the meeting API
  *   voicemail.ts  the voicemail line: recordResponse and the recording's download
  *   park.ts       the park line: keepAlive
+ *   outbound.ts   calling a user (the notification-bot pattern), and when such a call never connects
+ *   group-calls.ts  creating a group call; answering an invite into one
+ *   meeting-media.ts  joining a meeting with service-hosted media: lobby, welcome prompt, roster
+ *   app-media.ts  the media line: answering with application-hosted media
+ *   compliance-recording.ts  the recorder line: policy-based recording, updateRecordingStatus
  *
  * Each step is a small `protected` method so a subclass can change ONE behaviour; the conformance
  * tests use that to build deliberately defective bots. See README.md for the list of hooks.
  */
-import { ParkBot } from './park.js';
+import { ComplianceRecordingBot } from './compliance-recording.js';
 
 export type * from './types.js';
 export { GraphError } from './types.js';
@@ -28,4 +35,4 @@ export { normalizeId, sameId } from './helpers.js';
 export { NOTIFICATION_CLOCK_TOLERANCE_S, NOTIFICATION_ISSUERS, verifyNotificationToken, type NotificationClaims } from './notification-auth.js';
 
 /** The reference bot: every scenario. `new ReferenceBot(configFromEnv(env))`, then `start()`. */
-export class ReferenceBot extends ParkBot {}
+export class ReferenceBot extends ComplianceRecordingBot {}

@@ -34,7 +34,11 @@ export type LineBehaviour =
   /** answers, records a message (recordResponse), downloads it, hangs up */
   | 'voicemail'
   /** answers and keeps the call alive (keepAlive) until it ends */
-  | 'park';
+  | 'park'
+  /** answers with application-hosted media (appHostedMediaConfig): the bot's media platform takes the call */
+  | 'app-media'
+  /** a policy-based compliance recorder: answers with app-hosted media, then updateRecordingStatus */
+  | 'recorder';
 
 export interface LineConfig {
   /** the application instance id callers reach (`targets[0].identity.applicationInstance.id`) */
@@ -130,6 +134,8 @@ export const LINE_DEFAULTS: ReadonlyArray<{ variable: string; behaviour: LineBeh
   { variable: 'CONSULT_LINE_ID', behaviour: 'consult', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b05' },
   { variable: 'VOICEMAIL_LINE_ID', behaviour: 'voicemail', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b06' },
   { variable: 'PARK_LINE_ID', behaviour: 'park', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b07' },
+  { variable: 'MEDIA_LINE_ID', behaviour: 'app-media', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b08' },
+  { variable: 'RECORDER_LINE_ID', behaviour: 'recorder', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b09' },
 ];
 
 export const REJECT_REASONS: readonly RejectReason[] = ['none', 'busy', 'forbidden'];
