@@ -3,7 +3,9 @@
  * API. A call to its plain application identity is moved from the 1:1 (P2P) call into a meeting;
  * a call to one of its lines (resource accounts: `targets[0].identity.applicationInstance.id` is a
  * `*_LINE_ID`) gets that line's behaviour instead: reject, redirect, an IVR, a blind or
- * consultative transfer, a voicemail or a parked call kept up with keepAlive.
+ * consultative transfer, a voicemail, a parked call kept up with keepAlive, app-hosted media or a
+ * compliance recorder. Through its own API it also calls users, creates group calls and joins
+ * meetings.
  *
  * Each scenario lives in a file of its own, as a class in one inheritance chain; ReferenceBot is
  * its last link (README.md, "Where each scenario lives"):
@@ -16,6 +18,11 @@
  *   meetings.ts   joining meetings, moving a caller into one, inviting, the meeting API
  *   voicemail.ts  the voicemail line: recordResponse and the recording's download
  *   park.ts       the park line: keepAlive
+ *   outbound.ts   calling a user (the notification-bot pattern), and when such a call never connects
+ *   group-calls.ts  creating a group call; answering an invite into one
+ *   meeting-media.ts  joining a meeting with service-hosted media: lobby, welcome prompt, roster
+ *   app-media.ts  the media line: answering with application-hosted media
+ *   compliance-recording.ts  the recorder line: policy-based recording, updateRecordingStatus
  *   pstn.ts, info-line.ts, conference-line.ts, meeting-line.ts, moderator.ts (+ roster.ts):
  *                 PSTN lines and dial-out with DTMF, barge-in with cancelMediaProcessing, an invite
  *                 into the P2P call itself, transferred calls, a meeting moderator (mute, remove,

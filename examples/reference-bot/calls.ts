@@ -28,7 +28,7 @@ import {
   sameId,
   transferCameBack,
 } from './helpers.js';
-import type { CommsNotification, GraphRoute, IdentitySet, JsonObject, OperationOutcome, PendingOperation, TrackedCall } from './types.js';
+import type { CommsNotification, GraphResponse, GraphRoute, IdentitySet, JsonObject, OperationOutcome, PendingOperation, TrackedCall } from './types.js';
 
 export abstract class CallsBot extends BotCore {
   /** Calls the bot takes part in, keyed by normalizeId(call id). */
@@ -240,16 +240,21 @@ export abstract class CallsBot extends BotCore {
   }
 
   /**
-   * `POST {graph}/{version}{callsRoot}`; `track` tracks the new call under the id Graph gave it.
+   * `POST {graph}/{version}{callsRoot}`; `track` tracks the new call under the id Graph gave it (`response`: the 201).
    * Notifications for the new call that arrive before Graph's answer are held and replayed then.
    */
-  protected async createCall(body: unknown, route: GraphRoute, tenant: string, track: (id: string) => TrackedCall): Promise<TrackedCall> {
+  protected async createCall(
+    body: unknown,
+    route: GraphRoute,
+    tenant: string,
+    track: (id: string, response: GraphResponse) => TrackedCall,
+  ): Promise<TrackedCall> {
     this.pendingCreates++;
     try {
       const response = await this.graphRequest('POST', this.callUrl(route), body, tenant);
       const id = idFromResponse(response);
       if (id === undefined) throw new Error('create call: Graph answered with neither an id nor a Location header');
-      return track(id);
+      return track(id, response);
     } finally {
       this.pendingCreates--;
       // Replay what arrived for the new call before its id was known (the call is tracked by now).

@@ -35,6 +35,10 @@ export type LineBehaviour =
   | 'voicemail'
   /** answers and keeps the call alive (keepAlive) until it ends */
   | 'park'
+  /** answers with application-hosted media (appHostedMediaConfig): the bot's media platform takes the call */
+  | 'app-media'
+  /** a policy-based compliance recorder: answers with app-hosted media, then updateRecordingStatus */
+  | 'recorder'
   /** a PSTN number: answers a phone caller, blind-transfers them to PSTN_TRANSFER_NUMBER (pstn.ts) */
   | 'pstn'
   /** a PSTN number: answers, calls PSTN_TRANSFER_NUMBER from the line, then transfers replacing that call (pstn.ts) */
@@ -143,6 +147,8 @@ export const LINE_DEFAULTS: ReadonlyArray<{ variable: string; behaviour: LineBeh
   { variable: 'CONSULT_LINE_ID', behaviour: 'consult', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b05' },
   { variable: 'VOICEMAIL_LINE_ID', behaviour: 'voicemail', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b06' },
   { variable: 'PARK_LINE_ID', behaviour: 'park', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b07' },
+  { variable: 'MEDIA_LINE_ID', behaviour: 'app-media', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b08' },
+  { variable: 'RECORDER_LINE_ID', behaviour: 'recorder', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b09' },
   { variable: 'PSTN_LINE_ID', behaviour: 'pstn', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b21' },
   { variable: 'PSTN_CONSULT_LINE_ID', behaviour: 'pstn-consult', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b22' },
   { variable: 'INFO_LINE_ID', behaviour: 'info', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b23' },

@@ -31,7 +31,13 @@ export abstract class IvrBot extends AnswerBot {
 
   /** The prompt the bot plays for `purpose`: `${PROMPT_BASE_URL}/{name}.wav`. */
   protected prompt(purpose: PromptPurpose): MediaPrompt {
-    const names: Record<PromptPurpose, string> = { menu: 'ivr-menu', apology: 'transfer-failed', greeting: 'leave-a-message' };
+    const names: Record<PromptPurpose, string> = {
+      menu: 'ivr-menu',
+      apology: 'transfer-failed',
+      greeting: 'leave-a-message',
+      notice: 'notification',
+      welcome: 'meeting-welcome',
+    };
     return {
       '@odata.type': '#microsoft.graph.mediaPrompt',
       mediaInfo: { '@odata.type': '#microsoft.graph.mediaInfo', uri: `${this.config.promptBaseUrl}/${names[purpose]}.wav` },

@@ -22,7 +22,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LineConfig } from './config.js';
 import { HttpError, normalizeId, operationFailed, optionalString, parseJsonObject, readBody, send, upstreamFailure } from './helpers.js';
-import { ParkBot } from './park.js';
+import { ComplianceRecordingBot } from './compliance-recording.js';
 import type { CreateCallRequest, GraphRoute, JsonObject, OperationOutcome, TrackedCall, TransferRequest } from './types.js';
 
 /** `POST .../calls/{id}/sendDtmfTones` body: tones are the `tone` enum (tone0..tone9, star, pound, a..d, flash). */
@@ -54,7 +54,7 @@ export function tonesOf(digits: string): string[] {
 
 const V1: GraphRoute = { version: 'v1.0', callsRoot: '/communications/calls' };
 
-export abstract class PstnBot extends ParkBot {
+export abstract class PstnBot extends ComplianceRecordingBot {
   /** dial-out calls waiting to be established, and the tones to key in then (keyed by normalizeId(call id)) */
   private readonly digitsToSend = new Map<string, string[]>();
 

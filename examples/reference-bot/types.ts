@@ -42,6 +42,14 @@ export type CallKind =
   | 'line'
   /** the call the bot placed to TRANSFER_TARGET_ID to consult before a consultative transfer */
   | 'consultation'
+  /** a P2P call the bot placed to a user through `POST /api/call-user` (outbound.ts) */
+  | 'outbound'
+  /** a group call the bot created through `POST /api/create-group-call` (group-calls.ts) */
+  | 'group-outbound'
+  /** an incoming invite into a group call or meeting: the notification carries chatInfo/meetingInfo (group-calls.ts) */
+  | 'group-invite'
+  /** a meeting joined with service-hosted media through `POST /api/join-meeting-with-media` (meeting-media.ts) */
+  | 'media-meeting'
   /** a PSTN call the bot placed through `POST /api/pstn/dial` to key in digits (pstn.ts) */
   | 'dial-out'
   /** a meeting the bot joined as its moderator through `POST /api/moderator/join` (moderator.ts) */
@@ -80,6 +88,12 @@ export interface TrackedCall {
   consultationCallId?: string;
   /** consultation: the line call whose caller is transferred to the consulted party */
   consultFor?: string;
+  /** media-meeting: the bot's own participant id (the 201's myParticipantId), to find itself in rosters */
+  myParticipantId?: string;
+  /** media-meeting: the last roster showed the bot waiting in the lobby */
+  inLobby?: boolean;
+  /** recorder line: where the recording stands (recording starts only after updateRecordingStatus succeeded) */
+  recording?: 'starting' | 'recording' | 'failed';
 }
 
 /**
@@ -103,7 +117,8 @@ export interface MeetingRef {
 export interface AnswerRequest {
   callbackUri: string;
   acceptedModalities: string[];
-  mediaConfig: { '@odata.type': string };
+  /** serviceHostedMediaConfig, or appHostedMediaConfig with the media platform's `blob` */
+  mediaConfig: { '@odata.type': string; blob?: string };
 }
 
 /** `POST .../calls` body that joins a meeting without media. */
@@ -197,12 +212,15 @@ export interface CreateCallRequest {
   tenantId: string;
 }
 
-/** What a prompt is for: the IVR menu, the apology after a failed transfer, the voicemail greeting. */
-export type PromptPurpose = 'menu' | 'apology' | 'greeting';
+/**
+ * What a prompt is for: the IVR menu, the apology after a failed transfer, the voicemail greeting,
+ * the message of an outbound call, the welcome in a meeting joined with media.
+ */
+export type PromptPurpose = 'menu' | 'apology' | 'greeting' | 'notice' | 'welcome';
 
 /** An operation the bot started and whose completion notification it waits for. */
 export interface PendingOperation {
-  action: 'invite' | 'playPrompt' | 'recordResponse' | 'sendDtmfTones' | 'participantMute' | 'startHoldMusic' | 'stopHoldMusic';
+  action: 'invite' | 'playPrompt' | 'recordResponse' | 'updateRecordingStatus' | 'sendDtmfTones' | 'participantMute' | 'startHoldMusic' | 'stopHoldMusic';
   /** playPrompt / recordResponse: what the prompt is for */
   purpose?: PromptPurpose;
   clientContext: string;
