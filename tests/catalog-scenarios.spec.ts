@@ -4,7 +4,7 @@
 // and a one-defect subclass of the bot fails each at the step, kind, rule and message naming the
 // defect. Bots that do the right thing another way pass too.
 import { expect, test } from '@playwright/test';
-import { ReferenceBot, type InviteRequest, type JsonObject, type OperationOutcome, type TrackedCall, type TransferRequest } from '../examples/reference-bot/bot.js';
+import { ReferenceBot, type AnswerRequest, type InviteRequest, type JsonObject, type OperationOutcome, type TrackedCall, type TransferRequest } from '../examples/reference-bot/bot.js';
 import type { LineConfig } from '../examples/reference-bot/config.js';
 import type { InfoCall } from '../examples/reference-bot/info-line.js';
 import { configFromEnv } from '../examples/reference-bot/config.js';
@@ -209,6 +209,22 @@ test.describe('bots that do it another way pass the scenario flows', () => {
     const outcome = await run('ivr-cancel-prompt', PlaysAtTheCancel);
     expect(outcome.findings).toEqual([]);
     expect(outcome.status).toBe('passed');
+  });
+
+  test('PSTN: a bot that answers with application-hosted media and consults from its other number', async () => {
+    class AppHostedOtherNumber extends ReferenceBot {
+      protected override answerBody(call: TrackedCall): AnswerRequest {
+        return { ...super.answerBody(call), mediaConfig: { '@odata.type': '#microsoft.graph.appHostedMediaConfig', blob: '<media session configuration>' } as AnswerRequest['mediaConfig'] };
+      }
+      protected override phoneCallBody(_line: LineConfig, number: string, tenant: string): CreateCallRequest {
+        return super.phoneCallBody(this.pstnLine(), number, tenant);
+      }
+    }
+    for (const name of ['pstn-transfer-to-phone', 'pstn-consultative-transfer']) {
+      const outcome = await run(name, AppHostedOtherNumber);
+      expect(outcome.findings, name).toEqual([]);
+      expect(outcome.status, name).toBe('passed');
+    }
   });
 
   test('delta rosters: a bot that holds a delta back until the ones before it arrived, then applies them in order', async () => {
