@@ -8,6 +8,7 @@ import { ReferenceBot, type AnswerRequest, type InviteRequest, type JsonObject, 
 import type { LineConfig } from '../examples/reference-bot/config.js';
 import type { InfoCall } from '../examples/reference-bot/info-line.js';
 import { configFromEnv } from '../examples/reference-bot/config.js';
+import { tonesOf } from '../examples/reference-bot/pstn.js';
 import { Roster, type RosterEntry } from '../examples/reference-bot/roster.js';
 import type { CreateCallRequest, GraphRoute } from '../examples/reference-bot/types.js';
 import type { FlowOutcome } from '../harness/engine/flow-run.js';
@@ -253,5 +254,37 @@ test.describe('bots that do it another way pass the scenario flows', () => {
     const outcome = await run('delta-roster-sequence', BuffersDeltas);
     expect(outcome.findings).toEqual([]);
     expect(outcome.status).toBe('passed');
+  });
+});
+
+test.describe('the scenario building blocks', () => {
+  test('PSTN_TRANSFER_NUMBER must be E.164, and the PSTN lines have ids of their own', () => {
+    expect(() => configFromEnv({ PSTN_TRANSFER_NUMBER: '004255550100' })).toThrow('PSTN_TRANSFER_NUMBER must be a phone number in E.164 format (e.g. +14255550100), got "004255550100"');
+    expect(configFromEnv({ PSTN_TRANSFER_NUMBER: '+442071234567' }).pstnTransferNumber).toBe('+442071234567');
+    expect(() => configFromEnv({ INFO_LINE_ID: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b01' })).toThrow(/INFO_LINE_ID and IVR_LINE_ID must differ|IVR_LINE_ID and INFO_LINE_ID must differ/);
+  });
+
+  test('digits become the tone enum; other keys are refused', () => {
+    expect(tonesOf('1234#')).toEqual(['tone1', 'tone2', 'tone3', 'tone4', 'pound']);
+    expect(tonesOf('*0Ad')).toEqual(['star', 'tone0', 'a', 'd']);
+    expect(() => tonesOf('12x')).toThrow('"digits" may hold 0-9, *, # and A-D, not "x"');
+    expect(() => tonesOf('')).toThrow('"digits" must not be empty');
+  });
+
+  test('a roster: a full roster replaces, a delta changes only newer entries, a removal is not undone by an older change', () => {
+    const user = (id: string, seq?: number, extra: JsonObject = {}) => ({ id: `p-${id}`, info: { identity: { user: { id } } }, isMuted: false, ...(seq === undefined ? {} : { rosterSequenceNumber: seq }), ...extra });
+    const roster = new Roster();
+    roster.apply([user('a'), user('b')]);
+    expect(roster.present().map((p) => p.userId)).toEqual(['a', 'b']);
+    roster.apply([user('b')]); // full roster: a left
+    expect(roster.present().map((p) => p.userId)).toEqual(['b']);
+    roster.apply({ '@odata.type': '#microsoft.graph.deltaParticipants', sequenceNumber: 5, participants: [user('c'), user('b', undefined, { removedState: { reason: 'left' } })] });
+    expect(roster.present().map((p) => p.userId)).toEqual(['c']);
+    roster.apply({ sequenceNumber: 4, participants: [user('b', undefined, { isMuted: true })] }); // older than b's removal
+    expect(roster.present().map((p) => p.userId)).toEqual(['c']);
+    roster.apply({ sequenceNumber: 6, participants: [user('c', 7, { isMuted: true })] }); // rosterSequenceNumber wins over the delta's
+    roster.apply({ sequenceNumber: 7, participants: [user('c', 6, { isMuted: false })] });
+    expect(roster.findUser('C')).toMatchObject({ id: 'p-c', isMuted: true, sequence: 7 });
+    expect(roster.findUser('b')).toBeUndefined();
   });
 });
