@@ -1,290 +1,183 @@
-// The scenario flows of issue 11 (PSTN, participant management, hold music, cancelMediaProcessing,
-// sendDtmfTones, the transferee's side, the seed's P2P invite, delta rosters): each passes against
-// the reference bot in-process (call-state rules and schema checks on, as `callreplay run` has them),
-// and a one-defect subclass of the bot fails each at the step, kind, rule and message naming the
-// defect. Bots that do the right thing another way pass too.
+// The scenario flows of the catalog (outbound calls and their failure endings, group calls, a meeting
+// joined with media, app-hosted media, compliance recording): each passes against the reference bot
+// in-process with the call-state rules and schemas on, and a one-defect subclass of the bot fails
+// each at the right step, for the reason named.
 import { expect, test } from '@playwright/test';
-import { ReferenceBot, type AnswerRequest, type InviteRequest, type JsonObject, type OperationOutcome, type TrackedCall, type TransferRequest } from '../examples/reference-bot/bot.js';
-import type { LineConfig } from '../examples/reference-bot/config.js';
-import type { InfoCall } from '../examples/reference-bot/info-line.js';
+import { parse } from 'yaml';
+import { ReferenceBot, type GraphRoute, type JsonObject, type MeetingRef, type TrackedCall } from '../examples/reference-bot/bot.js';
+import type { JoinMeetingWithMediaRequest } from '../examples/reference-bot/meeting-media.js';
+import type { CallTarget } from '../examples/reference-bot/outbound.js';
+import { readFileSync } from 'node:fs';
 import { configFromEnv } from '../examples/reference-bot/config.js';
-import { tonesOf } from '../examples/reference-bot/pstn.js';
-import { Roster, type RosterEntry } from '../examples/reference-bot/roster.js';
-import type { CreateCallRequest, GraphRoute } from '../examples/reference-bot/types.js';
 import type { FlowOutcome } from '../harness/engine/flow-run.js';
-import { runInProcess, shippedFlow } from './fixtures/in-process.js';
+import { Harness } from '../harness/runner/harness.js';
+import { observersFor } from '../harness/runner/run-checks.js';
+import { AFTER_END, afterEnd, expectFailure, run } from './fixtures/catalog-run.js';
+import { shippedFlow } from './fixtures/in-process.js';
 
-const scenarios = {
-  'pstn-transfer-to-phone': 'pstn',
-  'pstn-consultative-transfer': 'pstn',
-  'pstn-dial-out-dtmf': 'pstn',
-  'meeting-participant-mute-and-remove': 'meetings',
-  'meeting-hold-music': 'meetings',
-  'ivr-cancel-prompt': 'ivr',
-  'receive-transferred-call': 'transfer',
-  'p2p-invite-escalation': 'meetings',
-  'delta-roster-sequence': 'meetings',
-} as const;
+/** name -> [suite, the reference bot file its header names, the trigger it starts with (if any) and that trigger's values] */
+const scenarios: Record<string, [string, string, string?, string[]?]> = {
+  'outbound-call': ['outbound', 'outbound.ts', 'call-user', ['userId', 'tenantId']],
+  'outbound-call-declined': ['outbound', 'outbound.ts', 'call-user', ['userId', 'tenantId']],
+  'outbound-call-not-answered': ['outbound', 'outbound.ts', 'call-user', ['userId', 'tenantId']],
+  'outbound-call-ended-while-establishing': ['outbound', 'outbound.ts', 'call-user', ['userId', 'tenantId']],
+  'create-group-call': ['outbound', 'group-calls.ts', 'create-group-call', ['userIds', 'tenantId']],
+  'incoming-group-call-invite': ['answer', 'group-calls.ts'],
+  'join-meeting-with-media': ['meetings', 'meeting-media.ts', 'join-meeting', ['threadId', 'organizerId', 'tenantId']],
+  'answer-app-hosted-media': ['answer', 'app-media.ts'],
+  'compliance-recording': ['recording', 'compliance-recording.ts'],
+};
 
-type BotClass = new (config: ReturnType<typeof configFromEnv>) => ReferenceBot;
-
-/** Per-step timeout for defective bots (one that never sends a request fails sooner). */
-const STEP_TIMEOUT_MS = 1500;
-
-async function run(name: string, Bot: BotClass = ReferenceBot, stepTimeoutMs?: number): Promise<FlowOutcome> {
-  const flow = await shippedFlow(name, stepTimeoutMs);
-  return runInProcess(flow, (env) => new Bot(configFromEnv(env)));
-}
-
-/** The one finding is at `step`, of `kind` (and `rule`: none unless given), with a message naming the defect. */
-function expectFailure(outcome: FlowOutcome, want: { step: number; kind: string; rule?: string; message: RegExp }): void {
-  expect(outcome.status).toBe('failed');
-  expect(outcome.findings).toHaveLength(1);
-  const finding = outcome.findings[0]!;
-  expect({ step: finding.step, kind: finding.kind, rule: finding.rule }).toEqual({ step: want.step, kind: want.kind, rule: want.rule });
-  expect(finding.message).toMatch(want.message);
-}
-
-// (Each scenario flow passing against the reference bot itself is in tests/reference-bot.spec.ts,
-// which runs every shipped flow with the same checks.)
-
-test('every scenario flow names its suite, and each trigger step its id and values', async () => {
-  const suites: Record<string, string> = {};
-  for (const name of Object.keys(scenarios)) {
-    const flow = await shippedFlow(name);
-    suites[name] = flow.suite;
-    for (const step of flow.steps) {
-      if (step.kind !== 'trigger') continue;
-      expect(step.id, `${name} step ${step.index}`).toMatch(/^[a-z][a-z0-9-]*$/);
-      expect(step.values, `${name} step ${step.index}`).toBeDefined();
-    }
+test('every scenario flow passes against the reference bot, names its suite, its reference bot file and its trigger', async () => {
+  const names = Object.keys(scenarios);
+  // all at once through one harness and one bot, as `callreplay run` does (each run has its own ids and tenant)
+  const harness = await Harness.start({ transport: 'nock', tenant: 'per-run', observers: observersFor({ rules: {}, schema: true, variants: [], ackThresholdMs: 1000 }) });
+  const bot = new ReferenceBot(configFromEnv({ PORT: '0', LOG_LEVEL: 'silent', GRAPH_BASE_URL: harness.graphBaseUrl, LOGIN_BASE_URL: harness.loginBaseUrl, BOT_APP_ID: harness.botAppId }));
+  let outcomes: FlowOutcome[];
+  try {
+    await bot.start();
+    outcomes = await Promise.all(names.map(async (name) => harness.run(await shippedFlow(name), bot.url)));
+  } finally {
+    await bot.stop();
+    await harness.close();
   }
-  expect(suites).toEqual(scenarios);
+  expect(outcomes.map((o) => `${o.flow}: ${o.status} ${JSON.stringify(o.findings)}`)).toEqual(names.map((n) => `${n}: passed []`));
+  for (const name of names) {
+    const flow = await shippedFlow(name);
+    const [suite, file, trigger, values] = scenarios[name]!;
+    expect({ suite: flow.suite, api: flow.api }, name).toEqual({ suite, api: 'v1.0' });
+    const triggers = flow.steps.filter((s) => s.kind === 'trigger');
+    expect(triggers.map((t) => t.id), name).toEqual(trigger ? [trigger] : []);
+    const steps = (parse(readFileSync(flow.file, 'utf8')) as { steps: Array<{ trigger?: { values?: JsonObject } }> }).steps;
+    const first = steps.find((s) => s.trigger)?.trigger;
+    if (first) expect(Object.keys(first.values ?? {}).sort(), name).toEqual([...values!].sort());
+    expect(readFileSync(flow.file, 'utf8'), name).toContain(`# Reference bot: examples/reference-bot/${file}`);
+  }
 });
 
-test.describe('defective bots fail the scenario flows at the right step', () => {
-  test('PSTN: a bot that transfers to the phone number as a user id', async () => {
-    class PhoneAsUser extends ReferenceBot {
-      protected override transferBody(call: TrackedCall, replacesCallId?: string): TransferRequest {
-        const body = super.transferBody(call, replacesCallId);
-        const phone = body.transferTarget.identity.phone as { id: string } | undefined;
-        return phone ? { transferTarget: { ...body.transferTarget, identity: { user: { id: phone.id } } } } : body;
-      }
-    }
-    expectFailure(await run('pstn-transfer-to-phone', PhoneAsUser, STEP_TIMEOUT_MS), {
-      step: 5,
-      kind: 'incorrect',
-      message: /^body\.transferTarget\.identity\.phone: expected an object with id, got nothing/,
-    });
-  });
-
-  test('PSTN: a bot that places the consultation call as its application, not the line', async () => {
-    class ConsultsAsApplication extends ReferenceBot {
-      protected override phoneCallBody(line: LineConfig, number: string, tenant: string): CreateCallRequest {
-        return { ...super.phoneCallBody(line, number, tenant), source: { identity: { application: { id: this.config.appId } } } };
-      }
-    }
-    expectFailure(await run('pstn-consultative-transfer', ConsultsAsApplication, STEP_TIMEOUT_MS), {
-      step: 4,
-      kind: 'incorrect',
-      message: /^body\.source\.identity\.applicationInstance: expected an object with id, got nothing/,
-    });
-  });
-
-  test('DTMF: a bot that keys in the digits before the call is established', async () => {
-    class KeysInOnTheCreate extends ReferenceBot {
-      protected override async dialOut(number: string, tones: string[], tenant: string): Promise<TrackedCall> {
-        const call = await super.dialOut(number, tones, tenant);
-        await this.sendTones(call, tones);
+test.describe('defective bots fail the scenario flows for the reason named', () => {
+  test('outbound: a bot that plays its message as soon as Graph created the call (before the user answered)', async () => {
+    class PlaysOnCreate extends ReferenceBot {
+      protected override async callUser(target: CallTarget, route: GraphRoute, tenant: string): Promise<TrackedCall> {
+        const call = await super.callUser(target, route, tenant);
+        await this.playPrompt(call, 'notice');
         return call;
       }
     }
-    expectFailure(await run('pstn-dial-out-dtmf', KeysInOnTheCreate, STEP_TIMEOUT_MS), {
+    expectFailure(await run('outbound-call', PlaysOnCreate), {
       step: 3,
       kind: 'out-of-order',
-      message: /^POST \/v1\.0\/communications\/calls\/\{call\}\/sendDtmfTones \(step 5, key in the conference id\) was sent before step 3 \(call establishing\), step 4 \(call established\) was delivered/,
+      message: /^POST \/v1\.0\/communications\/calls\/\{call\}\/playPrompt \(step 5, play the message\) was sent before step 3 \(call establishing\), step 4 \(the user answers \(established\)\) was delivered/,
     });
   });
 
-  test('participant mute: a bot that posts the user id instead of the participant id', async () => {
-    class MutesByUserId extends ReferenceBot {
-      protected override async muteParticipant(call: TrackedCall, participant: RosterEntry): Promise<void> {
-        return super.muteParticipant(call, { ...participant, id: participant.userId ?? participant.id });
+  test('declined: a bot that hangs up a call Graph already deleted (480/10076)', async () => {
+    class HangsUpDeclinedCall extends ReferenceBot {
+      protected override onCallEnded(call: TrackedCall, resultInfo: JsonObject | undefined): void {
+        super.onCallEnded(call, resultInfo);
+        void this.graphRequest('DELETE', this.callUrl(call.route, call.id), undefined, call.tenant).catch(() => {});
       }
     }
-    expectFailure(await run('meeting-participant-mute-and-remove', MutesByUserId, STEP_TIMEOUT_MS), {
-      step: 7,
-      kind: 'incorrect',
-      message: /^POST \/v1\.0\/communications\/calls\/\{meetingCall\}\/participants\/\{adele\}\/mute went to the wrong resource: expected POST \/v1\.0\/communications\/calls\/\{meetingCall\}\/participants\/\{participantA\}\/mute/,
-    });
-  });
-
-  test('hold music: a bot that toggles hold with startHoldMusic instead of stopping it', async () => {
-    class TogglesHold extends ReferenceBot {
-      protected override async unholdParticipant(call: TrackedCall, participant: RosterEntry): Promise<void> {
-        return this.holdParticipant(call, participant);
-      }
-    }
-    expectFailure(await run('meeting-hold-music', TogglesHold, STEP_TIMEOUT_MS), {
-      step: 10,
-      kind: 'unexpected',
-      message: /^POST \/v1\.0\/communications\/calls\/\{meetingCall\}\/participants\/\{participantB\}\/startHoldMusic was sent again: the flow lists it once \(step 7, start hold music for Bob's participant\)/,
-    });
-  });
-
-  test('cancelMediaProcessing: a bot that takes the cancelled menu (400/8508) for a failed one', async () => {
-    class CancelIsAFailure extends ReferenceBot {
-      protected override async onInfoMenuEnded(call: TrackedCall, info: InfoCall, outcome: OperationOutcome): Promise<void> {
-        info.pendingKey = undefined;
-        if (outcome.status === 'failed') return this.onMenuFailed(call, outcome);
-      }
-    }
-    expectFailure(await run('ivr-cancel-prompt', CancelIsAFailure, STEP_TIMEOUT_MS), {
-      step: 8,
-      kind: 'unexpected',
-      message: /^unexpected request POST \/v1\.0\/communications\/calls\/\{call\}\/transfer: the flow does not list it/,
-    });
-  });
-
-  test('transferee side: a bot that invites the transferor instead of the caller', async () => {
-    class InvitesTheTransferor extends ReferenceBot {
-      protected override async onLineCall(callId: string, route: GraphRoute, call: JsonObject, line: LineConfig): Promise<void> {
-        const context = call.incomingContext as { transferor?: JsonObject } | undefined;
-        const source = context?.transferor ? { ...(call.source as JsonObject), identity: context.transferor } : call.source;
-        return super.onLineCall(callId, route, { ...call, source }, line);
-      }
-    }
-    expectFailure(await run('receive-transferred-call', InvitesTheTransferor, STEP_TIMEOUT_MS), {
-      step: 8,
-      kind: 'incorrect',
-      message: /^body\.participants\[0\]\.identity\.user\.id: expected caller \([0-9a-f-]+\), got receptionist \([0-9a-f-]+\)/,
-    });
-  });
-
-  test('P2P invite: a bot that sends replacesCallId = the call it invites into', async () => {
-    class ReplacesItsOwnCall extends ReferenceBot {
-      protected override conferenceInviteBody(call: TrackedCall, clientContext: string): InviteRequest {
-        const body = super.conferenceInviteBody(call, clientContext);
-        return { ...body, participants: body.participants.map((p) => ({ ...p, replacesCallId: call.id })) };
-      }
-    }
-    expectFailure(await run('p2p-invite-escalation', ReplacesItsOwnCall, STEP_TIMEOUT_MS), {
+    const thenExpect = { name: 'hang-up after the end', method: 'DELETE', path: '/v1.0/communications/calls/${call}' };
+    expectFailure(await run('outbound-call-declined', HangsUpDeclinedCall, { thenExpect }), {
       step: 5,
-      kind: 'incorrect',
-      message: /^body\.participants\[0\]\.replacesCallId: expected no such property, got p2pCall/,
+      ...AFTER_END,
+      message: afterEnd('DELETE /v1.0/communications/calls/{call}'),
     });
   });
 
-  test('delta rosters: a bot that applies deltas in the order they arrive', async () => {
-    class ArrivalOrder extends Roster {
-      protected override isStale(): boolean {
-        return false;
+  test('not answered: a bot that calls again when nobody answered (408/10057)', async () => {
+    class RetriesUnansweredCall extends ReferenceBot {
+      protected override onCallEnded(call: TrackedCall, resultInfo: JsonObject | undefined): void {
+        super.onCallEnded(call, resultInfo);
+        if (call.kind === 'outbound' && !call.establishedHandled) void this.callUser({ id: 'retry' }, call.route, call.tenant).catch(() => {});
       }
     }
-    class AppliesDeltasAsTheyCome extends ReferenceBot {
-      protected override newRoster(): Roster {
-        return new ArrivalOrder();
-      }
-    }
-    expectFailure(await run('delta-roster-sequence', AppliesDeltasAsTheyCome, STEP_TIMEOUT_MS), {
-      step: 9,
-      kind: 'incorrect',
-      // Adele left in delta 3; delta 2 (older, delivered after it) brought her back
-      message: /^POST \/v1\.0\/communications\/calls\/\{meetingCall\}\/participants\/\{participantA\}\/mute went to the wrong resource: expected POST \/v1\.0\/communications\/calls\/\{meetingCall\}\/participants\/\{participantB\}\/mute/,
+    expectFailure(await run('outbound-call-not-answered', RetriesUnansweredCall), {
+      step: 4,
+      kind: 'unexpected',
+      message: /^unexpected request after the flow's last step: POST \/v1\.0\/communications\/calls \(/,
     });
   });
-});
 
-test.describe('bots that do it another way pass the scenario flows', () => {
-  test('cancelMediaProcessing: a bot that plays the chosen prompt at the cancel\'s 200, without waiting for the 400/8508', async () => {
-    class PlaysAtTheCancel extends ReferenceBot {
-      protected override async cancelMedia(call: TrackedCall): Promise<void> {
-        await super.cancelMedia(call);
-        const info = this.infoCall(call);
-        if (info?.pendingKey === 'tone2') {
-          info.pendingKey = undefined;
-          await this.playInfoPrompt(call, 'hours');
-        }
+  test('ended while establishing: a bot that takes the 200 resultInfo for a call that went well and plays its message', async () => {
+    class TrustsCode200 extends ReferenceBot {
+      protected override onCallEnded(call: TrackedCall, resultInfo: JsonObject | undefined): void {
+        super.onCallEnded(call, resultInfo);
+        if (resultInfo?.code === 200) void this.playPrompt(call, 'notice').catch(() => {});
       }
     }
-    const outcome = await run('ivr-cancel-prompt', PlaysAtTheCancel);
-    expect(outcome.findings).toEqual([]);
-    expect(outcome.status).toBe('passed');
+    const thenExpect = { name: 'message after the end', method: 'POST', path: '/v1.0/communications/calls/${call}/playPrompt' };
+    expectFailure(await run('outbound-call-ended-while-establishing', TrustsCode200, { thenExpect }), {
+      step: 5,
+      ...AFTER_END,
+      message: afterEnd('POST /v1.0/communications/calls/{call}/playPrompt'),
+    });
   });
 
-  test('PSTN: a bot that answers with application-hosted media and consults from its other number', async () => {
-    class AppHostedOtherNumber extends ReferenceBot {
-      protected override answerBody(call: TrackedCall): AnswerRequest {
-        return { ...super.answerBody(call), mediaConfig: { '@odata.type': '#microsoft.graph.appHostedMediaConfig', blob: '<media session configuration>' } as AnswerRequest['mediaConfig'] };
-      }
-      protected override phoneCallBody(_line: LineConfig, number: string, tenant: string): CreateCallRequest {
-        return super.phoneCallBody(this.pstnLine(), number, tenant);
+  test('group call: a bot that drops all but the first user from the targets', async () => {
+    class CallsFirstUserOnly extends ReferenceBot {
+      protected override createGroupCall(targets: CallTarget[], route: GraphRoute, tenant: string): Promise<TrackedCall> {
+        return super.createGroupCall(targets.slice(0, 1), route, tenant);
       }
     }
-    for (const name of ['pstn-transfer-to-phone', 'pstn-consultative-transfer']) {
-      const outcome = await run(name, AppHostedOtherNumber);
-      expect(outcome.findings, name).toEqual([]);
-      expect(outcome.status, name).toBe('passed');
-    }
+    expectFailure(await run('create-group-call', CallsFirstUserOnly), {
+      step: 2,
+      kind: 'incorrect',
+      message: /^body\.targets: expected 2 item\(s\), got 1 item\(s\)/,
+    });
   });
 
-  test('delta rosters: a bot that holds a delta back until the ones before it arrived, then applies them in order', async () => {
-    class Buffering extends Roster {
-      private next = 1;
-      private readonly waiting = new Map<number, unknown>();
-      override apply(resourceData: unknown): void {
-        const sequence = (resourceData as { sequenceNumber?: unknown } | undefined)?.sequenceNumber;
-        if (typeof sequence !== 'number') return super.apply(resourceData);
-        this.waiting.set(sequence, resourceData);
-        for (; this.waiting.has(this.next); this.next++) {
-          super.apply(this.waiting.get(this.next));
-          this.waiting.delete(this.next);
-        }
-      }
-      // ordering alone: no per-participant check
-      protected override isStale(): boolean {
+  test('group call invite: a bot that takes every incoming call for a P2P call and moves it into a meeting', async () => {
+    class TreatsInviteAsP2P extends ReferenceBot {
+      protected override isGroupCallInvite(_call: JsonObject): boolean {
         return false;
       }
     }
-    class BuffersDeltas extends ReferenceBot {
-      protected override newRoster(): Roster {
-        return new Buffering();
+    expectFailure(await run('incoming-group-call-invite', TreatsInviteAsP2P), {
+      step: 5,
+      kind: 'unexpected',
+      message: /^unexpected request POST \/v1\.0\/communications\/calls: the flow does not list it \(the flow was at step 5, notify roster - the group call\)/,
+    });
+  });
+
+  test('meeting with media: a bot that joins without media (as for a transfer) and cannot welcome anyone', async () => {
+    class JoinsWithoutMedia extends ReferenceBot {
+      protected override joinMeetingWithMediaBody(meeting: MeetingRef): JoinMeetingWithMediaRequest {
+        const { mediaConfig: _none, ...body } = super.joinMeetingWithMediaBody(meeting);
+        return { ...body, requestedModalities: [] } as unknown as JoinMeetingWithMediaRequest;
       }
     }
-    const outcome = await run('delta-roster-sequence', BuffersDeltas);
-    expect(outcome.findings).toEqual([]);
-    expect(outcome.status).toBe('passed');
-  });
-});
-
-test.describe('the scenario building blocks', () => {
-  test('PSTN_TRANSFER_NUMBER must be E.164, and the PSTN lines have ids of their own', () => {
-    expect(() => configFromEnv({ PSTN_TRANSFER_NUMBER: '004255550100' })).toThrow('PSTN_TRANSFER_NUMBER must be a phone number in E.164 format (e.g. +14255550100), got "004255550100"');
-    expect(configFromEnv({ PSTN_TRANSFER_NUMBER: '+442071234567' }).pstnTransferNumber).toBe('+442071234567');
-    expect(() => configFromEnv({ INFO_LINE_ID: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b01' })).toThrow(/INFO_LINE_ID and IVR_LINE_ID must differ|IVR_LINE_ID and INFO_LINE_ID must differ/);
+    expectFailure(await run('join-meeting-with-media', JoinsWithoutMedia), {
+      step: 2,
+      kind: 'incorrect',
+      message: /^body\.requestedModalities: expected one of \["audio"\], \["audio","video"\], got \[\]/,
+    });
   });
 
-  test('digits become the tone enum; other keys are refused', () => {
-    expect(tonesOf('1234#')).toEqual(['tone1', 'tone2', 'tone3', 'tone4', 'pound']);
-    expect(tonesOf('*0Ad')).toEqual(['star', 'tone0', 'a', 'd']);
-    expect(() => tonesOf('12x')).toThrow('"digits" may hold 0-9, *, # and A-D, not "x"');
-    expect(() => tonesOf('')).toThrow('"digits" must not be empty');
+  test('app-hosted media: a bot that answers the media line with service-hosted media', async () => {
+    class ServiceHostedEverywhere extends ReferenceBot {
+      protected override usesAppHostedMedia(_call: TrackedCall): boolean {
+        return false;
+      }
+    }
+    expectFailure(await run('answer-app-hosted-media', ServiceHostedEverywhere), {
+      step: 2,
+      kind: 'incorrect',
+      message: /^body\.mediaConfig\.@odata\.type: expected "#microsoft\.graph\.appHostedMediaConfig", got "#microsoft\.graph\.serviceHostedMediaConfig"/,
+    });
   });
 
-  test('a roster: a full roster replaces, a delta changes only newer entries, a removal is not undone by an older change', () => {
-    const user = (id: string, seq?: number, extra: JsonObject = {}) => ({ id: `p-${id}`, info: { identity: { user: { id } } }, isMuted: false, ...(seq === undefined ? {} : { rosterSequenceNumber: seq }), ...extra });
-    const roster = new Roster();
-    roster.apply([user('a'), user('b')]);
-    expect(roster.present().map((p) => p.userId)).toEqual(['a', 'b']);
-    roster.apply([user('b')]); // full roster: a left
-    expect(roster.present().map((p) => p.userId)).toEqual(['b']);
-    roster.apply({ '@odata.type': '#microsoft.graph.deltaParticipants', sequenceNumber: 5, participants: [user('c'), user('b', undefined, { removedState: { reason: 'left' } })] });
-    expect(roster.present().map((p) => p.userId)).toEqual(['c']);
-    roster.apply({ sequenceNumber: 4, participants: [user('b', undefined, { isMuted: true })] }); // older than b's removal
-    expect(roster.present().map((p) => p.userId)).toEqual(['c']);
-    roster.apply({ sequenceNumber: 6, participants: [user('c', 7, { isMuted: true })] }); // rosterSequenceNumber wins over the delta's
-    roster.apply({ sequenceNumber: 7, participants: [user('c', 6, { isMuted: false })] });
-    expect(roster.findUser('C')).toMatchObject({ id: 'p-c', isMuted: true, sequence: 7 });
-    expect(roster.findUser('b')).toBeUndefined();
+  test('compliance recording: a bot that records without telling Graph (no updateRecordingStatus)', async () => {
+    class RecordsSilently extends ReferenceBot {
+      protected override async startRecording(call: TrackedCall): Promise<void> {
+        call.recording = 'recording';
+      }
+    }
+    expectFailure(await run('compliance-recording', RecordsSilently, { stepTimeoutMs: 1000 }), {
+      step: 5,
+      kind: 'missing',
+      message: /^the bot never sent POST \/v1\.0\/communications\/calls\/\{call\}\/updateRecordingStatus \(waited 1000 ms; last sent: step 4, call established\)/,
+    });
   });
 });
