@@ -1,13 +1,12 @@
 // The flow catalog: every catalog flow passes against the reference bot in-process, and one-defect
 // subclasses of the bot fail the key flows at the right step with a message naming the defect.
-// (tests/reference-bot.spec.ts runs every shipped flow too; this file pins the catalog's list.)
+// (tests/reference-bot.spec.ts runs every shipped flow too; this file pins the catalog's list.
+// tests/catalog-scenarios.spec.ts does the same for the outbound, group-call, meeting-media,
+// app-hosted media and compliance-recording flows.)
 import { expect, test } from '@playwright/test';
 import { ReferenceBot, type JsonObject, type OperationOutcome, type PromptPurpose, type TrackedCall } from '../examples/reference-bot/bot.js';
-import { configFromEnv } from '../examples/reference-bot/config.js';
-import { readFileSync } from 'node:fs';
-import type { FlowOutcome } from '../harness/engine/flow-run.js';
-import { parseFlow } from '../harness/flow/load-flow.js';
-import { runInProcess, shippedFlow } from './fixtures/in-process.js';
+import { AFTER_END, afterEnd, expectFailure, run, type RunOptions } from './fixtures/catalog-run.js';
+import { shippedFlow } from './fixtures/in-process.js';
 
 const catalog = [
   'reject-incoming-call',
@@ -25,44 +24,6 @@ const catalog = [
   'keepalive-timeout',
   'failed-operation',
 ];
-
-type BotClass = new (config: ReturnType<typeof configFromEnv>) => ReferenceBot;
-
-interface RunOptions {
-  /** environment added to the harness's */
-  env?: NodeJS.ProcessEnv;
-  /** per-step timeout (a defective bot that never sends a request fails sooner) */
-  stepTimeoutMs?: number;
-  /** the flow's quiet period */
-  quietMs?: number;
-  /** one more step after the flow's last: an expect of this request (see AFTER_END) */
-  thenExpect?: { name: string; method: string; path: string };
-}
-
-async function run(name: string, Bot: BotClass = ReferenceBot, opts: RunOptions = {}): Promise<FlowOutcome> {
-  let flow = await shippedFlow(name, opts.stepTimeoutMs);
-  if (opts.thenExpect) {
-    const { name: step, method, path } = opts.thenExpect;
-    flow = parseFlow(`${readFileSync(flow.file, 'utf8').trimEnd()}\n  - expect: { name: ${step}, method: ${method}, path: '${path}' }\n`, flow.file);
-  }
-  if (opts.quietMs !== undefined) Object.assign(flow, { quietMs: opts.quietMs, quietFromBot: false });
-  return runInProcess(flow, (env) => new Bot(configFromEnv({ ...env, ...opts.env })));
-}
-
-/** The one finding is at `step`, of `kind` (and `rule`: none unless given), with a message naming the defect. */
-function expectFailure(outcome: FlowOutcome, want: { step: number; kind: string; rule?: string; message: RegExp }): void {
-  expect(outcome.status).toBe('failed');
-  expect(outcome.findings).toHaveLength(1);
-  const finding = outcome.findings[0]!;
-  expect({ step: finding.step, kind: finding.kind, rule: finding.rule }).toEqual({ step: want.step, kind: want.kind, rule: want.rule });
-  expect(finding.message).toMatch(want.message);
-}
-
-// A request after the call ended: the flow gets one more step, an expect of that request, so that
-// the bot's request is caught however late it comes (not only within the quiet period) and matches
-// the flow; what fails it is the call-state rule state/after-terminated.
-const AFTER_END = { kind: 'incorrect', rule: 'state/after-terminated' } as const;
-const afterEnd = (request: string): RegExp => new RegExp(`^${request.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} was sent after call \\{call\\} was deleted \\(step \\d+\\)`);
 
 for (const name of catalog) {
   test(`catalog: ${name} passes against the reference bot`, async () => {

@@ -34,7 +34,21 @@ export type LineBehaviour =
   /** answers, records a message (recordResponse), downloads it, hangs up */
   | 'voicemail'
   /** answers and keeps the call alive (keepAlive) until it ends */
-  | 'park';
+  | 'park'
+  /** answers with application-hosted media (appHostedMediaConfig): the bot's media platform takes the call */
+  | 'app-media'
+  /** a policy-based compliance recorder: answers with app-hosted media, then updateRecordingStatus */
+  | 'recorder'
+  /** a PSTN number: answers a phone caller, blind-transfers them to PSTN_TRANSFER_NUMBER (pstn.ts) */
+  | 'pstn'
+  /** a PSTN number: answers, calls PSTN_TRANSFER_NUMBER from the line, then transfers replacing that call (pstn.ts) */
+  | 'pstn-consult'
+  /** an info menu with barge-in: a key pressed during the menu cancels it (info-line.ts) */
+  | 'info'
+  /** answers, then invites TRANSFER_TARGET_ID into the caller's own call (conference-line.ts) */
+  | 'conference'
+  /** answers, then moves the caller into the meeting, like a call to the bot's own identity (meeting-line.ts) */
+  | 'meeting';
 
 export interface LineConfig {
   /** the application instance id callers reach (`targets[0].identity.applicationInstance.id`) */
@@ -86,6 +100,8 @@ export interface BotConfig {
   transferTargetId: string;
   /** REDIRECT_TARGET_ID: the user calls to the redirect line are redirected to */
   redirectTargetId: string;
+  /** PSTN_TRANSFER_NUMBER: the phone number (E.164) the PSTN lines transfer callers to */
+  pstnTransferNumber: string;
   /** REDIRECT_TIMEOUT_S: how long (15-90 s) the redirect target rings */
   redirectTimeoutS: number;
   /** REJECT_REASON: the reason given when rejecting a call to the reject line */
@@ -115,6 +131,7 @@ export const DEFAULTS = {
   logLevel: 'info',
   transferTargetId: '7a3e5c1d-8b2f-4a6e-b1d9-3c4f5a6b7c01',
   redirectTargetId: '7a3e5c1d-8b2f-4a6e-b1d9-3c4f5a6b7c02',
+  pstnTransferNumber: '+14255550100',
   redirectTimeoutS: 30,
   rejectReason: 'busy',
   promptBaseUrl: 'https://cdn.contoso.example/prompts',
@@ -130,6 +147,13 @@ export const LINE_DEFAULTS: ReadonlyArray<{ variable: string; behaviour: LineBeh
   { variable: 'CONSULT_LINE_ID', behaviour: 'consult', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b05' },
   { variable: 'VOICEMAIL_LINE_ID', behaviour: 'voicemail', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b06' },
   { variable: 'PARK_LINE_ID', behaviour: 'park', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b07' },
+  { variable: 'MEDIA_LINE_ID', behaviour: 'app-media', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b08' },
+  { variable: 'RECORDER_LINE_ID', behaviour: 'recorder', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b09' },
+  { variable: 'PSTN_LINE_ID', behaviour: 'pstn', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b21' },
+  { variable: 'PSTN_CONSULT_LINE_ID', behaviour: 'pstn-consult', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b22' },
+  { variable: 'INFO_LINE_ID', behaviour: 'info', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b23' },
+  { variable: 'CONFERENCE_LINE_ID', behaviour: 'conference', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b24' },
+  { variable: 'MEETING_LINE_ID', behaviour: 'meeting', id: '2f1c9a6e-3b7d-4e2a-9c41-7d5e8f0a1b25' },
 ];
 
 export const REJECT_REASONS: readonly RejectReason[] = ['none', 'busy', 'forbidden'];
@@ -164,6 +188,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BotConfig {
     lines: parseLines(get),
     transferTargetId: get('TRANSFER_TARGET_ID') ?? DEFAULTS.transferTargetId,
     redirectTargetId: get('REDIRECT_TARGET_ID') ?? DEFAULTS.redirectTargetId,
+    pstnTransferNumber: parsePhoneNumber('PSTN_TRANSFER_NUMBER', get('PSTN_TRANSFER_NUMBER') ?? DEFAULTS.pstnTransferNumber),
     redirectTimeoutS: parseInteger('REDIRECT_TIMEOUT_S', get('REDIRECT_TIMEOUT_S'), DEFAULTS.redirectTimeoutS, 15, 90),
     rejectReason: parseChoice('REJECT_REASON', (get('REJECT_REASON') ?? DEFAULTS.rejectReason).toLowerCase(), REJECT_REASONS),
     promptBaseUrl: parseBaseUrl('PROMPT_BASE_URL', get('PROMPT_BASE_URL') ?? DEFAULTS.promptBaseUrl),
@@ -195,6 +220,12 @@ function parseLines(get: (name: string) => string | undefined): LineConfig[] {
     if (other) throw new Error(`${line.variable} and ${other.variable} must differ, both are "${line.id}"`);
   }
   return lines;
+}
+
+/** An E.164 phone number: `+`, then up to 15 digits (the first not 0). */
+function parsePhoneNumber(name: string, value: string): string {
+  if (!/^\+[1-9]\d{1,14}$/.test(value)) throw new Error(`${name} must be a phone number in E.164 format (e.g. +14255550100), got "${value}"`);
+  return value;
 }
 
 function parseInteger(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
