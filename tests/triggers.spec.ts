@@ -13,6 +13,9 @@ import { Harness } from '../harness/runner/harness.js';
 import { observersFor } from '../harness/runner/run-checks.js';
 import { runCommand, type RunArgs } from '../harness/cli/run-command.js';
 import { UsageError } from '../harness/cli/resolve-flows.js';
+import { printSummary } from '../harness/cli/run-summary.js';
+import { notRunChecks, summarize, type FlowResult, type ResultsFile } from '../harness/report/results-file.js';
+import { renderJobSummary } from '../harness/report/job-summary.js';
 import { callreplay, repoRoot, tempDir } from './fixtures/cli.js';
 import { shippedFlow } from './fixtures/in-process.js';
 // @ts-expect-error: a plain JavaScript fixture (a bot as a user would write it), no types
@@ -206,4 +209,34 @@ test('callreplay: bad --trigger syntax exits 2 naming the flag; list --json prin
   expect(rows[0]!['triggers']).toEqual([{ id: 'join-meeting', values: ['joinWebUrl', 'threadId', 'messageId', 'organizerId', 'tenantId'] }]);
   expect(rows[1]).toMatchObject({ name: 'answer-incoming-call', triggers: [] });
   expect(typeof rows[1]!['description']).toBe('string');
+});
+
+test('the verdict counts skipped flows apart: passed flows and skipped ones exit 0; merged shards in which no flow ran exit 2, saying so', () => {
+  const reason = skipReason(['join-meeting']);
+  const flow = (name: string, status: FlowResult['status'], notRun?: string): FlowResult => ({ flow: name, kind: 'flow', mode: 'gateway', title: `${name}: ...`, status, durationMs: 1, retry: 0, failures: [], warnings: [], errors: [], ...(notRun ? { notRun } : {}) });
+  const results = (flows: FlowResult[]): ResultsFile => ({ tool: 'callreplay', version: 2, startedAt: '', durationMs: 1, status: 'passed', summary: summarize(flows), flows, notRun: notRunChecks(flows) });
+  const print = (r: ResultsFile) => {
+    const out: string[] = [];
+    const log = console.log;
+    const error = console.error;
+    console.log = (...a: unknown[]) => out.push(a.join(' '));
+    console.error = (...a: unknown[]) => out.push(a.join(' '));
+    try {
+      return { status: printSummary(r, { maxFailures: 0, html: 'html/index.html' }, 0), out: out.join('\n') };
+    } finally {
+      console.log = log;
+      console.error = error;
+    }
+  };
+  const mixed = print(results([flow('answer-incoming-call', 'passed'), flow('invite-participants', 'skipped', reason)]));
+  expect(mixed.status).toBe(0);
+  expect(mixed.out).toContain(`callreplay: 1 flow(s) skipped, not run against this bot:\n    invite-participants: ${reason}`);
+  expect(mixed.out).toContain('callreplay: 1 of 1 flow(s) passed, 1 skipped; ');
+
+  const none = results([flow('invite-participants', 'skipped', reason), flow('join-meeting-without-media', 'skipped', reason)]);
+  const nothing = print(none);
+  expect(nothing.status).toBe(2);
+  expect(nothing.out).toContain('callreplay: 0 of 0 flow(s) passed, 2 skipped; ');
+  expect(nothing.out).toContain('callreplay: no flow ran: all 2 were skipped (exit 2)');
+  expect(renderJobSummary(none)).toContain('## callreplay: 0 of 0 flow(s) passed, 2 skipped ⚠️ no flow ran');
 });
