@@ -10,6 +10,7 @@ import { expect, test } from '@playwright/test';
 import type { CompiledFlow, CompiledTrigger } from '../harness/engine/plan.js';
 import { checkMappings, mapTriggers, parseTriggerConfig, parseTriggerFlag, skipReason, triggersOf, unmappedTriggers, type TriggerMapping } from '../harness/flow/trigger-mapping.js';
 import { Harness } from '../harness/runner/harness.js';
+import { applicableVariants } from '../harness/variants/index.js';
 import { observersFor } from '../harness/runner/run-checks.js';
 import { runCommand, type RunArgs } from '../harness/cli/run-command.js';
 import { UsageError } from '../harness/cli/resolve-flows.js';
@@ -78,7 +79,7 @@ test('a mapped trigger is sent to the mapped endpoint: method, path with its val
   expect((asWritten.steps[0] as CompiledTrigger).path(scope)).toBe('/api/join-meeting');
 });
 
-test('join-api-bot (POST /join { joinUrl }) passes join-meeting-without-media through a mapping; mapped to a path it lacks, the flow fails naming the trigger and the mapping', async () => {
+test('join-api-bot (POST /join { joinUrl }) passes join-meeting-without-media and its variants through a mapping; mapped to a path it lacks, the flow fails naming the trigger and the mapping', async () => {
   const flow = await shippedFlow('join-meeting-without-media');
   const passed = await runAgainstJoinApiBot(mapTriggers(flow, [joinMapping()]));
   expect(passed.findings).toEqual([]);
@@ -86,6 +87,10 @@ test('join-api-bot (POST /join { joinUrl }) passes join-meeting-without-media th
   const sent = passed.transcript.entries.find((e) => e.kind === 'trigger')!;
   expect(sent).toMatchObject({ method: 'POST', body: { joinUrl: expect.stringContaining('https://teams.microsoft.com/l/meetup-join/'), displayName: 'callreplay' } });
   expect(new URL(sent.url!).pathname).toBe('/join');
+  // the robustness variants of the flow keep the mapping, and this bot passes them too
+  const variants = applicableVariants(flow);
+  expect(variants.length).toBeGreaterThanOrEqual(3);
+  for (const v of variants) expect((await runAgainstJoinApiBot(mapTriggers(v, [joinMapping()]))).findings, v.name).toEqual([]);
 
   // not mapped: the reference bot's path, which this bot does not have (hence: skipped by `callreplay run`, below)
   const unmapped = await runAgainstJoinApiBot(flow);
@@ -128,7 +133,7 @@ test('mapping syntax and names: each bad mapping is refused naming the flag or k
 
   // against the flows: a name no flow has, a template name the trigger does not pass
   const flows = [await shippedFlow('join-meeting-without-media'), await shippedFlow('join-meeting-by-token')];
-  expect(() => checkMappings(flows, [parseTriggerFlag('join-meting=POST:/join')])).toThrow('--trigger join-meting=POST:/join: no flow has a trigger named "join-meting"; the selected flows\' triggers are join-meeting, join-meeting-by-token');
+  expect(() => checkMappings(flows, [parseTriggerFlag('join-meting=POST:/join')])).toThrow('--trigger join-meting=POST:/join: no flow has a trigger named "join-meting" (did you mean "join-meeting"?); the selected flows\' triggers are join-meeting, join-meeting-by-token');
   expect(() => checkMappings(flows, [parseTriggerFlag('invite=POST:/invite')], new Set(['invite']))).not.toThrow(); // another flow's (e.g. a shipped one's)
   expect(() => checkMappings(flows, [{ ...joinMapping(), to: { method: 'POST', path: '/join', body: { joinUrl: '${joinUrl}' } } }])).toThrow(
     'callreplay.config.yaml: triggers.join-meeting: ${joinUrl} in its body is not a value of trigger "join-meeting" in flow join-meeting-without-media',

@@ -185,7 +185,8 @@ export function checkMappings(flows: readonly CompiledFlow[], mappings: readonly
   for (const m of mappingsByName(mappings).values()) {
     if (m.name === EVERY_TRIGGER || used.has(m.name) || knownElsewhere.has(m.name)) continue;
     const names = [...used].sort();
-    throw new TriggerMappingError(`${m.from}: no flow has a trigger named "${m.name}"; ${names.length ? `the selected flows' triggers are ${names.join(', ')}` : 'the selected flows have no named trigger'} (\`callreplay list --json\` shows each flow's triggers)`);
+    const near = nearest(m.name, [...used, ...knownElsewhere]);
+    throw new TriggerMappingError(`${m.from}: no flow has a trigger named "${m.name}"${near ? ` (did you mean "${near}"?)` : ''}; ${names.length ? `the selected flows' triggers are ${names.join(', ')}` : 'the selected flows have no named trigger'} (\`callreplay list --json\` shows each flow's triggers)`);
   }
   const byName = mappingsByName(mappings);
   for (const flow of flows) {
@@ -274,6 +275,22 @@ function mappedStep(step: CompiledTrigger, route: TriggerRoute, from: string): C
     headers: compiled.headers ? (scope) => compiled.headers!(withValues(scope)) : undefined,
     mapping: from,
   };
+}
+
+/** The name nearest `name` within two edits (a likely typo), if any. */
+function nearest(name: string, names: readonly string[]): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const n of new Set(names)) {
+    let prev = Array.from({ length: n.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= name.length; i++) {
+      const row = [i];
+      for (let j = 1; j <= n.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (name[i - 1] === n[j - 1] ? 0 : 1));
+      prev = row;
+    }
+    const d = prev[n.length]!;
+    if (d <= 2 && (!best || d < best.d)) best = { name: n, d };
+  }
+  return best?.name;
 }
 
 function show(value: unknown): string {
