@@ -58,6 +58,30 @@ test('the shipped trigger flows name their triggers and the values each passes',
   }
 });
 
+test("README's table of shipped triggers names every trigger, the flows that have it and every value it passes", async () => {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const start = readme.indexOf('| trigger | flows | values it passes |');
+  expect(start).toBeGreaterThan(0);
+  const rows = readme.slice(start).split('\n').slice(2).filter((_, i, all) => all.slice(0, i + 1).every((l) => l.startsWith('|')));
+  const cells = new Map(rows.map((r) => r.split('|').slice(1, -1).map((c) => c.trim())).map((c) => [c[0]!.replace(/`/g, ''), c]));
+  const byTrigger = new Map<string, { flows: Set<string>; values: Set<string> }>();
+  for (const f of readdirSync(join(repoRoot, 'recordings')).filter((x) => x.endsWith('.yaml'))) {
+    const flow = await shippedFlow(f.replace(/\.yaml$/, ''));
+    for (const t of triggersOf(flow)) {
+      const entry = byTrigger.get(t.id) ?? { flows: new Set(), values: new Set() };
+      entry.flows.add(flow.name);
+      for (const v of t.values) entry.values.add(v);
+      byTrigger.set(t.id, entry);
+    }
+  }
+  expect([...cells.keys()].sort(), 'README.md, "Trigger mapping": one row per shipped trigger').toEqual([...byTrigger.keys()].sort());
+  const named = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!).sort();
+  for (const [id, { flows, values }] of byTrigger) {
+    expect(named(cells.get(id)![1]!), `README.md, trigger ${id}: its flows`).toEqual([...flows].sort());
+    expect(named(cells.get(id)![2]!), `README.md, trigger ${id}: its values`).toEqual([...values].sort());
+  }
+});
+
 test('a mapped trigger is sent to the mapped endpoint: method, path with its values URL-encoded, the body template read with the values', async () => {
   const flow = mapTriggers(await shippedFlow('invite-participants'), [
     { name: 'join-meeting', to: { method: 'PUT', path: '/meetings/${threadId}/join', headers: { 'x-org': '${organizerId}' } }, from: '--trigger join-meeting=PUT:/meetings/${threadId}/join' },
