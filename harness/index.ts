@@ -32,4 +32,5 @@ export { Recorder, type RecorderOptions } from './record/relay.js';
 export { recordingToFlow, transcriptToRecording } from './record/to-flow.js';
 export type { Recording, RecordedExchange } from './record/recording.js';
 export { applyVariant, applicableVariants, VARIANTS, type VariantKind } from './variants/index.js';
-export { defineConfig, type CallreplayConfig } from './config/config-types.js';
+export { defineConfig, type CallreplayConfig, type TriggerMappingConfig } from './config/config-types.js';
+export { mapTriggers, parseTriggerFlag, parseTriggerConfig, triggersOf, type TriggerMapping } from './flow/trigger-mapping.js';

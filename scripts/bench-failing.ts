@@ -25,7 +25,8 @@ export function failingBotCommand(): string {
 /** `callreplay run` against the failing bot (`extra`: the flow selection, as for the passing run). */
 export function runFailingBot(extra: string[], timeoutMs: number): Promise<CallreplayRun> {
   if (WRONG_APP_ID === DEFAULT_BOT_APP_ID) throw new Error('WRONG_APP_ID must differ from the harness app id');
-  return runCallreplay(['--bot-command', failingBotCommand(), ...extra], timeoutMs);
+  // the reference bot started as any bot: its triggers are the flows' own (reference), not skipped
+  return runCallreplay(['--bot-command', failingBotCommand(), '--trigger', '*=reference', ...extra], timeoutMs);
 }
 
 /** "401 x17, ..." for the first failure of every failed flow: how they failed. */

@@ -9,12 +9,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect, test } from '@playwright/test';
 import ts from 'typescript';
 import yargs from 'yargs';
-import { optionTableOf, runOptions } from '../harness/cli/run-options.js';
+import { configKey, optionTableOf, runOptions } from '../harness/cli/run-options.js';
 import { INIT_FORMATS, STARTER_KEYS } from '../harness/cli/init-command.js';
 import { callreplay, repoRoot, tempDir } from './fixtures/cli.js';
 
 const FAST = ['--variants', 'none', '--no-auth-check', '--no-refusal-checks'];
-const camel = (k: string) => k.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 interface Results {
   flows: Array<{ flow: string; mode: string; status: string; notRun?: string }>;
@@ -53,14 +52,15 @@ async function withModuleLog(args: string[], cwd: string) {
   return { result, loaded: [...new Set(loaded)] };
 }
 
-test("CallreplayConfig's keys are exactly the run options' keys, camelCase (a new flag needs its key)", () => {
+test("CallreplayConfig's keys are exactly the run options' keys, camelCase (a new flag needs its key; --trigger's is triggers)", () => {
   const source = readFileSync(join(repoRoot, 'harness', 'config', 'config-types.ts'), 'utf8');
   const file = ts.createSourceFile('config-types.ts', source, ts.ScriptTarget.ES2022);
   const iface = file.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'CallreplayConfig');
   expect(iface).toBeDefined();
   const interfaceKeys = iface!.members.map((m) => (m.name as ts.Identifier).text).sort();
-  const optionKeys = optionTableOf(runOptions(yargs([]))).keys.map(camel).sort();
+  const optionKeys = optionTableOf(runOptions(yargs([]))).keys.map(configKey).sort();
   expect(optionKeys).toContain('botCommand');
+  expect(optionKeys).toContain('triggers');
   expect(optionKeys).toContain('refusalChecks');
   expect(optionKeys).not.toContain('config');
   expect(interfaceKeys).toEqual(optionKeys);
@@ -156,6 +156,9 @@ test('unknown keys, bad types and bad values exit 2 before any run, naming the f
       ['p.yaml', 'config: other.yaml\n', 'p.yaml: unknown key "config"'],
       ['q.json', '[1, 2]', 'q.json: a config is an object of run options'],
       ['r.js', 'export const workers = 2;\n', 'r.js: has no default export'],
+      ['s.yaml', 'triggers:\n  join-meeting: { method: POST, path: join }\n', 's.yaml: triggers.join-meeting.path must be a path on the bot starting with /, e.g. /join, got "join"'],
+      ['t.yaml', 'flows: [join-meeting-without-media]\ntriggers:\n  join-meting: POST:/join\n', 't.yaml: triggers.join-meting: no flow has a trigger named "join-meting"'],
+      ['u.yaml', 'trigger: [join-meeting=POST:/join]\n', 'u.yaml: unknown key "trigger" (did you mean "triggers"?)'],
     ];
     await Promise.all(
       cases.map(async ([file, text, message]) => {

@@ -13,6 +13,8 @@ import { callreplay, repoRoot, tempDir } from './fixtures/cli.js';
 test.describe.configure({ mode: 'parallel' });
 
 const FLOW = 'create-meeting-and-join';
+/** the bot takes the trigger on the reference bot's endpoint (POST /api/create-meeting-and-join): no mapping but `reference` */
+const REFERENCE_API = ['--trigger', 'create-meeting-and-join=reference'];
 const bot = (defect?: string) => `${defect ? `DEFECT=${defect} ` : ''}"${process.execPath}" "${join(repoRoot, 'tests', 'fixtures', 'independent-bots', 'meeting-creator-bot.mjs')}"`;
 
 interface Results {
@@ -23,7 +25,7 @@ test('an MSAL bot with hard-coded Microsoft URLs creates a meeting with a delega
   test.setTimeout(90_000);
   const { dir, cleanup } = tempDir('callreplay-meeting-creator-');
   try {
-    const r = await callreplay(['run', FLOW, '--bot-command', bot(), '--report-dir', dir], { timeoutMs: 80_000 });
+    const r = await callreplay(['run', FLOW, '--bot-command', bot(), ...REFERENCE_API, '--report-dir', dir], { timeoutMs: 80_000 });
     const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
     expect(results.flows.filter((f) => f.status !== 'passed'), r.stdout.slice(-3000)).toEqual([]);
     expect(r.status).toBe(0);
@@ -42,7 +44,7 @@ test('DEFECT=app-token-for-me: creating the meeting on /me with the application 
   test.setTimeout(60_000);
   const { dir, cleanup } = tempDir('callreplay-meeting-creator-defect-');
   try {
-    const r = await callreplay(['run', FLOW, '--bot-command', bot('app-token-for-me'), '--variants', 'none', '--report-dir', dir], { timeoutMs: 50_000 });
+    const r = await callreplay(['run', FLOW, '--bot-command', bot('app-token-for-me'), ...REFERENCE_API, '--variants', 'none', '--report-dir', dir], { timeoutMs: 50_000 });
     expect(r.status, r.stdout.slice(-3000)).toBe(1);
     const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
     const failure = results.flows.find((f) => f.flow === FLOW)!.failures[0]!;
@@ -61,7 +63,7 @@ test('DEFECT=no-token-check: a bot that accepts any notification fails the auth 
   const { dir, cleanup } = tempDir('callreplay-meeting-creator-auth-');
   try {
     // the default run: every variant passes, the refusal checks too; the auth check names every broken token accepted
-    const r = await callreplay(['run', FLOW, '--bot-command', bot('no-token-check'), '--report-dir', dir], { timeoutMs: 80_000 });
+    const r = await callreplay(['run', FLOW, '--bot-command', bot('no-token-check'), ...REFERENCE_API, '--report-dir', dir], { timeoutMs: 80_000 });
     expect(r.status, r.stdout.slice(-3000)).toBe(1);
     expect(r.stdout).toMatch(/callreplay: 1 of 1 flow\(s\) passed; variants: (\d+) of \1 passed; notification auth: 0 of 1 check\(s\) passed; refusal checks: 5 of 5 passed/);
     expect(r.stdout).toContain(`the bot accepted ${AUTH_VARIANTS.length} of ${AUTH_VARIANTS.length} notifications it must refuse`);

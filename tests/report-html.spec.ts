@@ -29,7 +29,7 @@ test.describe('the HTML report of a failing run', () => {
     const command = `"${process.execPath}" --import tsx tests/fixtures/defective-bot-main.ts invite-on-p2p-call`;
     // --workers 1: no overlap, so the flow fails at its step (not after a re-run alone)
     run = await callreplay(
-      ['run', 'p2p-to-meeting-transfer', 'join-meeting-without-media', '--bot-command', command, '--variants', 'upper-case-ids', '--no-refusal-checks', '--workers', '1', '--report-dir', dir],
+      ['run', 'p2p-to-meeting-transfer', 'join-meeting-without-media', '--bot-command', command, '--trigger', 'join-meeting=reference', '--variants', 'upper-case-ids', '--no-refusal-checks', '--workers', '1', '--report-dir', dir],
       { timeoutMs: 120_000 },
     );
     browser = await chromium.launch({

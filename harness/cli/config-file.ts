@@ -11,7 +11,8 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { botUrlProblem } from '../bot/bot-url.js';
 import { ConfigFileError, findConfigFile, readConfigFile } from '../config/load-config.js';
 import { UsageError } from './resolve-flows.js';
-import { checkRunCounts, runOptionTable, toRunArgs, type OptionTable, type RunArgv } from './run-options.js';
+import { checkRunCounts, configKey, runOptionTable, toRunArgs, type OptionTable, type RunArgv } from './run-options.js';
+import { parseTriggerConfig, TriggerMappingError } from '../flow/trigger-mapping.js';
 import { checkReadyTimeout, checkWayOptions } from './way-options.js';
 
 /** Keys whose relative paths are from the config file's folder (flows too, those that name files). */
@@ -58,6 +59,11 @@ async function applyConfigFile(a: RunArgv, rawArgs: readonly string[], cwd = pro
   const fromConfig = new Set<string>();
   const failuresGiven = given.has('x') || given.has('max-failures'); // one setting: a flag for either replaces both keys
   for (const [key, value] of values) {
+    if (key === 'trigger') {
+      // mappings add up: the file's, then the flags' (a flag replaces the file's mapping of the same trigger)
+      merged['trigger'] = [...(value as unknown[]), ...a.trigger];
+      continue;
+    }
     if (key === 'flows' ? a.flows.length > 0 : given.has(key)) continue;
     if ((key === 'x' || key === 'max-failures') && failuresGiven) continue;
     merged[key] = value;
@@ -90,7 +96,7 @@ function configValues(raw: unknown, table: OptionTable, name: string, dir: strin
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new UsageError(`${name}: a config is an object of run options (e.g. export default defineConfig({ workers: 2 })), got ${show(raw)}`);
   }
-  const known = new Map(table.keys.map((k) => [camel(k), k]));
+  const known = new Map(table.keys.map((k) => [configKey(k), k]));
   const values = new Map<string, unknown>();
   for (const [key, value] of Object.entries(raw)) {
     const option = known.get(key);
@@ -99,6 +105,14 @@ function configValues(raw: unknown, table: OptionTable, name: string, dir: strin
       throw new UsageError(`${name}: unknown key "${key}"${close ? ` (did you mean "${close}"?)` : ''}; the keys are the run flags in camelCase (callreplay run --help, docs/config.md)`);
     }
     if (value === undefined || value === null) continue; // `workers:` with no value in YAML, `botUrl: undefined` in code: not set
+    if (option === 'trigger') {
+      try {
+        values.set(option, parseTriggerConfig(value, name));
+      } catch (e) {
+        throw e instanceof TriggerMappingError ? new UsageError(e.message) : e;
+      }
+      continue;
+    }
     values.set(option, resolvePaths(option, typed(option, key, value, table, name), dir));
   }
   return values;
@@ -161,7 +175,7 @@ async function blame<T>(configured: ConfiguredRun, fn: () => Promise<T>): Promis
   } catch (e) {
     if (!(e instanceof UsageError) || configured.name === undefined) throw e;
     const m = /^--([a-z][a-z0-9-]*)(.*)$/s.exec(e.message);
-    if (m && configured.fromConfig.has(m[1]!)) throw new UsageError(`${configured.name}: ${camel(m[1]!)}${m[2]}`);
+    if (m && configured.fromConfig.has(m[1]!)) throw new UsageError(`${configured.name}: ${configKey(m[1]!)}${m[2]}`);
     throw e;
   }
 }

@@ -6,8 +6,17 @@ import { summarizeFlows } from '../flow/flow-summary.js';
 import { EXIT } from './exit-codes.js';
 import { resolveFlowArgs } from './resolve-flows.js';
 
-export async function listCommand(flows: string[]): Promise<number> {
+/**
+ * `list`: the flows by suite with their descriptions; `--json`: an array of { name, suite, api,
+ * description, file, triggers } (triggers: each named trigger and the values it passes, for --trigger).
+ */
+export async function listCommand(flows: string[], json = false): Promise<number> {
   const loaded = await summarizeFlows(resolveFlowArgs(flows));
+  if (json) {
+    const rows = loaded.map((f) => ({ name: f.name, suite: f.suite, api: f.api ?? null, description: f.description, file: f.file, triggers: f.triggers }));
+    console.log(JSON.stringify(rows, null, 2));
+    return EXIT.passed;
+  }
   const suites = [...new Set(loaded.map((f) => f.suite))].sort();
   for (const suite of suites) {
     console.log(`${suite}:`);

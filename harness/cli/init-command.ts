@@ -35,6 +35,7 @@ export const STARTER_KEYS: readonly StarterKey[] = [
   { key: 'flows', about: 'flow files, folders or names of shipped flows (default: every shipped flow; flows named on the command line replace these)', value: ['my-flows/', 'answer-incoming-call'], example: true },
   { key: 'botCommand', about: 'the command that starts your bot (default: the bundled reference bot); it gets PORT, GRAPH_BASE_URL, LOGIN_BASE_URL, BOT_APP_ID and runs in the working folder', value: 'node dist/bot.js', example: true },
   { key: 'botUrl', about: 'or a bot you start yourself: its calling webhook (start it with the environment `callreplay env` prints)', value: 'http://127.0.0.1:3978/api/calls', example: true },
+  { key: 'triggers', about: "your bot's own API for the flows' triggers (callreplay list --json names them; README, \"Trigger mapping\"); without a mapping, a flow with a trigger is skipped for a bot other than the reference bot", value: { 'join-meeting': { method: 'POST', path: '/join', body: { joinUrl: '${joinWebUrl}' } } }, example: true },
   { key: 'webhookPath', about: 'the webhook path of a bot started with botCommand', value: '/api/calls' },
   { key: 'readyTimeout', about: 'ms a started bot may take to answer at its webhook', value: 15000 },
   { key: 'variants', about: "robustness variants run with every flow: 'all', 'none', or a list of variant kinds (docs/catalog.md)", value: 'all' },

@@ -122,9 +122,12 @@ async function main(argv: string[]): Promise<number> {
     .command(
       'list [flows..]',
       'List flows with their descriptions (default: the shipped flows)',
-      (y) => y.positional('flows', { type: 'string', array: true, default: [] as string[] }),
+      (y) =>
+        y
+          .positional('flows', { type: 'string', array: true, default: [] as string[] })
+          .option('json', { type: 'boolean', default: false, describe: 'print a JSON array: name, suite, api, description, file and triggers (each trigger name and the values it passes) of each flow' }),
       async (a) => {
-        status = await (await import('./flow-commands.js')).listCommand(a.flows);
+        status = await (await import('./flow-commands.js')).listCommand(a.flows, a.json);
       },
     )
     .command(

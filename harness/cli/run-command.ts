@@ -20,6 +20,8 @@ import { runPlaywrightCli } from './playwright-child.js';
 import { DEFAULT_WORKERS } from './run-options.js';
 import { claimReportDir } from './report-dir.js';
 import { styleHtmlReport } from '../report/html-report-style.js';
+import type { CompiledFlow } from '../engine/plan.js';
+import { checkMappings, mappingsByName, mapsOtherTriggers, skipReason, triggerNames, TriggerMappingError, unmappedTriggers, type TriggerMapping } from '../flow/trigger-mapping.js';
 
 export interface RunArgs {
   flows: string[];
@@ -47,6 +49,8 @@ export interface RunArgs {
   maxFailures?: number;
   /** run only this part of the tests (--shard 2/3) */
   shard?: { current: number; total: number };
+  /** flow triggers mapped to the bot's own endpoints (--trigger, config `triggers`), a later one winning by name */
+  triggers?: TriggerMapping[];
 }
 
 export { DEFAULT_WORKERS };
@@ -84,6 +88,11 @@ export async function runCommand(args: RunArgs): Promise<number> {
     throw new UsageError(`no flow is in suite "${args.suite}"; suites: ${[...new Set(loaded.map((f) => f.suite))].sort().join(', ')}`);
   }
   if (args.botUrl) checkBotUrl(args.botUrl);
+  const triggers = [...mappingsByName(args.triggers ?? []).values()];
+  await checkTriggers(chosen, loaded, triggers);
+  // a bot other than the reference bot has its own API: a flow with a trigger it has no mapping for is skipped
+  const skipped = args.botCommand || args.botUrl ? skippedFlows(chosen, triggers) : new Map<string, string>();
+  if (skipped.size === chosen.length) throw new UsageError(nothingToRun(skipped));
 
   const handStarted = Boolean(args.botUrl && !args.botCommand);
   const bot = args.botCommand || args.botUrl ? { command: args.botCommand, url: args.botUrl, label: args.botCommand ?? args.botUrl! } : referenceBot();
@@ -104,6 +113,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
     workers: args.workers ?? DEFAULT_WORKERS,
     maxFailures: args.maxFailures ?? 0,
     planFile: join(mkdtempSync(join(tmpdir(), 'callreplay-plan-')), 'plan.json'),
+    ...(triggers.length > 0 ? { triggers } : {}),
     ...(args.shard ? { shard: args.shard } : {}),
   };
   if (handStarted) {
@@ -111,7 +121,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
   }
   try {
     for (const out of ['html', 'junit.xml', 'results.json', 'summary.md', 'blob', 'test-output', 'session.json']) rmSync(join(reportDir, out), { recursive: true, force: true });
-    writeTestPlan(config.planFile, planTests(chosen, config.checks));
+    writeTestPlan(config.planFile, planTests(chosen, config.checks, skipped));
     const status = await runPlaywright(config);
     styleHtmlReport(join(config.reportDir, 'html'));
     return summarize(config, status);
@@ -119,6 +129,36 @@ export async function runCommand(args: RunArgs): Promise<number> {
     rmSync(dirname(config.planFile), { recursive: true, force: true });
     releaseReportDir();
   }
+}
+
+/**
+ * Checks the mappings against the selected flows; a name no selected flow has may be a trigger of
+ * another flow given (another suite) or of a shipped flow, so that one config file serves runs of a
+ * few flows; a name no flow has is an error. UsageError naming the flag or key.
+ */
+async function checkTriggers(flows: readonly CompiledFlow[], loaded: readonly CompiledFlow[], triggers: readonly TriggerMapping[]): Promise<void> {
+  try {
+    const others = mapsOtherTriggers(loaded, triggers) ? await Promise.all(resolveFlowArgs([]).map((f) => loadFlowFile(f))) : [];
+    checkMappings(flows, triggers, triggerNames([...loaded, ...others]));
+  } catch (e) {
+    throw e instanceof TriggerMappingError ? new UsageError(e.message) : e;
+  }
+}
+
+/** The flows that cannot run against this bot (a trigger not mapped), each with why and the flag to add. */
+function skippedFlows(flows: readonly CompiledFlow[], triggers: readonly TriggerMapping[]): Map<string, string> {
+  const skipped = new Map<string, string>();
+  for (const flow of flows) {
+    const unmapped = unmappedTriggers(flow, triggers);
+    if (unmapped.length > 0) skipped.set(flow.name, skipReason(unmapped));
+  }
+  return skipped;
+}
+
+/** A run in which every flow would be skipped tests nothing: it stops before anything starts (exit 2), saying what to map. */
+function nothingToRun(skipped: ReadonlyMap<string, string>): string {
+  const lines = [...skipped].map(([flow, why]) => `  ${flow}: ${why}`);
+  return `no flow can run against this bot: every selected flow starts from a trigger with no mapping to the bot's own API\n${lines.join('\n')}\nMap each trigger to your bot's endpoint (README, "Trigger mapping"), NAME=reference for a bot with the reference bot's API, or choose flows without triggers`;
 }
 
 function referenceBot(): { command: string; label: string } {

@@ -7,6 +7,7 @@ import type { RunArgs } from './run-command.js';
 import { OPT_IN_VARIANT_KINDS, VARIANT_KINDS } from '../variants/table.js';
 import { checkReadyTimeout, checkWayOptions, parseIntercept, portsFrom, wayOptions, type WayArgs } from './way-options.js';
 import { UsageError } from './resolve-flows.js';
+import { parseTriggerFlag, type TriggerMapping } from '../flow/trigger-mapping.js';
 
 /**
  * Flows run at once by default (run-command.ts re-exports it). Measured on 2 cores, the default run
@@ -22,6 +23,8 @@ export function runOptions<T>(y: Argv<T>) {
     .option('bot-command', { type: 'string', describe: 'command that starts the bot; it gets PORT, GRAPH_BASE_URL, LOGIN_BASE_URL, BOT_APP_ID' })
     .options(wayOptions)
     .check(checkWayOptions)
+    .option('trigger', { type: 'string', array: true, nargs: 1, default: [] as string[], describe: "map a flow's trigger (by name: callreplay list --json) to the bot's own endpoint: NAME=METHOD:PATH, e.g. join-meeting=POST:/join (the trigger's values go as the JSON body; a body template goes in the config file's triggers); NAME=reference or *=reference for the reference bot's API; repeatable. For a bot other than the reference bot, a flow with a trigger not mapped is skipped" })
+    .check(checkTriggerFlags)
     .option('webhook-path', { type: 'string', default: '/api/calls', describe: 'webhook path on a bot started with --bot-command' })
     .option('ready-timeout', { type: 'number', default: 15000, describe: 'ms to wait for a started bot to answer' })
     .option('report-dir', { type: 'string', default: 'reports', describe: 'where reports go (html/, junit.xml, results.json)' })
@@ -57,6 +60,25 @@ export interface OptionTable {
 
 /** Options yargs adds itself, and --config, which a config file cannot set. */
 const NOT_CONFIG_KEYS = new Set(['help', 'version', 'config']);
+
+/**
+ * The config file's key of each option: its name in camelCase, but `triggers` for the repeatable
+ * --trigger (in the file, an object of trigger name -> mapping: docs/config.md).
+ */
+export function configKey(option: string): string {
+  return option === 'trigger' ? 'triggers' : option.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Every --trigger is NAME=METHOD:PATH or NAME=reference (yargs prints the error, exit 2). */
+export function checkTriggerFlags(a: { trigger?: unknown[] }): true {
+  for (const t of a.trigger ?? []) if (typeof t === 'string') parseTriggerFlag(t);
+  return true;
+}
+
+/** The mappings of a parsed command line: the config file's (objects, already checked) first, then the flags' (strings), a later one winning by name. */
+export function triggerMappings(values: readonly unknown[] | undefined): TriggerMapping[] {
+  return (values ?? []).map((v) => (typeof v === 'string' ? parseTriggerFlag(v) : (v as TriggerMapping)));
+}
 
 /** What yargs' getOptions() returns (yargs has it; @types/yargs does not declare it), the parts read here. */
 interface YargsOptionLists {
@@ -131,6 +153,7 @@ export async function toRunArgs(a: RunArgv): Promise<RunArgs> {
     tenant: a.tenant,
     workers: a.workers,
     maxFailures: a.x ? 1 : (a['max-failures'] ?? 0),
+    triggers: triggerMappings(a.trigger),
     ...(a.shard !== undefined ? { shard: parseShard(a.shard) } : {}),
   };
 }

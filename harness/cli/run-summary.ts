@@ -47,9 +47,17 @@ export function printSummary(results: ResultsFile, ctx: SummaryContext, playwrig
     const rules = Object.entries(s.warnings.byRule).sort((a, b) => b[1] - a[1]);
     console.log(`callreplay: ${s.warnings.total} warning(s), not failing: ${rules.map(([rule, n]) => `${rule} ${n}`).join(', ')} (each listed on its test in the report and in results.json)`);
   }
+  // flows not run against this bot (a trigger not mapped): each with the flag to add, and counted apart
+  const skippedFlows = all.filter((r) => r.kind === 'flow' && !r.runWide && r.notRun !== undefined);
+  if (skippedFlows.length > 0) {
+    console.log(`callreplay: ${skippedFlows.length} flow(s) skipped, not run against this bot:`);
+    for (const f of skippedFlows) console.log(indent(`${f.flow}: ${f.notRun}`));
+  }
   const shard = results.shard ? ` (shard ${results.shard.current} of ${results.shard.total})` : '';
   const flowsCut = unfinished(results, undefined);
-  const flowPart = flowsCut > 0 ? `${s.flows.passed} of ${s.flows.total - flowsCut} flow(s) passed, ${flowsCut} not reached or cut short` : `${s.flows.passed} of ${s.flows.total} flow(s) passed`;
+  const skippedPart = skippedFlows.length > 0 ? `, ${skippedFlows.length} skipped` : '';
+  const flowsRun = s.flows.total - skippedFlows.length;
+  const flowPart = flowsCut > 0 ? `${s.flows.passed} of ${flowsRun - flowsCut} flow(s) passed${skippedPart}, ${flowsCut} not reached or cut short` : `${s.flows.passed} of ${flowsRun} flow(s) passed${skippedPart}`;
   console.log(`callreplay: ${flowPart}${shard}; ${checkParts(results).join('; ')}. Report: ${ctx.html}`);
   appendJobSummary(ctx.summaryFile);
   if (s.tests.total === 0) {
@@ -58,6 +66,11 @@ export function printSummary(results: ResultsFile, ctx: SummaryContext, playwrig
     return EXIT.internal;
   }
   if (results.status === 'interrupted' || s.interrupted > 0) return EXIT.interrupted;
+  if (flowsRun === 0 && skippedFlows.length > 0 && !results.shard) {
+    // run-command stops such a run before it starts; merged shards can still come to it: no verdict on the bot's calls
+    console.error(`callreplay: no flow ran: all ${skippedFlows.length} were skipped (exit ${EXIT.usage}); map their triggers (README, "Trigger mapping")`);
+    return EXIT.usage;
+  }
   // a test that failed with no finding is the harness's error (JUnit <error>): the verdict is incomplete
   const harnessErrors = ran.filter((r) => isFailed(r) && r.failures.length === 0);
   if (harnessErrors.length > 0) {

@@ -64,6 +64,24 @@ export interface CallreplayConfig {
   appId?: string;
   /** the tenant of every call (a GUID), or 'per-run' */
   tenant?: string;
+  /**
+   * --trigger: each flow trigger (by name, `callreplay list --json`) mapped to the bot's own endpoint:
+   * `{ 'join-meeting': { method: 'POST', path: '/join', body: { joinUrl: '${joinWebUrl}' } } }`, a
+   * string `'POST:/join'` (the trigger's values as the JSON body), or `'reference'` (the reference
+   * bot's API, as the flow writes it; `'*': 'reference'` for every trigger). Also a list of
+   * `NAME=METHOD:PATH` strings, as the flag takes them. A --trigger flag replaces the mapping of its trigger.
+   */
+  triggers?: Record<string, TriggerMappingConfig | string> | string[];
+}
+
+/** A trigger's endpoint on the bot: PATH and the templates read `${name}` from the trigger's values, then the flow's names. */
+export interface TriggerMappingConfig {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** a path on the bot, e.g. /join or /calls/${callId}/invite (values in it are URL-encoded) */
+  path: string;
+  /** the JSON body template (default: the trigger's values; a GET sends none) */
+  body?: unknown;
+  headers?: Record<string, string>;
 }
 
 /** Types a config file's default export: `export default defineConfig({ ... })`. Returns it unchanged. */

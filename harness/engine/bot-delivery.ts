@@ -60,7 +60,10 @@ export class BotDelivery {
     const headers = { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(step.headers ? (step.headers(state.scope) as Record<string, string>) : {}) };
     const entry = state.record('graph', 'bot', 'trigger', { step: step.index, method: step.method, url, headers, body, label: `trigger: ${step.name}` });
     state.release(step.index);
-    await this.exchange(step, { method: step.method, url, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: step.timeoutMs }, 'trigger-response', entry, 'trigger');
+    // a named trigger is named in findings; a mapped one also says which mapping sent it (the user's, to check)
+    const what = step.id === undefined ? 'trigger' : `trigger ${step.id}`;
+    const hint = step.mapping === undefined ? '' : `; sent as mapped by ${step.mapping}: ${step.method} ${new URL(url).pathname} (check the mapping's method, path and body against the bot's API)`;
+    await this.exchange(step, { method: step.method, url, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: step.timeoutMs }, 'trigger-response', entry, what, hint);
   }
 
   /** Sends one request to the bot and checks it answered 2xx in time. */
@@ -70,6 +73,7 @@ export class BotDelivery {
     kind: EntryKind,
     sent: TranscriptEntry,
     what: string,
+    hint = '',
   ): Promise<void> {
     const state = this.state;
     let res: BotResponse;
@@ -99,8 +103,8 @@ export class BotDelivery {
         stepName: step.name,
         message:
           unreachable?.reason === 'timeout'
-            ? `the bot did not answer the ${what} "${step.name}" within ${waitedMs} ms (POST ${req.url})`
-            : `could not deliver the ${what} "${step.name}" to ${req.url}: ${(e as Error).message}`,
+            ? `the bot did not answer the ${what} "${step.name}" within ${waitedMs} ms (${req.method} ${req.url})${hint}`
+            : `could not deliver the ${what} "${step.name}" to ${req.url}: ${(e as Error).message}${hint}`,
       });
       return;
     }
@@ -111,7 +115,7 @@ export class BotDelivery {
         kind: 'bad-ack',
         step: step.index + 1,
         stepName: step.name,
-        message: `the bot answered the ${what} "${step.name}" with HTTP ${res.status}${res.body ? `: ${res.body.slice(0, 200)}` : ''} (expected 2xx)`,
+        message: `the bot answered the ${what} "${step.name}" with HTTP ${res.status}${res.body ? `: ${res.body.slice(0, 200)}` : ''} (expected 2xx${hint})`,
       });
     }
   }

@@ -57,6 +57,8 @@ export interface CompiledTrigger extends StepBase {
   id?: string;
   /** the values the trigger passes, rendered like the body (flow file `values`) */
   values?: Render;
+  /** set when a run maps the trigger to the bot's own endpoint: where the mapping was given (--trigger ..., a config key), for messages */
+  mapping?: string;
   method: HttpMethod;
   path: Render;
   headers?: Render;

@@ -1,5 +1,5 @@
 /**
- * The name, description and suite of flow files, for `callreplay list`, without parsing YAML when it
+ * The name, description, suite, API version and triggers of flow files, for `callreplay list`, without parsing YAML when it
  * can be helped. Parsing the 20 shipped flows (144 KB of YAML) costs 80-240 ms in a fresh process
  * (cold JIT), more than the whole start-up budget of `list`, so the summaries of files that loaded
  * cleanly are kept in a small cache, keyed by each file's size, mtime, ctime and inode. A file that is
@@ -22,14 +22,13 @@ export interface FlowSummary {
   name: string;
   description: string;
   suite: string;
+  /** the Graph API version the flow speaks, when it says */
+  api?: string;
+  /** its named triggers and the values each passes (what a --trigger mapping reads) */
+  triggers: Array<{ id: string; values: string[] }>;
 }
 
-interface Entry {
-  key: string;
-  name: string;
-  description: string;
-  suite: string;
-}
+type Entry = Omit<FlowSummary, 'file'> & { key: string };
 
 interface CacheFile {
   stamp: string;
@@ -59,21 +58,22 @@ export async function summarizeFlows(files: readonly string[]): Promise<FlowSumm
   const missing = files.filter((_, i) => !hit(i));
   const loaded = new Map<string, FlowSummary>();
   if (missing.length > 0) {
-    const { loadFlowFile } = await import('./load-flow.js');
+    const [{ loadFlowFile }, { triggersOf }] = await Promise.all([import('./load-flow.js'), import('./trigger-mapping.js')]);
     const flows = await Promise.all(missing.map((file) => loadFlowFile(file)));
-    flows.forEach((f, i) => loaded.set(missing[i]!, { file: missing[i]!, name: f.name, description: f.description, suite: f.suite }));
+    flows.forEach((f, i) => loaded.set(missing[i]!, { file: missing[i]!, name: f.name, description: f.description, suite: f.suite, ...(f.api ? { api: f.api } : {}), triggers: triggersOf(f) }));
     files.forEach((file, i) => {
       const s = loaded.get(file);
       if (s && keys[i] !== undefined) {
         delete cache.flows[file]; // re-inserted last: the newest
-        cache.flows[file] = { key: keys[i]!, name: s.name, description: s.description, suite: s.suite };
+        const { file: _, ...entry } = s;
+        cache.flows[file] = { key: keys[i]!, ...entry };
       }
     });
     writeCache(cachePath, cache);
   }
   return files.map((file, i) => {
     const e = hit(i);
-    return e ? { file, name: e.name, description: e.description, suite: e.suite } : loaded.get(file)!;
+    return e ? { file, name: e.name, description: e.description, suite: e.suite, ...(e.api ? { api: e.api } : {}), triggers: e.triggers } : loaded.get(file)!;
   });
 }
 
@@ -113,7 +113,7 @@ function readCache(path: string, stamp: string): CacheFile {
   if (!isObject(data) || data['stamp'] !== stamp || !isObject(data['flows'])) return empty;
   const flows = empty.flows;
   for (const [file, e] of Object.entries(data['flows'])) {
-    if (isObject(e) && ['key', 'name', 'description', 'suite'].every((k) => typeof e[k] === 'string')) flows[file] = e as unknown as Entry;
+    if (isObject(e) && ['key', 'name', 'description', 'suite'].every((k) => typeof e[k] === 'string') && Array.isArray(e['triggers'])) flows[file] = e as unknown as Entry;
   }
   return { stamp, flows };
 }

@@ -13,7 +13,10 @@ export function renderJobSummary(results: ResultsFile): string {
   const s = results.summary;
   const ok = results.status === 'passed';
   const shard = results.shard ? ` (shard ${results.shard.current} of ${results.shard.total})` : '';
-  const lines = [`## callreplay: ${s.flows.passed} of ${s.flows.total} flow(s) passed ${ok ? '✅' : results.status === 'interrupted' ? '⚠️ interrupted' : '❌'}${shard}`, ''];
+  const skipped = results.flows.filter((r) => r.kind === 'flow' && !r.runWide && r.notRun !== undefined).length;
+  const flows = skipped > 0 ? `${s.flows.passed} of ${s.flows.total - skipped} flow(s) passed, ${skipped} skipped` : `${s.flows.passed} of ${s.flows.total} flow(s) passed`;
+  const noneRan = skipped > 0 && skipped === s.flows.total;
+  const lines = [`## callreplay: ${flows} ${noneRan ? '⚠️ no flow ran' : ok ? '✅' : results.status === 'interrupted' ? '⚠️ interrupted' : '❌'}${shard}`, ''];
   const byFlow = new Map<string, FlowResult[]>();
   for (const r of results.flows) {
     if (r.runWide) continue;
@@ -41,7 +44,7 @@ function flowRow(name: string, tests: FlowResult[]): string {
   const variants = tests.filter((r) => r.kind === 'variant');
   const auth = tests.find((r) => r.kind === 'notification-auth');
   const failing = tests.filter(isFailed);
-  const result = !flow ? '—' : flow.status === 'passed' ? `✅ passed${flow.warnings.length ? ` (${flow.warnings.length} warning(s))` : ''}` : isFailed(flow) ? `❌ ${failedAt(flow)}` : status(flow);
+  const result = !flow ? '—' : flow.notRun !== undefined ? `skipped: ${flow.notRun}` : flow.status === 'passed' ? `✅ passed${flow.warnings.length ? ` (${flow.warnings.length} warning(s))` : ''}` : isFailed(flow) ? `❌ ${failedAt(flow)}` : status(flow);
   const variantCell = variants.length === 0 ? '—' : variants.every((v) => v.notRun !== undefined) ? 'not run' : variantSummary(variants);
   const authCell = !auth ? '—' : auth.notRun !== undefined ? 'not run' : status(auth);
   const finding = failing[0] ? `${failing[0].kind === 'flow' ? '' : `${label(failing[0])}: `}${firstFinding(failing[0])}` : '';

@@ -52,7 +52,7 @@ export interface FlowResult {
   message?: string;
   /** the last 4000 characters of the bot-output.txt attachment (ANSI codes removed), if any */
   botOutput?: string;
-  /** why the check was not run (a flag, or a flow with nothing to check); the test is skipped */
+  /** why the check (or the flow itself: a trigger not mapped to the bot) was not run (a flag, or a flow with nothing to check); the test is skipped */
   notRun?: string;
   /** the run stopped (--max-failures) or was interrupted before this test started */
   notReached?: true;
@@ -62,7 +62,7 @@ export interface FlowResult {
 
 /** A check that was not run, and why (results.json `notRun`). */
 export interface NotRunCheck {
-  /** the check's mode: 'notification-auth', 'variant', 'refusal' */
+  /** the check's mode: 'notification-auth', 'variant', 'refusal'; 'flow': the flow itself (a trigger not mapped to the bot) */
   check: string;
   /** the flow, when the reason is the flow's */
   flow?: string;
@@ -276,5 +276,6 @@ export function summarize(flows: readonly FlowResult[]): ResultsSummary {
 
 /** The checks that were not run, and why (results.json `notRun`). */
 export function notRunChecks(flows: readonly FlowResult[]): NotRunCheck[] {
-  return flows.filter((f) => f.notRun !== undefined).map((f) => ({ check: f.mode ?? 'flow', ...(f.runWide ? {} : { flow: f.flow }), reason: f.notRun! }));
+  // a flow not run itself (a trigger not mapped to the bot) is check 'flow'; its mode is the ways in
+  return flows.filter((f) => f.notRun !== undefined).map((f) => ({ check: f.kind === 'flow' && !f.runWide ? 'flow' : (f.mode ?? 'flow'), ...(f.runWide ? {} : { flow: f.flow }), reason: f.notRun! }));
 }

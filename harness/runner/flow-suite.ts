@@ -68,6 +68,12 @@ export function defineFlowTests(): void {
     callAt(at, test.describe, untagged(flow.name), () => {
       // in order, in one worker: the variants and the auth check learn how the flow itself did
       test.describe.configure({ mode: 'default' });
+      if (flow.skipped !== undefined) {
+        // not run against this bot (a trigger not mapped): one skipped test saying the flag to add; no variants, no auth check
+        const details = { annotation: [...annotation(config.intercept.join('+')), { type: NOT_RUN_ANNOTATION, description: flow.skipped }] };
+        callAt(at, test.skip, untagged(flow.flow.title), details, () => undefined);
+        return;
+      }
       declare(flow.flow.title, { annotation: annotation(config.intercept.join('+')) }, async ({ session }, testInfo) => {
         test.setTimeout(flow.flow.timeoutMs);
         await atFlow(at, () => runFlowAsTest(flow.flow, { flowFile: flow.file }, session, testInfo, true));

@@ -7,6 +7,7 @@
 import type { RuleOptions } from '../rules/index.js';
 import type { VariantKind } from '../variants/index.js';
 import type { HarnessPorts, InterceptWay } from './harness.js';
+import type { TriggerMapping } from '../flow/trigger-mapping.js';
 
 export const RUN_CONFIG_ENV = 'CALLREPLAY_RUN';
 
@@ -52,6 +53,8 @@ export interface RunConfig {
   planFile: string;
   /** run only this shard of the tests (--shard 2/3), and keep a blob report for merge-reports */
   shard?: { current: number; total: number };
+  /** flow triggers mapped to the bot's own endpoints (--trigger, config `triggers`), one per name */
+  triggers?: TriggerMapping[];
 }
 
 export interface CheckConfig {

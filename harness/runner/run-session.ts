@@ -11,6 +11,7 @@ import type { AuthVariant } from '../engine/ports.js';
 import type { CompiledFlow } from '../engine/plan.js';
 import type { RefusalCheck } from '../engine/refusal-checks.js';
 import { parseFlow } from '../flow/load-flow.js';
+import { mapTriggers } from '../flow/trigger-mapping.js';
 import { applicableVariants } from '../variants/index.js';
 import { startBot, type BotUnderTest } from './bot-under-test.js';
 import { Harness } from './harness.js';
@@ -199,8 +200,10 @@ export class RunSession implements SessionApi {
     let flow = this.flows.get(key);
     if (!flow) {
       const base = parseFlow(readFileSync(ref.flowFile, 'utf8'), ref.flowFile);
-      flow = ref.variant ? applicableVariants(base, [ref.variant])[0] : base;
-      if (!flow) throw new Error(`the variant ${ref.variant} does not apply to ${ref.flowFile}`);
+      const chosen = ref.variant ? applicableVariants(base, [ref.variant])[0] : base;
+      if (!chosen) throw new Error(`the variant ${ref.variant} does not apply to ${ref.flowFile}`);
+      // triggers mapped to the bot's own endpoints (--trigger): checked against the flows by the CLI
+      flow = mapTriggers(chosen, this.config.triggers);
       this.flows.set(key, flow);
     }
     return flow;

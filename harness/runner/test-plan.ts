@@ -47,6 +47,8 @@ export interface PlannedFlow {
   variants: PlannedRun[];
   /** the notification-auth check: its time, and the 1-based step of the flow's first notification; absent: the flow sends none */
   authCheck?: { timeoutMs: number; probeStep: number };
+  /** why the flow is not run against this bot (a trigger not mapped: the flag to add); then neither its variants nor its auth check run */
+  skipped?: string;
 }
 
 export interface TestPlan {
@@ -59,9 +61,12 @@ export interface TestPlan {
   refusalChecks: Array<{ check: RefusalCheck; sends: string; expects: string; evidence: string }>;
 }
 
-export function planTests(flows: readonly CompiledFlow[], checks: CheckConfig): TestPlan {
+/** `skipped`: the flows not run against this bot, by name, with why (run-command.ts: a trigger not mapped). */
+export function planTests(flows: readonly CompiledFlow[], checks: CheckConfig, skipped: ReadonlyMap<string, string> = new Map()): TestPlan {
   return {
-    flows: flows.map((flow) => {
+    flows: flows.map((flow): PlannedFlow => {
+      const skip = skipped.get(flow.name);
+      if (skip !== undefined) return { name: flow.name, file: flow.file, suite: flow.suite, flow: plannedRun(flow, untagged(`${flow.name}: ${flow.description}`)), variants: [], skipped: skip };
       const firstNotification = flow.steps.findIndex((s) => s.kind === 'notify');
       const beforeProbe = flow.steps.slice(0, firstNotification + 1).reduce((sum, s) => sum + s.timeoutMs, 0);
       return {
