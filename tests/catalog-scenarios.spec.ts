@@ -23,7 +23,7 @@ const scenarios: Record<string, [string, string, string?, string[]?]> = {
   'outbound-call-ended-while-establishing': ['outbound', 'outbound.ts', 'call-user', ['userId', 'tenantId']],
   'create-group-call': ['outbound', 'group-calls.ts', 'create-group-call', ['userIds', 'tenantId']],
   'incoming-group-call-invite': ['answer', 'group-calls.ts'],
-  'join-meeting-with-media': ['meetings', 'meeting-media.ts', 'join-meeting', ['threadId', 'organizerId', 'tenantId']],
+  'join-meeting-with-media': ['meetings', 'meeting-media.ts', 'join-meeting', ['joinWebUrl', 'threadId', 'messageId', 'organizerId', 'tenantId']],
   'answer-app-hosted-media': ['answer', 'app-media.ts'],
   'compliance-recording': ['recording', 'compliance-recording.ts'],
 };
