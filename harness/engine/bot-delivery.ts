@@ -1,6 +1,6 @@
 /**
  * What a run sends to the bot: notifications (signed, to the webhook or the callbackUri the bot
- * registered for the call, one at a time) and triggers (the bot's own API), each checked for a 2xx
+ * registered for the call, one at a time unless a step overlaps the one before) and triggers (the bot's own API), each checked for a 2xx
  * answer in time. Every address is mapped onto loopback: nothing leaves the machine.
  */
 import { canonicalPath, callIdOfPath } from './canonical.js';
@@ -19,6 +19,8 @@ const BOT_EXIT_SETTLE_MS = 300;
 
 export class BotDelivery {
   private pendingAck: Promise<unknown> = Promise.resolve();
+  /** whenAnswered waiters by notify step index */
+  private readonly answered = new Map<number, () => void>();
   /**
    * The valid Authorization of this run's notifications, signed once per run: Graph's tokens last
    * an hour, and signing one per notification (RS256) cost the harness ~0.6 ms of CPU each, which
@@ -33,20 +35,46 @@ export class BotDelivery {
     return this.pendingAck;
   }
 
-  /** Sends a notify step and waits for the bot's acknowledgement; releases the step once sent. */
+  /**
+   * Sends a notify step and waits for the bot's acknowledgement; releases the step once sent.
+   * Notifications go one at a time, except that a step marked `overlap` is sent without waiting
+   * for the answer to the one before: then this one returns once sent, and the last of the run
+   * waits for every answer outstanding.
+   */
   async notify(step: CompiledNotify): Promise<void> {
     const state = this.state;
-    await this.pendingAck; // notifications are delivered one at a time
+    if (!step.overlap) await this.pendingAck; // notifications are delivered one at a time
     if (step.delayMs > 0) await state.sleep(step.delayMs);
-    if (state.failed || state.phase === 'ended') return;
+    if (state.failed || state.phase === 'ended') return this.answered.get(step.index)?.();
     const body = step.body(state.scope);
     const url = this.notificationUrl(step, body);
     const headers = await this.notificationHeaders(step);
     const entry = state.record('graph', 'bot', 'notification', { step: step.index, method: 'POST', url, headers, body, label: notificationLabel(body, (id) => state.idNames.nameOf(id)) });
     state.release(step.index);
     const ack = this.exchange(step, { method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: step.timeoutMs }, 'ack', entry, 'notification');
-    this.pendingAck = ack;
-    await ack;
+    const waiter = this.answered.get(step.index);
+    if (waiter) void ack.then(waiter);
+    this.pendingAck = step.overlap ? Promise.all([this.pendingAck, ack]) : ack;
+    const next = state.flow.steps[step.index + 1];
+    if (next?.kind === 'notify' && next.overlap) return;
+    await this.pendingAck;
+  }
+
+  /**
+   * Settles once the bot has answered (or failed to answer) notify step `index`, or the run ended.
+   * Asked before the step is sent (by the judge holding the answer to the request just before it).
+   */
+  whenAnswered(index: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const before = this.answered.get(index);
+      this.answered.set(index, before ? () => (before(), resolve()) : resolve);
+    });
+  }
+
+  /** Wakes every whenAnswered waiter (the run ended: nothing more is sent). */
+  dispose(): void {
+    for (const wake of this.answered.values()) wake();
+    this.answered.clear();
   }
 
   /** Sends a trigger step to the bot's own API and waits for its answer; releases the step once sent. */

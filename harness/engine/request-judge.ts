@@ -21,17 +21,23 @@ import type { RequestAuth } from './run-types.js';
 
 type Respond = (res: OutboundResponse, step?: number, failed?: boolean) => OutboundResponse;
 
+/** Settles once the bot has answered notify step `index` (BotDelivery.whenAnswered). */
+export type WhenAnswered = (index: number) => Promise<void>;
+
 export class RequestJudge {
   /** canonical expected path per expect, rendered once its values are known */
   private readonly expectedPaths = new Map<CompiledExpect, string>();
 
-  constructor(private readonly state: RunState) {}
+  constructor(
+    private readonly state: RunState,
+    private readonly whenAnswered?: WhenAnswered,
+  ) {}
 
   /**
    * Matches a Graph request routed to this run and returns the answer. `auth` is what the Router
    * knows of its bearer token (a problem with it, its tenant). Hot path: keep it lean.
    */
-  handleRequest(req: InboundRequest, auth: RequestAuth): OutboundResponse {
+  handleRequest(req: InboundRequest, auth: RequestAuth): OutboundResponse | Promise<OutboundResponse> {
     const t0 = performance.now();
     const state = this.state;
     const flow = state.flow;
@@ -76,6 +82,11 @@ export class RequestJudge {
       const step = flow.steps[state.currentStep()]!;
       state.fail({ ...refusal.finding, step: step.index + 1, stepName: step.name, received: { method: req.method, url: req.path, body: shown } });
       return respond(refusal.response, step.index, true);
+    }
+    if (flow.otherCalls && this.isOtherCall(canonical)) {
+      // a call the bot was never offered (variant other-call-interleaved): not the flow's business
+      requestEntry.label += ' (another call: 404)';
+      return respond(graphError(404, '8522', 'Call not found (callreplay: a call this bot was never offered)'));
     }
     const k = state.firstUnreleased();
     if (state.phase !== 'running' || k >= flow.steps.length) {
@@ -222,7 +233,7 @@ export class RequestJudge {
   }
 
   /** Checks the body, headers and captures of the request the open step waits for; answers as the flow says. */
-  private accept(exp: CompiledExpect, req: InboundRequest, body: unknown, canonical: string, respond: Respond): OutboundResponse {
+  private accept(exp: CompiledExpect, req: InboundRequest, body: unknown, canonical: string, respond: Respond): OutboundResponse | Promise<OutboundResponse> {
     const state = this.state;
     const ctx = this.matchContext();
     const mismatches: Mismatch[] = [];
@@ -273,7 +284,46 @@ export class RequestJudge {
       state.release(exp.index);
       state.wake();
     }
-    return respond(res, exp.index);
+    const answer = respond(res, exp.index);
+    return exp.holdResponse && step.kind === 'expect' ? this.hold(answer, exp.index) : answer;
+  }
+
+  /**
+   * The answer to expect step `index`, sent once the bot has answered the notify steps right after
+   * it, or after half the shortest of their timeouts: the bot reads the notifications the request
+   * caused before its answer, and a bot whose acks wait for that answer is only slowed down.
+   */
+  private hold(answer: OutboundResponse, index: number): OutboundResponse | Promise<OutboundResponse> {
+    const state = this.state;
+    const steps = state.flow.steps;
+    const notes: number[] = [];
+    let ms = Infinity;
+    for (let i = index + 1; steps[i]?.kind === 'notify'; i++) {
+      notes.push(i);
+      ms = Math.min(ms, steps[i]!.timeoutMs / 2);
+    }
+    if (notes.length === 0 || !this.whenAnswered) return answer;
+    const entry = state.transcript.entries[state.transcript.entries.length - 1];
+    if (entry?.kind === 'response') entry.label += ` (held until step${notes.length > 1 ? 's' : ''} ${notes.map((i) => i + 1).join(', ')} answered)`;
+    const answered = Promise.all(notes.map((i) => this.whenAnswered!(i)));
+    return new Promise<OutboundResponse>((resolve) => {
+      const timer = setTimeout(() => {
+        state.timers.delete(timer);
+        resolve(answer);
+      }, ms);
+      state.timers.add(timer);
+      void answered.then(() => {
+        clearTimeout(timer);
+        state.timers.delete(timer);
+        resolve(answer);
+      });
+    });
+  }
+
+  /** Whether the request names a call of `flow.otherCalls`. */
+  private isOtherCall(canonical: string): boolean {
+    const callId = callIdOfPath(canonical);
+    return callId !== undefined && this.state.flow.otherCalls!.some((name) => normalizeId(String(this.state.scope.get(name))) === callId);
   }
 
   /** The bot's callbackUri for a call (answer: the call in the path; create: the call in the answer). */
