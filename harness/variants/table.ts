@@ -140,7 +140,7 @@ const VARIANT_TABLE = [
     doc: 'the answer to a request that the flow follows with notifications (a create\'s 201, an answer\'s or transfer\'s 202, a DELETE\'s 204, an operation\'s 200) is held until the bot has answered those notifications (at most half their timeout): the `establishing` of a new call reaches the bot before the call id in the 201. The bot must not drop a notification for a call whose create has not answered yet',
     appliesTo: 'flows with a request (not a GET) followed directly by a notification',
     evidence:
-      'graph-docs/index.md:11 (the SDK handles notifications for calls not yet in its call collection on the collection\'s own queue); graph-calling-protocol.md:62 (create: 201 with the id, then `establishing`/`established`, "these two may arrive out of order"); fidelity-audit-2026-12.md:182-184 (`establishing` can beat the 201 of a create, `established` the 202 of an answer)',
+      'graph-docs/index.md:11 (the SDK gives a call its own notification queue once the call is in its call collection; until then they go to the collection\'s queue); graph-calling-protocol.md:62 (create: 201 with the id, then `establishing`/`established`, "these two may arrive out of order"); fidelity-audit-2026-12.md:182-184 (`establishing` can beat the 201 of a create, `established` the 202 of an answer)',
     optIn: false,
   },
   {
@@ -181,9 +181,9 @@ const VARIANT_TABLE = [
   {
     kind: 'tone-sequence-ids',
     title: 'tone sequenceIds that do not start at 1',
-    doc: `every \`toneInfo.sequenceId\` is moved up by 5: the first key press has sequenceId 6, as in the captured one (a replayed tone keeps its repeated id). A bot must not wait for sequenceId 1`,
+    doc: `every \`toneInfo.sequenceId\` is moved up by 5: the first key press has sequenceId 6, as the captured one does (a replayed tone keeps its repeated id). A bot must not wait for sequenceId 1`,
     appliesTo: 'flows with a `toneInfo` notification',
-    evidence: 'captured-notifications/P2P-SimpleTest-P2PTest1Event4TonePress.json:12-15 (the first key press of the call: `sequenceId: 6`); graph-calling-protocol.md:306 ("`sequenceId` increases"), :308 (SimpleIvrBot "only acts on `sequenceId == 1`")',
+    evidence: 'captured-notifications/P2P-SimpleTest-P2PTest1Event4TonePress.json:12-15 (the one key press captured in that call: `sequenceId: 6`); graph-calling-protocol.md:306 ("`sequenceId` increases"), :308 (SimpleIvrBot "only acts on `sequenceId == 1`")',
     optIn: false,
   },
   {
