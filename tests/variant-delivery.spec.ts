@@ -3,6 +3,7 @@
 // written differently from the reference bot that must pass, and what each variant does to a flow.
 // (The reference bot against every variant of every shipped flow: tests/variant-runs.spec.ts.)
 import { expect } from '@playwright/test';
+import { ReferenceBot } from '../examples/reference-bot/bot.js';
 import { configFromEnv } from '../examples/reference-bot/config.js';
 import { formatFinding } from '../harness/engine/findings.js';
 import type { CompiledExpect, CompiledFlow, CompiledNotify } from '../harness/engine/plan.js';
@@ -78,6 +79,14 @@ test('notification-before-response holds the answers to requests a notification 
     'GET download the recording with its access token: false',
     'DELETE hang up: true',
   ]);
+  // a trigger the held request reacts to is answered in the background (the bot may answer it only once Graph answered the join)
+  const join = variant(flow('join-meeting-without-media'), 'notification-before-response');
+  expect(join.steps.map((s) => `${s.kind} ${s.name}: ${s.kind === 'trigger' ? s.answerInBackground === true : s.kind === 'expect' ? s.holdResponse === true : '-'}`)).toEqual([
+    'trigger ask the bot to join the meeting: true',
+    'expect join meeting without media: true',
+    'notify meeting call establishing: -',
+    'notify meeting call established: -',
+  ]);
 });
 
 test('other-call-interleaved adds a call of its own after the reaction to the first notification: a roster update, then its end', () => {
@@ -152,4 +161,24 @@ test('tone-sequence-ids moves every sequenceId up (the first is 6, a replay keep
   const ivr = variant(flow('ivr-play-prompt-and-tones'), 'call-chain-id');
   const press = itemsOf(stepNamed(ivr, 'caller presses 1'), scopeFor(ivr))[0]!;
   expect(press.resourceData).not.toHaveProperty('callChainId');
+});
+
+test('notification-before-response: the held 201 of a join asked for by a trigger goes out once the bot has answered the notifications, not at the hold timeout', async ({ harness }) => {
+  // steps of 10 s: a hold that ran out would take 5 s
+  const f = variant(flow('create-meeting-and-join', 10_000), 'notification-before-response');
+  const t0 = performance.now();
+  const [o] = await runAll(harness, [f], (env) => new ReferenceBot(configFromEnv(env)));
+  expect(problemsOf(o!)).toEqual([]);
+  expect(performance.now() - t0).toBeLessThan(3000);
+  const shown = o!.transcript.entries.filter((e) => ['response', 'notification', 'ack', 'trigger-response'].includes(e.kind)).map((e) => `${e.kind} ${e.label}`);
+  // the trigger is answered last: the bot answers its API once it has the call id from the 201
+  expect(shown).toEqual([
+    'response 201',
+    'response 201 (held until steps 4, 5 answered)',
+    expect.stringMatching(/^notification .*establishing$/),
+    'ack 202',
+    expect.stringMatching(/^notification .*established$/),
+    'ack 202',
+    'trigger-response 200',
+  ]);
 });

@@ -19,6 +19,8 @@ const BOT_EXIT_SETTLE_MS = 300;
 
 export class BotDelivery {
   private pendingAck: Promise<unknown> = Promise.resolve();
+  /** the answers of triggers sent with answerInBackground, not yet in */
+  private pendingTriggers: Promise<unknown> | undefined;
   /** whenAnswered waiters by notify step index */
   private readonly answered = new Map<number, () => void>();
   /**
@@ -30,9 +32,9 @@ export class BotDelivery {
 
   constructor(private readonly state: RunState) {}
 
-  /** Settles once the bot has answered (or failed to answer) the last notification sent. */
+  /** Settles once the bot has answered (or failed to answer) the last notification sent, and every trigger answered in the background. */
   get acknowledged(): Promise<unknown> {
-    return this.pendingAck;
+    return this.pendingTriggers ? Promise.all([this.pendingAck, this.pendingTriggers]) : this.pendingAck;
   }
 
   /**
@@ -81,6 +83,7 @@ export class BotDelivery {
   async trigger(step: CompiledTrigger): Promise<void> {
     const state = this.state;
     await this.pendingAck;
+    if (this.pendingTriggers) await this.pendingTriggers; // the bot's own API: one call after another's answer
     if (state.failed) return;
     const path = String(step.path(state.scope));
     const url = new URL(path, state.opts.webhookUrl).toString();
@@ -88,7 +91,9 @@ export class BotDelivery {
     const headers = { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(step.headers ? (step.headers(state.scope) as Record<string, string>) : {}) };
     const entry = state.record('graph', 'bot', 'trigger', { step: step.index, method: step.method, url, headers, body, label: `trigger: ${step.name}` });
     state.release(step.index);
-    await this.exchange(step, { method: step.method, url, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: step.timeoutMs }, 'trigger-response', entry, 'trigger');
+    const answer = this.exchange(step, { method: step.method, url, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: step.timeoutMs }, 'trigger-response', entry, 'trigger');
+    if (step.answerInBackground) this.pendingTriggers = Promise.all([this.pendingTriggers, answer]);
+    else await answer;
   }
 
   /** Sends one request to the bot and checks it answered 2xx in time. */

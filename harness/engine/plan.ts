@@ -69,6 +69,12 @@ export interface CompiledTrigger extends StepBase {
   path: Render;
   headers?: Render;
   body?: Render;
+  /**
+   * the run goes on once the trigger is sent and waits for its answer only at its end: a bot may
+   * answer its own API only when Graph has answered it, and that answer is held for the
+   * notifications after it (variant notification-before-response)
+   */
+  answerInBackground?: boolean;
 }
 
 export interface CompiledUnordered extends StepBase {

@@ -23,14 +23,25 @@ export function overlapping(steps: readonly Step[]): Step[] | undefined {
   return any ? out : undefined;
 }
 
-/** notification-before-response: the answer to a request right before a notification is held until the bot has answered the notifications after it. */
+/**
+ * notification-before-response: the answer to a request right before a notification is held until
+ * the bot has answered the notifications after it. A trigger the request reacts to (only requests
+ * in between) is answered in the background: a bot that answers its own API once Graph has answered
+ * it would otherwise hold the notifications up, and they would never come first.
+ */
 export function heldResponses(steps: readonly Step[]): Step[] | undefined {
+  const out = [...steps];
   let any = false;
-  const out = steps.map((s, i) => {
-    if (s.kind !== 'expect' || s.method === 'GET' || steps[i + 1]?.kind !== 'notify') return s;
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i]!;
+    if (s.kind !== 'expect' || s.method === 'GET' || steps[i + 1]?.kind !== 'notify') continue;
     any = true;
-    return { ...s, holdResponse: true };
-  });
+    out[i] = { ...s, holdResponse: true };
+    let j = i - 1;
+    while (isExpectLike(steps[j])) j--;
+    const trigger = out[j];
+    if (trigger?.kind === 'trigger') out[j] = { ...trigger, answerInBackground: true };
+  }
   return any ? out : undefined;
 }
 
