@@ -163,7 +163,7 @@ const VARIANT_TABLE = [
   },
   {
     kind: 'deleted-odata-id-only',
-    title: 'a call\'s `deleted` with only `@odata.id`',
+    title: 'a call\'s `deleted` with only its odata id',
     doc: 'a call\'s `deleted` notification carries only `@odata.type` and `@odata.id` in its resourceData (no `state`, no `resultInfo`), as the reject doc shows: the `deleted` itself says the call ended',
     appliesTo: 'flows with a call `deleted` notification whose resourceData has more than those two',
     evidence: 'graph-docs/v1.0_api_call-reject.md:217-222 (`changeType: deleted`, resourceData `@odata.type` and `@odata.id` only); graph-calling-protocol.md:125 (`deleted`: `state: terminated`, "or only `@odata.id`")',
