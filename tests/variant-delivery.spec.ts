@@ -32,7 +32,9 @@ for (const kind of DELIVERY_VARIANT_KINDS) {
   test(`a bot that ${d.defect} passes ${d.flow} but fails its ${kind} variant (${d.finding.kind})`, async ({ harness }) => {
     const plain = flow(d.flow, 1000);
     if (d.quietMs !== undefined) Object.assign(plain, { quietMs: d.quietMs, quietFromBot: false });
-    const [plainOutcome, variantOutcome] = await runAll(harness, [plain, variant(plain, kind)], (env) => new d.bot(configFromEnv({ ...env, ...d.env })));
+    // at the same time, one bot each (each run mints its own ids and tenant)
+    const bot = (env: NodeJS.ProcessEnv) => new d.bot(configFromEnv({ ...env, ...d.env }));
+    const [[plainOutcome], [variantOutcome]] = await Promise.all([runAll(harness, [plain], bot), runAll(harness, [variant(plain, kind)], bot)]);
     expect(describeOutcome(plainOutcome!)).toBe('passed');
     expect(variantOutcome!.status).toBe('failed');
     const f = variantOutcome!.findings[0]!;
