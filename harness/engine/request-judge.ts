@@ -15,14 +15,13 @@ import type { CompiledExpect } from './plan.js';
 import type { InboundRequest, OutboundResponse } from './ports.js';
 import { closestRequest, type SentRequest } from './near-miss.js';
 import { actionLabel, bodyDiff, graphError, legacyNameHint, pathMismatches, pick, queryOf, shownBody } from './explain.js';
+import { holdAnswer, type WhenAnswered } from './held-answer.js';
 import { authRefusal } from './request-auth.js';
 import type { RunState } from './run-state.js';
 import type { RequestAuth } from './run-types.js';
 
 type Respond = (res: OutboundResponse, step?: number, failed?: boolean) => OutboundResponse;
 
-/** Settles once the bot has answered notify step `index` (BotDelivery.whenAnswered). */
-export type WhenAnswered = (index: number) => Promise<void>;
 
 export class RequestJudge {
   /** canonical expected path per expect, rendered once its values are known */
@@ -285,39 +284,7 @@ export class RequestJudge {
       state.wake();
     }
     const answer = respond(res, exp.index);
-    return exp.holdResponse && step.kind === 'expect' ? this.hold(answer, exp.index) : answer;
-  }
-
-  /**
-   * The answer to expect step `index`, sent once the bot has answered the notify steps right after
-   * it, or after half the shortest of their timeouts: the bot reads the notifications the request
-   * caused before its answer, and a bot whose acks wait for that answer is only slowed down.
-   */
-  private hold(answer: OutboundResponse, index: number): OutboundResponse | Promise<OutboundResponse> {
-    const state = this.state;
-    const steps = state.flow.steps;
-    const notes: number[] = [];
-    let ms = Infinity;
-    for (let i = index + 1; steps[i]?.kind === 'notify'; i++) {
-      notes.push(i);
-      ms = Math.min(ms, steps[i]!.timeoutMs / 2);
-    }
-    if (notes.length === 0 || !this.whenAnswered) return answer;
-    const entry = state.transcript.entries[state.transcript.entries.length - 1];
-    if (entry?.kind === 'response') entry.label += ` (held until step${notes.length > 1 ? 's' : ''} ${notes.map((i) => i + 1).join(', ')} answered)`;
-    const answered = Promise.all(notes.map((i) => this.whenAnswered!(i)));
-    return new Promise<OutboundResponse>((resolve) => {
-      const timer = setTimeout(() => {
-        state.timers.delete(timer);
-        resolve(answer);
-      }, ms);
-      state.timers.add(timer);
-      void answered.then(() => {
-        clearTimeout(timer);
-        state.timers.delete(timer);
-        resolve(answer);
-      });
-    });
+    return exp.holdResponse && step.kind === 'expect' && this.whenAnswered ? holdAnswer(state, answer, exp.index, this.whenAnswered) : answer;
   }
 
   /** Whether the request names a call of `flow.otherCalls`. */
