@@ -12,13 +12,16 @@ import { callStateOf, endOfReaction, firstItems, isExpectLike, resourceOf } from
 
 type Step = CompiledStep;
 
-/** overlapping-delivery: every notification right after another is sent without waiting for the bot's answer to that one. */
+/**
+ * overlapping-delivery: every notification right after another is sent without waiting for the
+ * bot's answer to that one (after its own delay, if the flow gives it one: a delay models time).
+ */
 export function overlapping(steps: readonly Step[]): Step[] | undefined {
   let any = false;
   const out = steps.map((s, i) => {
     if (s.kind !== 'notify' || steps[i - 1]?.kind !== 'notify') return s;
     any = true;
-    return { ...s, overlap: true, delayMs: 0 };
+    return { ...s, overlap: true };
   });
   return any ? out : undefined;
 }
