@@ -3,8 +3,10 @@
  * really delivers notifications twice, out of order, several in one POST, with ids in another
  * spelling and properties it added later. Each variant is one such way, with its evidence in
  * ./table.ts; the few without evidence are opt-in. applyVariant(flow, kind) derives a new CompiledFlow from
- * ANY flow by restructuring its notify steps and wrapping their body renders; the flow's own
- * expectations stay as they are, so a bot passes a variant when it still sends the same requests,
+ * ANY flow by restructuring its notify steps and wrapping their body renders, or (the delivery
+ * variants, ./delivery-variants.ts) by marking steps for the engine: a notification that overlaps
+ * the one before, an answer held until the notifications after it are answered, a call that is not
+ * the bot's. The flow's own expectations stay as they are, so a bot passes a variant when it still sends the same requests,
  * acknowledges every notification POST with 2xx, and never repeats an action (see
  * duplicateActionObserver in ./observers.ts).
  *
