@@ -1,7 +1,8 @@
 /**
  * What a run sends to the bot: notifications (signed, to the webhook or the callbackUri the bot
- * registered for the call, one at a time unless a step overlaps the one before) and triggers (the bot's own API), each checked for a 2xx
- * answer in time. Every address is mapped onto loopback: nothing leaves the machine.
+ * registered for the call, one at a time unless a step overlaps the one before) and triggers (the
+ * bot's own API), each checked for a 2xx answer in time. Every address is mapped onto loopback:
+ * nothing leaves the machine.
  */
 import { canonicalPath, callIdOfPath } from './canonical.js';
 import type { CompiledNotify, CompiledTrigger } from './plan.js';
@@ -32,7 +33,7 @@ export class BotDelivery {
 
   constructor(private readonly state: RunState) {}
 
-  /** Settles once the bot has answered (or failed to answer) the last notification sent, and every trigger answered in the background. */
+  /** Settles once the bot has answered (or failed to answer) the last notification sent and every trigger answered in the background. */
   get acknowledged(): Promise<unknown> {
     return this.pendingTriggers ? Promise.all([this.pendingAck, this.pendingTriggers]) : this.pendingAck;
   }
