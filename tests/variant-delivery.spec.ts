@@ -10,7 +10,7 @@ import type { CompiledExpect, CompiledFlow, CompiledNotify } from '../harness/en
 import { OTHER_CALL } from '../harness/variants/delivery-variants.js';
 import { TONE_SEQUENCE_OFFSET } from '../harness/variants/notification-bodies.js';
 import { VARIANT_KINDS, VARIANTS, applyVariant } from '../harness/variants/variants.js';
-import { DELIVERY_VARIANT_KINDS, deliveryDefects, LooksUpUnknownCallsBot } from './fixtures/variant-delivery-defects.js';
+import { DELIVERY_VARIANT_KINDS, deliveryDefects, LooksUpUnknownCallsBot, NonReentrantBot } from './fixtures/variant-delivery-defects.js';
 import { variantDefects } from './fixtures/variant-defects.js';
 import { makeBot } from './fixtures/variant-bots.js';
 import { describeOutcome, flow, itemsOf, notifies, problemsOf, runAll, scopeFor, stepNamed, test, variant } from './fixtures/variant-flows.js';
@@ -183,4 +183,16 @@ test('notification-before-response: the held 201 of a join asked for by a trigge
     'ack 202',
     'trigger-response 200',
   ]);
+});
+
+test('overlapping-delivery: the next notification goes out before the bot has answered the one before; plain, after', async ({ harness }) => {
+  // NonReentrantBot answers each POST only after BUSY_MS: an overlapping one comes in meanwhile
+  const plain = flow('join-meeting-without-media', 2000);
+  const bot = (env: NodeJS.ProcessEnv) => new NonReentrantBot(configFromEnv(env));
+  const [[p], [v]] = await Promise.all([runAll(harness, [plain], bot), runAll(harness, [variant(plain, 'overlapping-delivery')], bot)]);
+  const order = (o: typeof p) => o!.transcript.entries.filter((e) => e.kind === 'notification' || e.kind === 'ack').map((e) => e.kind);
+  expect(order(p)).toEqual(['notification', 'ack', 'notification', 'ack']);
+  expect(order(v)).toEqual(['notification', 'notification', 'ack', 'ack']);
+  // nothing in this flow reacts to `established`: the dropped one costs this bot nothing here
+  expect(problemsOf(v!)).toEqual([]);
 });
