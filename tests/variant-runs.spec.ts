@@ -14,10 +14,10 @@ import type { CompiledFlow } from '../harness/engine/plan.js';
 import type { TranscriptEntry } from '../harness/engine/transcript.js';
 import { parseFlow } from '../harness/flow/load-flow.js';
 import { ackLatencyObserver, ackLatencySummary, duplicateActionObserver } from '../harness/variants/observers.js';
-import { DEFAULT_VARIANT_KINDS, VARIANT_KINDS, applyVariant, type VariantKind } from '../harness/variants/variants.js';
+import { DEFAULT_VARIANT_KINDS, VARIANT_KINDS, applyVariant } from '../harness/variants/variants.js';
 import { callreplay, tempDir } from './fixtures/cli.js';
 import { BetaResourceUrlOnlyBot, ExactClientContextBot, makeBot, ResourceUrlOnlyBot, V1ResourceOnlyBot } from './fixtures/variant-bots.js';
-import { variantDefects } from './fixtures/variant-defects.js';
+import { variantDefects, type SpellingVariantKind } from './fixtures/variant-defects.js';
 import { betaTwinFlow, describeOutcome, flow, problemsOf, runAll, shipped, test, variant } from './fixtures/variant-flows.js';
 
 // ------------------------------------------------------------------ observers (unit)
@@ -214,7 +214,8 @@ interface DefectCase {
   message: RegExp;
 }
 
-const defectCases: Record<VariantKind, DefectCase> = {
+// the delivery kinds: tests/variant-delivery.spec.ts
+const defectCases: Record<SpellingVariantKind, DefectCase> = {
   'duplicate-delivery': {
     // the flow's own matching names the repeat first (the duplicate-action observer says the same in ignore-mode flows)
     kind: 'unexpected',
@@ -267,8 +268,10 @@ const defectCases: Record<VariantKind, DefectCase> = {
  * variants, whose bots keep to one API version (tests/fixtures/variant-bots.ts) and whose flows are
  * where the variant applies: a beta /app flow with both twins, the v1.0 flow.
  */
-const defects: Record<VariantKind, { defect: string; flowName: string; flow: () => CompiledFlow; makeBot: (env: NodeJS.ProcessEnv) => ReferenceBot }> = Object.fromEntries(
-  VARIANT_KINDS.map((kind) => {
+const SPELLING_KINDS = Object.keys(defectCases) as SpellingVariantKind[];
+
+const defects: Record<SpellingVariantKind, { defect: string; flowName: string; flow: () => CompiledFlow; makeBot: (env: NodeJS.ProcessEnv) => ReferenceBot }> = Object.fromEntries(
+  SPELLING_KINDS.map((kind) => {
     const d = variantDefects[kind];
     return [kind, { defect: d.defect, flowName: d.flow, flow: () => flow(d.flow, 1000), makeBot: makeBot(d.bot) }];
   }),
@@ -286,7 +289,7 @@ defects['resource-url-only'] = {
   makeBot: makeBot(V1ResourceOnlyBot),
 };
 
-for (const kind of VARIANT_KINDS) {
+for (const kind of SPELLING_KINDS) {
   const d = defects[kind];
   const c = defectCases[kind];
   test(`a bot that ${d.defect} passes ${d.flowName} but fails its ${kind} variant (${c.kind})`, async ({ harness }) => {

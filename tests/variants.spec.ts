@@ -66,15 +66,24 @@ test('parseVariantKinds: all is every variant with evidence; an opt-in variant o
 test('which variants apply to which shipped flow', () => {
   const applies = (name: string) => VARIANT_KINDS.filter((k) => applyVariant(flow(name), k) !== undefined);
   const allBut = (...not: VariantKind[]) => VARIANT_KINDS.filter((k) => !not.includes(k));
+  // no tone press, no intermediate state (hold, transferring, transferAccepted, redirecting, terminating)
+  const noToneNoIntermediate = ['intermediate-states-skipped', 'tone-sequence-ids'] as const;
   // beta /app flows in the 2019 shape (resource only): nothing for either resource variant to do
-  expect(applies('p2p-to-meeting-transfer')).toEqual(allBut('legacy-resource-only', 'resource-url-only'));
-  expect(applies('answer-incoming-call')).toEqual(allBut('legacy-resource-only', 'resource-url-only'));
+  expect(applies('p2p-to-meeting-transfer')).toEqual(allBut('legacy-resource-only', 'resource-url-only', ...noToneNoIntermediate));
+  // ... and the call never ends: no deleted
+  expect(applies('answer-incoming-call')).toEqual(allBut('legacy-resource-only', 'resource-url-only', ...noToneNoIntermediate, 'deleted-odata-id-only'));
   // no establishing/established pair
-  expect(applies('invite-participants')).toEqual(allBut('established-before-establishing', 'legacy-resource-only', 'resource-url-only'));
+  expect(applies('invite-participants')).toEqual(allBut('established-before-establishing', 'legacy-resource-only', 'resource-url-only', ...noToneNoIntermediate, 'deleted-odata-id-only'));
   // its ids are the call paths, already upper-case hex
-  expect(applies('join-meeting-without-media')).toEqual(allBut('upper-case-ids', 'legacy-resource-only', 'resource-url-only'));
+  expect(applies('join-meeting-without-media')).toEqual(allBut('upper-case-ids', 'legacy-resource-only', 'resource-url-only', ...noToneNoIntermediate, 'deleted-odata-id-only'));
   // v1.0 flows: resource-url-only drops the twin; never legacy-resource-only
-  expect(applies('p2p-to-meeting-transfer-v1')).toEqual(allBut('legacy-resource-only'));
+  expect(applies('p2p-to-meeting-transfer-v1')).toEqual(allBut('legacy-resource-only', ...noToneNoIntermediate));
+  // one notification after each request: nothing overlaps, nothing to batch; the deleted already has the reject shape; never established
+  expect(applies('reject-incoming-call')).toEqual(
+    allBut('established-before-establishing', 'batched', 'legacy-resource-only', 'overlapping-delivery', ...noToneNoIntermediate, 'deleted-odata-id-only', 'media-state-updates'),
+  );
+  // every delivery variant applies to the IVR flow with tones and a hang-up
+  expect(applies('bot-hang-up')).toEqual(allBut('legacy-resource-only'));
   expect(v1Flows.length).toBeGreaterThanOrEqual(15);
   for (const f of v1Flows) {
     expect(applyVariant(f, 'legacy-resource-only'), f.name).toBeUndefined();

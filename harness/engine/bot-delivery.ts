@@ -1,7 +1,8 @@
 /**
  * What a run sends to the bot: notifications (signed, to the webhook or the callbackUri the bot
- * registered for the call, one at a time) and triggers (the bot's own API), each checked for a 2xx
- * answer in time. Every address is mapped onto loopback: nothing leaves the machine.
+ * registered for the call, one at a time unless a step overlaps the one before) and triggers (the
+ * bot's own API), each checked for a 2xx answer in time. Every address is mapped onto loopback:
+ * nothing leaves the machine.
  */
 import { canonicalPath, callIdOfPath } from './canonical.js';
 import type { CompiledNotify, CompiledTrigger } from './plan.js';
@@ -19,6 +20,10 @@ const BOT_EXIT_SETTLE_MS = 300;
 
 export class BotDelivery {
   private pendingAck: Promise<unknown> = Promise.resolve();
+  /** the answers of triggers sent with answerInBackground, not yet in */
+  private pendingTriggers: Promise<unknown> | undefined;
+  /** whenAnswered waiters by notify step index */
+  private readonly answered = new Map<number, () => void>();
   /**
    * The valid Authorization of this run's notifications, signed once per run: Graph's tokens last
    * an hour, and signing one per notification (RS256) cost the harness ~0.6 ms of CPU each, which
@@ -28,31 +33,58 @@ export class BotDelivery {
 
   constructor(private readonly state: RunState) {}
 
-  /** Settles once the bot has answered (or failed to answer) the last notification sent. */
+  /** Settles once the bot has answered (or failed to answer) the last notification sent and every trigger answered in the background. */
   get acknowledged(): Promise<unknown> {
-    return this.pendingAck;
+    return this.pendingTriggers ? Promise.all([this.pendingAck, this.pendingTriggers]) : this.pendingAck;
   }
 
-  /** Sends a notify step and waits for the bot's acknowledgement; releases the step once sent. */
+  /**
+   * Sends a notify step and waits for the bot's acknowledgement; releases the step once sent.
+   * Notifications go one at a time, except that a step marked `overlap` is sent without waiting
+   * for the answer to the one before: then this one returns once sent, and the last of the run
+   * waits for every answer outstanding.
+   */
   async notify(step: CompiledNotify): Promise<void> {
     const state = this.state;
-    await this.pendingAck; // notifications are delivered one at a time
+    if (!step.overlap) await this.pendingAck; // notifications are delivered one at a time
     if (step.delayMs > 0) await state.sleep(step.delayMs);
-    if (state.failed || state.phase === 'ended') return;
+    if (state.failed || state.phase === 'ended') return this.answered.get(step.index)?.();
     const body = step.body(state.scope);
     const url = this.notificationUrl(step, body);
     const headers = await this.notificationHeaders(step);
     const entry = state.record('graph', 'bot', 'notification', { step: step.index, method: 'POST', url, headers, body, label: notificationLabel(body, (id) => state.idNames.nameOf(id)) });
     state.release(step.index);
     const ack = this.exchange(step, { method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: step.timeoutMs }, 'ack', entry, 'notification');
-    this.pendingAck = ack;
-    await ack;
+    const waiter = this.answered.get(step.index);
+    if (waiter) void ack.then(waiter);
+    this.pendingAck = step.overlap ? Promise.all([this.pendingAck, ack]) : ack;
+    const next = state.flow.steps[step.index + 1];
+    if (next?.kind === 'notify' && next.overlap) return;
+    await this.pendingAck;
+  }
+
+  /**
+   * Settles once the bot has answered (or failed to answer) notify step `index`, or the run ended.
+   * Asked before the step is sent (by the judge holding the answer to the request just before it).
+   */
+  whenAnswered(index: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const before = this.answered.get(index);
+      this.answered.set(index, before ? () => (before(), resolve()) : resolve);
+    });
+  }
+
+  /** Wakes every whenAnswered waiter (the run ended: nothing more is sent). */
+  dispose(): void {
+    for (const wake of this.answered.values()) wake();
+    this.answered.clear();
   }
 
   /** Sends a trigger step to the bot's own API and waits for its answer; releases the step once sent. */
   async trigger(step: CompiledTrigger): Promise<void> {
     const state = this.state;
     await this.pendingAck;
+    if (this.pendingTriggers) await this.pendingTriggers; // the bot's own API: one call after another's answer
     if (state.failed) return;
     const path = String(step.path(state.scope));
     const url = new URL(path, state.opts.webhookUrl).toString();
@@ -63,7 +95,9 @@ export class BotDelivery {
     // a named trigger is named in findings; a mapped one also says which mapping sent it (the user's, to check)
     const what = step.id === undefined ? 'trigger' : `trigger ${step.id}`;
     const hint = step.mapping === undefined ? '' : `; sent as mapped by ${step.mapping}: ${step.method} ${new URL(url).pathname} (check the mapping's method, path and body against the bot's API)`;
-    await this.exchange(step, { method: step.method, url, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: step.timeoutMs }, 'trigger-response', entry, what, hint);
+    const answer = this.exchange(step, { method: step.method, url, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: step.timeoutMs }, 'trigger-response', entry, what, hint);
+    if (step.answerInBackground) this.pendingTriggers = Promise.all([this.pendingTriggers, answer]);
+    else await answer;
   }
 
   /** Sends one request to the bot and checks it answered 2xx in time. */

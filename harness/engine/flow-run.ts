@@ -70,8 +70,8 @@ export class FlowRun {
     this.warnings = state.warnings;
     this.transcript = state.transcript;
     this.mintedIds = state.mintedIds;
-    this.judge = new RequestJudge(state);
-    this.delivery = new BotDelivery(state);
+    const delivery = (this.delivery = new BotDelivery(state));
+    this.judge = new RequestJudge(state, (index) => delivery.whenAnswered(index));
     this.unsubscribeBot = opts.bot?.onExit(() => reportBotExit(state));
   }
 
@@ -150,6 +150,7 @@ export class FlowRun {
     state.endSleeps();
     for (const t of state.timers) clearTimeout(t);
     state.timers.clear();
+    this.delivery.dispose(); // answers held for a notification (holdResponse) go out now
     state.wake();
   }
 
@@ -176,10 +177,11 @@ export class FlowRun {
   // ---------------------------------------------------------------- from the Router
 
   /**
-   * Matches a Graph request routed to this run and returns the answer. `auth` is what the Router
-   * knows of its bearer token (a problem with it, its tenant). Hot path: keep it lean.
+   * Matches a Graph request routed to this run and returns the answer (a promise when the step
+   * holds it, CompiledExpect.holdResponse). `auth` is what the Router knows of its bearer token (a
+   * problem with it, its tenant). Hot path: keep it lean.
    */
-  handleRequest(req: InboundRequest, auth: RequestAuth = {}): OutboundResponse {
+  handleRequest(req: InboundRequest, auth: RequestAuth = {}): OutboundResponse | Promise<OutboundResponse> {
     return this.judge.handleRequest(req, auth);
   }
 

@@ -39,6 +39,12 @@ export interface CompiledExpect extends StepBase {
   captures: ReadonlyArray<{ name: string; source: string; optional: boolean; segments: ReadonlyArray<string | number> }>;
   /** the flow's answer; undefined: answer as Graph does (the run's default answer) */
   respond?: { status: number; headers?: Render; body?: Render };
+  /**
+   * the answer is held until the bot has answered the notify steps right after this one (at most
+   * half their shortest timeout): the notifications a request causes reach the bot before its
+   * answer does (variant notification-before-response)
+   */
+  holdResponse?: boolean;
 }
 
 export interface CompiledNotify extends StepBase {
@@ -49,6 +55,8 @@ export interface CompiledNotify extends StepBase {
   /** milliseconds to wait before sending */
   delayMs: number;
   body: Render;
+  /** sent without waiting for the bot's answer to the notification before it (variant overlapping-delivery) */
+  overlap?: boolean;
 }
 
 export interface CompiledTrigger extends StepBase {
@@ -63,6 +71,12 @@ export interface CompiledTrigger extends StepBase {
   path: Render;
   headers?: Render;
   body?: Render;
+  /**
+   * the run goes on once the trigger is sent and waits for its answer only at its end: a bot may
+   * answer its own API only when Graph has answered it, and that answer is held for the
+   * notifications after it (variant notification-before-response)
+   */
+  answerInBackground?: boolean;
 }
 
 export interface CompiledUnordered extends StepBase {
@@ -91,6 +105,11 @@ export interface CompiledFlow {
   quietFromBot?: boolean;
   /** names of ids minted fresh for every run */
   ids: readonly string[];
+  /**
+   * names (among `ids`) of calls that are not the bot's (variant other-call-interleaved): a request
+   * naming one is answered 404 8522 as Graph answers for a call the app does not know, and judged by no step
+   */
+  otherCalls?: readonly string[];
   values: Readonly<Record<string, string | number | boolean>>;
   steps: CompiledStep[];
 }

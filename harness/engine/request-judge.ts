@@ -15,23 +15,28 @@ import type { CompiledExpect } from './plan.js';
 import type { InboundRequest, OutboundResponse } from './ports.js';
 import { closestRequest, type SentRequest } from './near-miss.js';
 import { actionLabel, bodyDiff, graphError, legacyNameHint, pathMismatches, pick, queryOf, shownBody } from './explain.js';
+import { holdAnswer, type WhenAnswered } from './held-answer.js';
 import { authRefusal } from './request-auth.js';
 import type { RunState } from './run-state.js';
 import type { RequestAuth } from './run-types.js';
 
 type Respond = (res: OutboundResponse, step?: number, failed?: boolean) => OutboundResponse;
 
+
 export class RequestJudge {
   /** canonical expected path per expect, rendered once its values are known */
   private readonly expectedPaths = new Map<CompiledExpect, string>();
 
-  constructor(private readonly state: RunState) {}
+  constructor(
+    private readonly state: RunState,
+    private readonly whenAnswered?: WhenAnswered,
+  ) {}
 
   /**
    * Matches a Graph request routed to this run and returns the answer. `auth` is what the Router
    * knows of its bearer token (a problem with it, its tenant). Hot path: keep it lean.
    */
-  handleRequest(req: InboundRequest, auth: RequestAuth): OutboundResponse {
+  handleRequest(req: InboundRequest, auth: RequestAuth): OutboundResponse | Promise<OutboundResponse> {
     const t0 = performance.now();
     const state = this.state;
     const flow = state.flow;
@@ -76,6 +81,11 @@ export class RequestJudge {
       const step = flow.steps[state.currentStep()]!;
       state.fail({ ...refusal.finding, step: step.index + 1, stepName: step.name, received: { method: req.method, url: req.path, body: shown } });
       return respond(refusal.response, step.index, true);
+    }
+    if (flow.otherCalls && this.isOtherCall(canonical)) {
+      // a call the bot was never offered (variant other-call-interleaved): not the flow's business
+      requestEntry.label += ' (another call: 404)';
+      return respond(graphError(404, '8522', 'Call not found (callreplay: a call this bot was never offered)'));
     }
     const k = state.firstUnreleased();
     if (state.phase !== 'running' || k >= flow.steps.length) {
@@ -222,7 +232,7 @@ export class RequestJudge {
   }
 
   /** Checks the body, headers and captures of the request the open step waits for; answers as the flow says. */
-  private accept(exp: CompiledExpect, req: InboundRequest, body: unknown, canonical: string, respond: Respond): OutboundResponse {
+  private accept(exp: CompiledExpect, req: InboundRequest, body: unknown, canonical: string, respond: Respond): OutboundResponse | Promise<OutboundResponse> {
     const state = this.state;
     const ctx = this.matchContext();
     const mismatches: Mismatch[] = [];
@@ -273,7 +283,14 @@ export class RequestJudge {
       state.release(exp.index);
       state.wake();
     }
-    return respond(res, exp.index);
+    const answer = respond(res, exp.index);
+    return exp.holdResponse && step.kind === 'expect' && this.whenAnswered ? holdAnswer(state, answer, exp.index, this.whenAnswered) : answer;
+  }
+
+  /** Whether the request names a call of `flow.otherCalls`. */
+  private isOtherCall(canonical: string): boolean {
+    const callId = callIdOfPath(canonical);
+    return callId !== undefined && this.state.flow.otherCalls!.some((name) => normalizeId(String(this.state.scope.get(name))) === callId);
   }
 
   /** The bot's callbackUri for a call (answer: the call in the path; create: the call in the answer). */

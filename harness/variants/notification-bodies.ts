@@ -7,6 +7,8 @@
  * same id); the 2019 beta shape has `resource` alone.
  */
 
+import { createHash } from 'node:crypto';
+
 export type Json = Record<string, unknown>;
 
 export function isObject(v: unknown): v is Json {
@@ -169,4 +171,67 @@ export function withFutureProperties(item: Json): Json {
   const data = item['resourceData'];
   const resourceData = Array.isArray(data) ? data.map((d: unknown) => (isObject(d) ? withNoise(d) : d)) : isObject(data) ? withNoise(data) : data;
   return { ...withNoise(item), ...(data === undefined ? {} : { resourceData }) };
+}
+
+// ------------------------------------------------------------------ call-level items
+
+const CALL_PATH = /^\/?(?:app|communications)\/calls\/([^/?#]+)\/?$/i;
+
+/** The call id of an item about a call itself (`/communications/calls/{id}`), as written; undefined for children (operations, participants). */
+export function callIdOfItem(item: Json): string | undefined {
+  const path = str(item['resourceUrl']) ?? str(item['resource']);
+  const m = path === undefined ? null : CALL_PATH.exec(path);
+  return m ? m[1] : undefined;
+}
+
+/** True when resourceData has more than `@odata.type` and `@odata.id` (the reject-shape `deleted`). */
+function hasMoreThanOdataId(data: unknown): boolean {
+  return isObject(data) && Object.keys(data).some((k) => k !== '@odata.type' && k !== '@odata.id');
+}
+
+/**
+ * deleted-odata-id-only: a call's `deleted` item whose resourceData is only `@odata.type` and
+ * `@odata.id` (the shape the reject doc shows): no `state`, no `resultInfo`.
+ */
+export function deletedOdataIdOnly(item: Json): Json {
+  const id = callIdOfItem(item);
+  if (id === undefined || str(item['changeType'])?.toLowerCase() !== 'deleted' || !hasMoreThanOdataId(item['resourceData'])) return item;
+  const data = item['resourceData'] as Json;
+  const path = (str(item['resourceUrl']) ?? str(item['resource']))!;
+  return { ...item, resourceData: { '@odata.type': data['@odata.type'] ?? '#microsoft.graph.call', '@odata.id': str(data['@odata.id']) ?? `/${path.replace(/^\//, '')}` } };
+}
+
+/** What tone-sequence-ids adds to every toneInfo.sequenceId: the first tone of a flow (1) becomes 6, as in the captured tone press. */
+export const TONE_SEQUENCE_OFFSET = 5;
+
+/** tone-sequence-ids: every `toneInfo.sequenceId` of the item's resourceData moved up by TONE_SEQUENCE_OFFSET (equal ids stay equal: a replay is still a replay). */
+export function toneSequenceShifted(item: Json): Json {
+  const data = item['resourceData'];
+  const shift = (d: unknown): unknown => {
+    if (!isObject(d) || !isObject(d['toneInfo']) || typeof d['toneInfo']['sequenceId'] !== 'number') return d;
+    return { ...d, toneInfo: { ...d['toneInfo'], sequenceId: d['toneInfo']['sequenceId'] + TONE_SEQUENCE_OFFSET } };
+  };
+  if (Array.isArray(data)) return { ...item, resourceData: data.map(shift) };
+  return isObject(data) ? { ...item, resourceData: shift(data) } : item;
+}
+
+/**
+ * A call's callChainId for call-chain-id: a GUID derived from the call id (the same call always
+ * gets the same one; never the call id itself).
+ */
+export function chainIdOf(callId: string): string {
+  const hex = createHash('sha1').update(`callreplay-callChainId:${callId.replace(/-/g, '').toLowerCase()}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * call-chain-id: an item about a call itself carries `callChainId` in its resourceData, as every
+ * captured call-state notification does; tone presses (`toneInfo`), operations and rosters do not
+ * in the captures and are left alone, and so is a callChainId the flow already has.
+ */
+export function withCallChainId(item: Json): Json {
+  const id = callIdOfItem(item);
+  const data = item['resourceData'];
+  if (id === undefined || !isObject(data) || data['callChainId'] !== undefined || data['toneInfo'] !== undefined) return item;
+  return { ...item, resourceData: { ...data, callChainId: chainIdOf(id) } };
 }

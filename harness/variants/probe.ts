@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { callIdOfPath, canonicalPath } from '../engine/canonical.js';
-import type { CompiledFlow, CompiledNotify } from '../engine/plan.js';
+import type { CompiledFlow, CompiledNotify, CompiledStep } from '../engine/plan.js';
 import type { Scope } from '../flow/templates.js';
 import { isObject, type Json } from './notification-bodies.js';
 
@@ -105,4 +105,16 @@ export function requestPaths(flow: CompiledFlow, probe: Scope): string[] {
     }
   }
   return paths;
+}
+
+/** An expect or unordered step: the bot's requests. */
+export function isExpectLike(step: CompiledStep | undefined): boolean {
+  return step?.kind === 'expect' || step?.kind === 'unordered';
+}
+
+/** The index of the last step of the run of expect steps right after `i` (i itself when none): the bot's reaction to step i. */
+export function endOfReaction(steps: readonly CompiledStep[], i: number): number {
+  let j = i + 1;
+  while (isExpectLike(steps[j])) j++;
+  return j - 1;
 }

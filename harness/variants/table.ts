@@ -20,6 +20,14 @@ export const VARIANT_KINDS = [
   'resource-url-only',
   'unknown-properties',
   'empty-value',
+  'overlapping-delivery',
+  'notification-before-response',
+  'other-call-interleaved',
+  'intermediate-states-skipped',
+  'deleted-odata-id-only',
+  'media-state-updates',
+  'tone-sequence-ids',
+  'call-chain-id',
 ] as const;
 
 export type VariantKind = (typeof VARIANT_KINDS)[number];
@@ -116,6 +124,76 @@ const VARIANT_TABLE = [
     appliesTo: 'flows with a notification',
     evidence: 'none that Graph sends it: no doc page or captured notification has an empty `value`; the metadata merely allows one (v1.0-Prod.csdl:7682)',
     optIn: true,
+  },
+  {
+    kind: 'overlapping-delivery',
+    title: 'notifications overlapping, no wait for the ack',
+    doc: 'a notification that follows another (no request expected in between) is sent as soon as that one is sent, without waiting for the bot to answer it: the bot has several notification POSTs in flight, for one call and across calls, and may read them in either order. It must answer each 2xx and handle every one (a handler that drops what arrives while it is busy misses them)',
+    appliesTo: 'flows with two consecutive notifications',
+    evidence:
+      'graph-docs/index.md:11-12 (the Graph Communications SDK queues notifications per call itself and delivers each queue\'s callbacks sequentially "to help developers avoid concurrency issues": the deliveries do not wait for one another); graph-docs/v1.0_api_call-transfer.md:144 ("Transfer accepted may happen after or before media state audio inactive"); graph-calling-protocol.md:373 (establishing/established "may arrive out of order"); fidelity-audit-2026-12.md:179-181',
+    optIn: false,
+  },
+  {
+    kind: 'notification-before-response',
+    title: 'notifications before the answer to the request',
+    doc: 'the answer to a request that the flow follows with notifications (a create\'s 201, an answer\'s or transfer\'s 202, a DELETE\'s 204, an operation\'s 200) is held until the bot has answered those notifications (at most half their timeout): the `establishing` of a new call reaches the bot before the call id in the 201. The bot must not drop a notification for a call whose create has not answered yet',
+    appliesTo: 'flows with a request (not a GET) followed directly by a notification',
+    evidence:
+      'graph-docs/index.md:11 (the SDK gives a call its own notification queue once the call is in its call collection; until then they go to the collection\'s queue); graph-calling-protocol.md:62 (create: 201 with the id, then `establishing`/`established`, "these two may arrive out of order"); fidelity-audit-2026-12.md:182-184 (`establishing` can beat the 201 of a create, `established` the 202 of an answer)',
+    optIn: false,
+  },
+  {
+    kind: 'other-call-interleaved',
+    title: 'notifications of another call interleaved',
+    doc: 'after the bot\'s reaction to the first notification about its call, two notifications of a call the bot was never offered arrive on its webhook (that call\'s roster changes, then it ends, as the captured remote hang-up). The bot must answer both 2xx and leave its own call alone; a request about the other call is answered 404 8522 and judged by no step',
+    appliesTo: 'flows with a notification about a call',
+    evidence:
+      'graph-docs/index.md:11 (one webhook, one queue per call: notifications of several calls reach the same bot); graph-docs/v1.0_api_call-answer.md:46 (`callbackUri` "for the concurrent call"); captured-notifications/P2P-SimpleTest-P2PTest1Event6HangUp.json (the `deleted` used); captured-notifications/P2P-CallUpdates-P2PTest2Event6UserJoin.json (a roster `updated` on `/participants`); fidelity-audit-2026-12.md:185-186',
+    optIn: false,
+  },
+  {
+    kind: 'intermediate-states-skipped',
+    title: 'intermediate states not delivered',
+    doc: 'the notifications of the intermediate states `hold`, `transferring`, `transferAccepted`, `redirecting` and `terminating` are left out where the flow expects no request in reaction to them: the call goes from `established` straight to `terminated`, or a failed transfer comes back to `established` without a `transferring` first',
+    appliesTo: 'flows with a notification of one of those states (one item, the call itself) not followed by an expected request',
+    evidence:
+      'graph-calling-protocol.md:390 (pitfall 6: "Hold/Transferring/Redirecting are not always delivered"), :320 ("optional `updated terminating`"), :325 ("tolerates `deleted` arriving without a preceding `terminating`"); captured-notifications/P2P-SimpleTest-P2PTest1Event6HangUp.json (`deleted` after Event5, no `terminating` captured)',
+    optIn: false,
+  },
+  {
+    kind: 'deleted-odata-id-only',
+    title: 'a call\'s `deleted` with only its odata id',
+    doc: 'a call\'s `deleted` notification carries only `@odata.type` and `@odata.id` in its resourceData (no `state`, no `resultInfo`), as the reject doc shows: the `deleted` itself says the call ended',
+    appliesTo: 'flows with a call `deleted` notification whose resourceData has more than those two',
+    evidence: 'graph-docs/v1.0_api_call-reject.md:217-222 (`changeType: deleted`, resourceData `@odata.type` and `@odata.id` only); graph-calling-protocol.md:125 (`deleted`: `state: terminated`, "or only `@odata.id`")',
+    optIn: false,
+  },
+  {
+    kind: 'media-state-updates',
+    title: '`mediaState` updates while the call is up',
+    doc: 'after the bot\'s reaction to a call\'s first `established`, two `updated` notifications keep the state `established` and change `mediaState.audio` to `inactive` (the caller holds) and back to `active`. The bot must answer both and do nothing: no second welcome, no hang-up',
+    appliesTo: 'flows with an `established` notification',
+    evidence:
+      'captured-notifications/P2P-CallUpdates-P2PTest2Event3UpdatedWithMediaState.json:6-15 (an `updated`, state `established`, with `mediaState`); graph-docs/v1.0_api_call-transfer.md:144 (the "media state audio inactive" notification); graph-calling-protocol.md:91 (`callMediaState{audio: active|inactive}`), :143 (hold, comms-samples #252)',
+    optIn: false,
+  },
+  {
+    kind: 'tone-sequence-ids',
+    title: 'tone sequenceIds that do not start at 1',
+    doc: `every \`toneInfo.sequenceId\` is moved up by 5: the first key press has sequenceId 6, as the captured one does (a replayed tone keeps its repeated id). A bot must not wait for sequenceId 1`,
+    appliesTo: 'flows with a `toneInfo` notification',
+    evidence: 'captured-notifications/P2P-SimpleTest-P2PTest1Event4TonePress.json:12-15 (the one key press captured in that call: `sequenceId: 6`); graph-calling-protocol.md:306 ("`sequenceId` increases"), :308 (SimpleIvrBot "only acts on `sequenceId == 1`")',
+    optIn: false,
+  },
+  {
+    kind: 'call-chain-id',
+    title: '`callChainId` on every call notification',
+    doc: 'every notification item about a call itself carries `callChainId` in its resourceData (one per call, not the call id), as every captured call-state notification does; tone presses, operations and rosters are left as they are',
+    appliesTo: 'flows with a notification about a call itself without `callChainId` (not a tone press)',
+    evidence:
+      'captured-notifications/P2P-SimpleTest-P2PTest1Event6HangUp.json:22, P2P-CallUpdates-P2PTest2Event3UpdatedWithMediaState.json:20, GroupCalls-GroupCallEstablished.json, FailedP2P-CallDeleted.json (`callChainId` in every captured call-state notification; not in the tone press, operation and roster ones); graph-calling-protocol.md:123 (`created` call carries `callChainId`)',
+    optIn: false,
   },
 ] as const satisfies readonly VariantInfo[];
 

@@ -3,8 +3,10 @@
  * really delivers notifications twice, out of order, several in one POST, with ids in another
  * spelling and properties it added later. Each variant is one such way, with its evidence in
  * ./table.ts; the few without evidence are opt-in. applyVariant(flow, kind) derives a new CompiledFlow from
- * ANY flow by restructuring its notify steps and wrapping their body renders; the flow's own
- * expectations stay as they are, so a bot passes a variant when it still sends the same requests,
+ * ANY flow by restructuring its notify steps and wrapping their body renders, or (the delivery
+ * variants, ./delivery-variants.ts) by marking steps for the engine: a notification that overlaps
+ * the one before, an answer held until the notifications after it are answered, a call that is not
+ * the bot's. The flow's own expectations stay as they are, so a bot passes a variant when it still sends the same requests,
  * acknowledges every notification POST with 2xx, and never repeats an action (see
  * duplicateActionObserver in ./observers.ts).
  *
@@ -20,8 +22,20 @@
  */
 import type { CompiledFlow, CompiledNotify, CompiledStep } from '../engine/plan.js';
 import type { Render, Scope } from '../flow/templates.js';
-import { isObject, legacyResourceOnly, mapItems, pascalEnums, resourceUrlOnly, upperCaseIds, withFutureProperties } from './notification-bodies.js';
-import { callStateOf, ProbeScope, requestPaths, targetOf } from './probe.js';
+import { heldResponses, intermediateStatesSkipped, mediaStateUpdates, otherCallInterleaved, overlapping } from './delivery-variants.js';
+import {
+  deletedOdataIdOnly,
+  isObject,
+  legacyResourceOnly,
+  mapItems,
+  pascalEnums,
+  resourceUrlOnly,
+  toneSequenceShifted,
+  upperCaseIds,
+  withCallChainId,
+  withFutureProperties,
+} from './notification-bodies.js';
+import { callStateOf, endOfReaction, ProbeScope, requestPaths, targetOf } from './probe.js';
 import { DEFAULT_VARIANT_KINDS, isVariantKind, OPT_IN_VARIANT_KINDS, VARIANT_KINDS, variantInfo, type VariantKind } from './table.js';
 
 export * from './table.js';
@@ -70,11 +84,13 @@ export function variantOf(flow: CompiledFlow): { kind: VariantKind; of: string }
  * which case the caller does not run it. `flow` is not modified.
  */
 export function applyVariant(flow: CompiledFlow, kind: VariantKind): VariantFlow | undefined {
-  const steps = variantSteps(flow, kind);
-  if (!steps) return undefined;
+  const changed = variantSteps(flow, kind);
+  if (!changed) return undefined;
+  const { steps, ...rest } = Array.isArray(changed) ? { steps: changed } : changed;
   const info = variantInfo(kind);
   return {
     ...flow,
+    ...rest,
     name: `${flow.name}${VARIANT_SEPARATOR}${kind}`,
     description: `${flow.description} [variant ${kind}: ${info.doc}]`,
     steps: steps.map(reindex),
@@ -87,7 +103,8 @@ export function applicableVariants(flow: CompiledFlow, kinds: readonly VariantKi
   return kinds.map((k) => applyVariant(flow, k)).filter((f): f is VariantFlow => f !== undefined);
 }
 
-function variantSteps(flow: CompiledFlow, kind: VariantKind): CompiledStep[] | undefined {
+/** The variant's steps, or its steps and the other flow fields it changes; undefined when it does not apply. */
+function variantSteps(flow: CompiledFlow, kind: VariantKind): CompiledStep[] | (Partial<CompiledFlow> & { steps: CompiledStep[] }) | undefined {
   switch (kind) {
     case 'duplicate-delivery':
       return duplicateDelivery(flow.steps);
@@ -107,23 +124,28 @@ function variantSteps(flow: CompiledFlow, kind: VariantKind): CompiledStep[] | u
       return mapBodies(flow, (body) => mapItems(body, withFutureProperties));
     case 'empty-value':
       return emptyValueFirst(flow.steps);
+    case 'overlapping-delivery':
+      return overlapping(flow.steps);
+    case 'notification-before-response':
+      return heldResponses(flow.steps);
+    case 'other-call-interleaved':
+      return otherCallInterleaved(flow, new ProbeScope(flow));
+    case 'intermediate-states-skipped':
+      return intermediateStatesSkipped(flow.steps, new ProbeScope(flow));
+    case 'deleted-odata-id-only':
+      return mapBodies(flow, (body) => mapItems(body, deletedOdataIdOnly));
+    case 'media-state-updates':
+      return mediaStateUpdates(flow.steps, new ProbeScope(flow));
+    case 'tone-sequence-ids':
+      return mapBodies(flow, (body) => mapItems(body, toneSequenceShifted));
+    case 'call-chain-id':
+      return mapBodies(flow, (body) => mapItems(body, withCallChainId));
   }
 }
 
 // ------------------------------------------------------------------ restructuring kinds
 
 type Step = CompiledStep;
-
-function isExpectLike(step: Step | undefined): boolean {
-  return step?.kind === 'expect' || step?.kind === 'unordered';
-}
-
-/** The index of the last step of the run of expect steps right after `i` (i itself when none). */
-function endOfReaction(steps: readonly Step[], i: number): number {
-  let j = i + 1;
-  while (isExpectLike(steps[j])) j++;
-  return j - 1;
-}
 
 function duplicateDelivery(steps: readonly Step[]): Step[] | undefined {
   const after = new Map<number, CompiledNotify[]>();
