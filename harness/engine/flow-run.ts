@@ -70,8 +70,9 @@ export class FlowRun {
     this.warnings = state.warnings;
     this.transcript = state.transcript;
     this.mintedIds = state.mintedIds;
-    this.judge = new RequestJudge(state);
     this.delivery = new BotDelivery(state);
+    // Graph plays the call on after a request no step scripts: the fake Graph's follow-ups reach the bot
+    this.judge = new RequestJudge(state, (followUps, cause) => this.delivery.playOn(followUps, cause));
     this.unsubscribeBot = opts.bot?.onExit(() => reportBotExit(state));
   }
 
