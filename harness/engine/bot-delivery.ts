@@ -23,6 +23,9 @@ export class BotDelivery {
   private pendingAck: Promise<unknown> = Promise.resolve();
   /** the fake Graph's follow-up notifications still to send (playOn) */
   private playing: Promise<unknown> = Promise.resolve();
+  /** follow-ups on their way to the bot, and whether new ones may still start (see drain) */
+  private readonly sending = new Set<Promise<void>>();
+  private draining = false;
   /**
    * The valid Authorization of this run's notifications, signed once per run: Graph's tokens last
    * an hour, and signing one per notification (RS256) cost the harness ~0.6 ms of CPU each, which
@@ -50,11 +53,19 @@ export class BotDelivery {
     for (const f of followUps) {
       chain = chain.then(async () => {
         if (f.delayMs > 0) await state.sleep(f.delayMs);
-        if (state.failed || state.phase === 'ended' || state.phase === 'probing') return;
-        await this.sendFollowUp(f.body, cause);
+        if (state.failed || state.phase === 'ended' || state.phase === 'probing' || this.draining) return;
+        const sending = this.sendFollowUp(f.body, cause);
+        this.sending.add(sending);
+        await sending.finally(() => this.sending.delete(sending));
       }).then(() => [], () => []);
     }
     this.playing = chain;
+  }
+
+  /** The run is ending: no further follow-up starts, and those on their way get their acknowledgement into the transcript. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    await Promise.all([...this.sending]);
   }
 
   /** Sends one follow-up notification of the fake Graph and checks the bot's 2xx. */

@@ -127,6 +127,7 @@ export class FlowRun {
       state.phase = 'quiet';
       await state.sleep(quietPeriodMs(this.flow, this.transcript));
     }
+    await this.delivery.drain(); // a follow-up of the fake Graph sent in the quiet period gets its ack recorded
     if (!this.failed) for (const o of state.opts.observers ?? []) o.onEnd?.(state.observerContext);
     state.phase = 'ended';
     this.dispose();
