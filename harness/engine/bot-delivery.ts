@@ -81,7 +81,10 @@ export class BotDelivery {
     const what = `the notification "${label}" that Graph sends after ${cause}`;
     let res: BotResponse;
     try {
-      res = await state.opts.http.send({ method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: FOLLOW_UP_TIMEOUT_MS });
+      // with patience (load), a busy bot may answer later, as for the flow's own notifications
+      const patience = state.patience;
+      const keepWaiting = patience ? (waited: number) => patience.extraWaitMs(waited, FOLLOW_UP_TIMEOUT_MS) : undefined;
+      res = await state.opts.http.send({ method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: FOLLOW_UP_TIMEOUT_MS, keepWaiting });
     } catch (e) {
       sent.failed = true;
       if (state.phase === 'ended') return;
