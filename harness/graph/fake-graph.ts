@@ -10,6 +10,11 @@
  * notification resourceUrls keep what the bot used: its version, its path family (`/communications`
  * or, on beta, `/app`) and its spelling of the call id.
  *
+ * With the call as it is (FakeGraphContext.call: a run's call book, call-book.ts), an action the
+ * call's state or kind forbids gets Graph's error instead (legality.ts): 404/8522 once the call has
+ * ended, and the documented refusals. A path that is no calling action gives undefined here; the
+ * run's fake Graph answers it with unknown-paths.ts (run-graph.ts puts the three together).
+ *
  * Sources: the Graph v1.0 API pages for each action (call-answer, call-transfer, participant-invite,
  * call-playprompt, call-record, call-delete with its end-reason table, ...), linked in
  * FAKE_GRAPH_ACTIONS.
