@@ -6,7 +6,7 @@
 import { expect, test } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 import { FlowRun, type FlowOutcome } from '../harness/engine/flow-run.js';
-import type { InboundRequest, OutboundResponse } from '../harness/engine/ports.js';
+import type { HttpClient, InboundRequest, OutboundResponse } from '../harness/engine/ports.js';
 import type { ObserverContext } from '../harness/engine/run-types.js';
 import type { TranscriptEntry } from '../harness/engine/transcript.js';
 import { parseFlow } from '../harness/flow/load-flow.js';
@@ -122,6 +122,32 @@ test('a flow\'s respond and notify win: a scripted playPrompt gets the flow\'s a
   // an expect without respond is still answered by the fake Graph, as the call is now
   expect(bot.log.map((x) => `${x.method} ${x.status}`)).toEqual(['POST 202', 'POST 200', 'DELETE 204']);
   expect(bot.endedCalls).toEqual([]);
+});
+
+test('a bot that refuses Graph\'s follow-up notification fails as bad-ack, naming the notification and the request it followed', async () => {
+  const flow = parseFlow(head('unmatched: ignore\nquiet: 300\n') + incoming, 'inline.yaml');
+  const graph = new RunGraph({ graphBaseUrl: 'https://graph.microsoft.com', botAppId: 'app' });
+  let run: FlowRun;
+  const posts: string[] = [];
+  // a scripted bot: it plays a prompt when the call comes in, and answers 500 to anything after that
+  const http: HttpClient = {
+    async send(req) {
+      posts.push(JSON.parse(req.body ?? '{}').value[0].resourceUrl);
+      if (posts.length === 1) {
+        const path = `/v1.0/communications/calls/${String(run.valueOf('call'))}/playPrompt`;
+        const body = { prompts: [] };
+        queueMicrotask(() => run.handleRequest({ method: 'POST', path, headers: {}, rawBody: JSON.stringify(body), body, service: 'graph', via: 'test' }));
+        return { status: 202, headers: {}, body: '', latencyMs: 1 };
+      }
+      return { status: 500, headers: {}, body: 'busy', latencyMs: 1 };
+    },
+  };
+  run = new FlowRun({ flow, http, webhookUrl: 'http://127.0.0.1:4999/api/calls', graphBaseUrl: 'https://graph.microsoft.com', botAppId: 'app', observers: [graph.observer], defaultAnswer: (req) => graph.answer(req) });
+  const outcome = await run.run();
+  expect(posts.length).toBe(2);
+  expect(posts[1]).toMatch(/\/operations\//);
+  expect(outcome.findings[0]).toMatchObject({ kind: 'bad-ack', step: 1, stepName: 'incoming' });
+  expect(outcome.findings[0]!.message).toBe('the bot answered the notification "Graph plays on: call operation completed" that Graph sends after POST /v1.0/communications/calls/{call}/playPrompt with HTTP 500: busy (expected 2xx)');
 });
 
 // ------------------------------------------------------------------ the per-run fake Graph on its own
