@@ -200,6 +200,9 @@ test('transfer on a group call needs a transferee (8523); mute only on group cal
   const p2p = (ask('POST', '/v1.0/communications/calls', { callbackUri: 'https://bot/cb', targets: [target()] }).body as { id: string }).id;
   for (const action of ['mute', 'unmute', `participants/${randomUUID()}/mute`]) expect(ask('POST', `/v1.0/communications/calls/${p2p}/${action}`, {}).status, action).toBe(400);
   expect(ask('POST', `/v1.0/communications/calls/${p2p}/transfer`, { transferTarget: target() }).status).toBe(202);
+  // an invite escalates the P2P call to "meeting mode": a blind transfer is refused from then on
+  expect(ask('POST', `/v1.0/communications/calls/${p2p}/participants/invite`, { participants: [target()] }).status).toBe(200);
+  expect(code(ask('POST', `/v1.0/communications/calls/${p2p}/transfer`, { transferTarget: target() }))).toBe('8523');
   // an incoming call: kind unknown until a meeting or a third participant shows
   const inc = randomUUID();
   notify(inc, 'created', { state: 'incoming' });

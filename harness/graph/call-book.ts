@@ -13,7 +13,8 @@
  *   call an invite escalated is in "meeting mode", graph-calling-protocol.md §2.2 rule 3);
  * - exchanges (the bot's request and the answer it got, the flow's `respond` or the fake's): a
  *   create (a new call, group or P2P by its targets and meeting, with its media mode), an answer,
- *   reject or redirect (the call is no longer waiting for one), an operation started `running`.
+ *   reject or redirect (the call is no longer waiting for one), an invite (the call is in "meeting
+ *   mode" from then on: comms-samples #395), an operation started `running`.
  *
  * What it cannot tell stays unknown (undefined), and the fake Graph checks nothing it does not know:
  * an incoming call's kind (P2P incoming calls carry `chatInfo` too: captured
@@ -178,16 +179,22 @@ export class CallBook {
         if (request.action === 'answer') call.mediaMode = mediaModeOf(b['mediaConfig']) ?? call.mediaMode;
         return;
       }
-      default: {
-        // an operation started and still running (playPrompt, recordResponse, sendDtmfTones, invite, ...)
-        const status = str(answer['status'])?.toLowerCase();
-        const opId = str(answer['id']);
-        if (!callId || !opId || status !== 'running') return;
-        const call = this.entry(callId);
-        if (!call.runningOperations.some((o) => normalizeId(o.id) === normalizeId(opId))) {
-          call.runningOperations = [...call.runningOperations, { id: opId, action: request.action, clientContext: str(answer['clientContext']) ?? str(b['clientContext']) ?? null }];
-        }
-      }
+      case 'invite':
+        // inviting into a P2P call escalates it to "meeting mode" for good (comms-samples #395;
+        // graph-calling-protocol.md §2.2 rule 3): a later transfer needs a transferee (8523)
+        if (callId) this.entry(callId).group = true;
+        break;
     }
+    if (callId) this.learnOperation(request.action, callId, b, answer);
+  }
+
+  /** An operation the request started that is still running (playPrompt, recordResponse, sendDtmfTones, invite, ...). */
+  private learnOperation(action: string, callId: string, b: Json, answer: Json): void {
+    const status = str(answer['status'])?.toLowerCase();
+    const opId = str(answer['id']);
+    if (!opId || status !== 'running') return;
+    const call = this.entry(callId);
+    if (call.runningOperations.some((o) => normalizeId(o.id) === normalizeId(opId))) return;
+    call.runningOperations = [...call.runningOperations, { id: opId, action, clientContext: str(answer['clientContext']) ?? str(b['clientContext']) ?? null }];
   }
 }
