@@ -7,7 +7,9 @@
 import { expect, test } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 import { FAKE_GRAPH_ACTIONS, answerAsGraph, graphErrorBody, type FakeGraphAnswer } from '../harness/graph/fake-graph.js';
-import { GRAPH_DOC_TABLE, type DocResource, type DocRow } from './fixtures/graph-doc-table.js';
+import { GRAPH_REFUSALS } from '../harness/graph/legality.js';
+import { answerUnknownPath } from '../harness/graph/unknown-paths.js';
+import { GRAPH_DOC_REFUSALS, GRAPH_DOC_TABLE, type DocResource, type DocRow } from './fixtures/graph-doc-table.js';
 import { BODIES, GRAPH, bodyFor, context, notificationsOf, type Notification } from './fixtures/fake-graph-requests.js';
 
 /** A way of spelling request paths; classes differ in what the answer echoes (version, root, ids). */
@@ -241,3 +243,21 @@ test('graphErrorBody has Graph\'s error shape', () => {
   expect(d.error.innerError['request-id']).toMatch(/^[0-9a-f-]{36}$/);
 });
 
+
+test('each refusal of the fake Graph (call state or kind, unknown path) is in the doc table, with the documented status and code where there is one', () => {
+  const fake: Record<string, { status: number; code: string; message: string }> = { ...GRAPH_REFUSALS };
+  const unknown = answerUnknownPath('POST', `/v1.0/app/calls/${randomUUID()}/answer`, { newId: randomUUID });
+  const error = (unknown.response.body as { error: { code: string; message: string } }).error;
+  fake['noSuchPath'] = { status: unknown.response.status, code: error.code, message: error.message };
+  expect(GRAPH_DOC_REFUSALS.map((r) => r.id).sort()).toEqual(Object.keys(fake).sort());
+  for (const row of GRAPH_DOC_REFUSALS) {
+    const f = fake[row.id]!;
+    expect(row.doc, row.id).toMatch(/^graph-docs\/v1\.0_\w+_[\w-]+\.md$|^graph-calling-protocol\.md §/);
+    if (row.status !== 'undocumented') expect(f.status, `${row.id}: status (${row.doc})`).toBe(row.status);
+    if (row.code !== 'undocumented') expect(f.code, `${row.id}: code (${row.doc})`).toBe(row.code);
+    // where the sources give no code, the fake uses Graph's generic one and does not pass off a made-up subcode
+    else expect(f.code, `${row.id}: generic code`).toBe('BadRequest');
+    if (row.status === 'undocumented' || row.code === 'undocumented') expect(row.note, `${row.id}: says what was used`).toBeTruthy();
+    if (row.id !== 'noSuchPath' && row.status === 'undocumented') expect(f.message, `${row.id}: the message admits it`).toMatch(/callreplay: the (Graph docs name no error code|HTTP status of this error is not documented)/);
+  }
+});

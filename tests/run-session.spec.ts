@@ -36,7 +36,9 @@ test('a failed test restarts neither the harness nor the bot; the failed flow\'s
     const startsFile = join(dir, 'starts');
     const bot = counted(startsFile, `${node} --import tsx tests/fixtures/defective-bot-main.ts wrong-replaces-call-id`);
     // one worker: every failure makes Playwright start a new worker, which must not start a new bot
-    const r = await callreplay(['run', 'p2p-to-meeting-transfer', 'answer-incoming-call', '--bot-command', bot, '--variants', 'duplicate-delivery,batched', '--workers', '1', '--report-dir', dir], { timeoutMs: 120_000 });
+    // the other flow must not exercise the defect: answer-incoming-call lets the bot's meeting move play
+    // on (the fake Graph establishes the meeting call), where its wrong replacesCallId is caught too
+    const r = await callreplay(['run', 'p2p-to-meeting-transfer', 'remote-hang-up', '--bot-command', bot, '--variants', 'duplicate-delivery,batched', '--workers', '1', '--report-dir', dir], { timeoutMs: 120_000 });
     expect(r.status, r.stdout).toBe(1);
     expect(starts(startsFile)).toBe(1);
     const results = readResults(dir);

@@ -17,6 +17,8 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 /** How long a refused delivery waits for the bot's exit event, to report the exit rather than the refusal. */
 const BOT_EXIT_SETTLE_MS = 300;
+/** How long the bot has to acknowledge a follow-up notification of the fake Graph (a flow step's default timeout). */
+const FOLLOW_UP_TIMEOUT_MS = 5000;
 
 export class BotDelivery {
   private pendingAck: Promise<unknown> = Promise.resolve();
@@ -24,6 +26,11 @@ export class BotDelivery {
   private pendingTriggers: Promise<unknown> | undefined;
   /** whenAnswered waiters by notify step index */
   private readonly answered = new Map<number, () => void>();
+  /** the fake Graph's follow-up notifications still to send (playOn) */
+  private playing: Promise<unknown> = Promise.resolve();
+  /** follow-ups on their way to the bot, and whether new ones may still start (see drain) */
+  private readonly sending = new Set<Promise<void>>();
+  private draining = false;
   /**
    * The valid Authorization of this run's notifications, signed once per run: Graph's tokens last
    * an hour, and signing one per notification (RS256) cost the harness ~0.6 ms of CPU each, which
@@ -33,9 +40,72 @@ export class BotDelivery {
 
   constructor(private readonly state: RunState) {}
 
-  /** Settles once the bot has answered (or failed to answer) the last notification sent and every trigger answered in the background. */
+  /** Settles once the bot has answered (or failed to answer) the last notification sent (the fake Graph's follow-ups too) and every trigger answered in the background. */
   get acknowledged(): Promise<unknown> {
-    return this.pendingTriggers ? Promise.all([this.pendingAck, this.pendingTriggers]) : this.pendingAck;
+    return Promise.all([this.pendingAck, this.playing, this.pendingTriggers]);
+  }
+
+  /**
+   * Graph plays the call on after a request no step scripted (`cause`, e.g. "POST .../playPrompt"):
+   * the fake Graph's follow-up notifications, each after its delay, one at a time and after the
+   * flow's notifications already sent, signed and addressed like the flow's own (the call's
+   * callbackUri, else the webhook). They are in the transcript without a step; the bot must
+   * acknowledge them with 2xx as any notification.
+   */
+  playOn(followUps: ReadonlyArray<{ delayMs: number; body: unknown }>, cause: string): void {
+    const state = this.state;
+    let chain: Promise<unknown> = Promise.all([this.pendingAck, this.playing]);
+    for (const f of followUps) {
+      chain = chain.then(async () => {
+        if (f.delayMs > 0) await state.sleep(f.delayMs);
+        if (state.failed || state.phase === 'ended' || state.phase === 'probing' || this.draining) return;
+        const sending = this.sendFollowUp(f.body, cause);
+        this.sending.add(sending);
+        await sending.finally(() => this.sending.delete(sending));
+      }).then(() => [], () => []);
+    }
+    this.playing = chain;
+  }
+
+  /** The run is ending: no further follow-up starts, and those on their way get their acknowledgement into the transcript. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    await Promise.all([...this.sending]);
+  }
+
+  /** Sends one follow-up notification of the fake Graph and checks the bot's 2xx. */
+  private async sendFollowUp(body: unknown, cause: string): Promise<void> {
+    const state = this.state;
+    const url = this.toBotAddress(this.callbackFor(body));
+    const authorization = await (this.validAuthorization ??= this.authorization());
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...(authorization !== undefined ? { authorization } : {}) };
+    const label = `Graph plays on: ${notificationLabel(body, (id) => state.idNames.nameOf(id))}`;
+    const sent = state.record('graph', 'bot', 'notification', { method: 'POST', url, headers, body, label });
+    const k = state.currentStep();
+    const where = { step: k + 1, stepName: state.flow.steps[k]?.name };
+    const what = `the notification "${label}" that Graph sends after ${cause}`;
+    let res: BotResponse;
+    try {
+      // with patience (load), a busy bot may answer later, as for the flow's own notifications
+      const patience = state.patience;
+      const keepWaiting = patience ? (waited: number) => patience.extraWaitMs(waited, FOLLOW_UP_TIMEOUT_MS) : undefined;
+      res = await state.opts.http.send({ method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: FOLLOW_UP_TIMEOUT_MS, keepWaiting });
+    } catch (e) {
+      sent.failed = true;
+      if (state.phase === 'ended') return;
+      const unreachable = e instanceof BotUnreachableError ? e : undefined;
+      if (state.opts.bot && unreachable?.reason !== 'timeout') await botExitSettled(state.opts.bot, BOT_EXIT_SETTLE_MS);
+      if (state.opts.bot?.exitDescription !== undefined) return reportBotExit(state);
+      const timeout = unreachable?.reason === 'timeout';
+      state.fail({ kind: timeout ? 'bad-ack' : 'bot-unavailable', ...where, message: timeout ? `the bot did not answer ${what} within ${FOLLOW_UP_TIMEOUT_MS} ms (POST ${url})` : `could not deliver ${what} to ${url}: ${(e as Error).message}` });
+      return;
+    }
+    if (state.phase === 'ended') return;
+    const ack = state.record('bot', 'graph', 'ack', { status: res.status, headers: res.headers, body: parseMaybeJson(res.body), latencyMs: res.latencyMs, label: `${res.status}` });
+    if (res.status < 200 || res.status > 299) {
+      ack.failed = true;
+      state.fail({ kind: 'bad-ack', ...where, message: `the bot answered ${what} with HTTP ${res.status}${res.body ? `: ${res.body.slice(0, 200)}` : ''} (expected 2xx)` });
+    }
   }
 
   /**
@@ -159,13 +229,17 @@ export class BotDelivery {
     const state = this.state;
     let url: string | undefined;
     if (step.to === 'webhook') url = state.opts.webhookUrl;
-    else if (step.to === 'auto') {
-      const first = (body as { value?: Array<{ resourceUrl?: string; resource?: string }> }).value?.[0];
-      const resource = first?.resourceUrl ?? first?.resource;
-      const callId = resource ? callIdOfPath(canonicalPath(resource)) : undefined;
-      url = (callId && state.callbacks.get(callId)) || state.opts.webhookUrl;
-    } else url = String(step.to(state.scope));
+    else if (step.to === 'auto') url = this.callbackFor(body);
+    else url = String(step.to(state.scope));
     return this.toBotAddress(url);
+  }
+
+  /** The callbackUri the bot registered for the call of a notification's first item, else the webhook. */
+  private callbackFor(body: unknown): string {
+    const first = (body as { value?: Array<{ resourceUrl?: string; resource?: string }> }).value?.[0];
+    const resource = first?.resourceUrl ?? first?.resource;
+    const callId = resource ? callIdOfPath(canonicalPath(resource)) : undefined;
+    return (callId && this.state.callbacks.get(callId)) || this.state.opts.webhookUrl;
   }
 
   /** A notification's headers: JSON, the signer's Authorization (a broken `variant` when probing), the step's own. */

@@ -71,7 +71,8 @@ export class FlowRun {
     this.transcript = state.transcript;
     this.mintedIds = state.mintedIds;
     const delivery = (this.delivery = new BotDelivery(state));
-    this.judge = new RequestJudge(state, (index) => delivery.whenAnswered(index));
+    // Graph plays the call on after a request no step scripts: the fake Graph's follow-ups reach the bot
+    this.judge = new RequestJudge(state, (index) => delivery.whenAnswered(index), (followUps, cause) => delivery.playOn(followUps, cause));
     this.unsubscribeBot = opts.bot?.onExit(() => reportBotExit(state));
   }
 
@@ -126,6 +127,7 @@ export class FlowRun {
       state.phase = 'quiet';
       await state.sleep(quietPeriodMs(this.flow, this.transcript));
     }
+    await this.delivery.drain(); // a follow-up of the fake Graph sent in the quiet period gets its ack recorded
     if (!this.failed) for (const o of state.opts.observers ?? []) o.onEnd?.(state.observerContext);
     state.phase = 'ended';
     this.dispose();

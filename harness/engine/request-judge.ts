@@ -18,10 +18,12 @@ import { actionLabel, bodyDiff, graphError, legacyNameHint, pathMismatches, pick
 import { holdAnswer, type WhenAnswered } from './held-answer.js';
 import { authRefusal } from './request-auth.js';
 import type { RunState } from './run-state.js';
-import type { RequestAuth } from './run-types.js';
+import type { GraphAnswer, RequestAuth } from './run-types.js';
 
 type Respond = (res: OutboundResponse, step?: number, failed?: boolean) => OutboundResponse;
 
+/** Delivers the notifications Graph sends after a request no step scripted (BotDelivery.playOn); `cause` names the request. */
+export type PlayOn = (followUps: NonNullable<GraphAnswer['followUps']>, cause: string) => void;
 
 export class RequestJudge {
   /** canonical expected path per expect, rendered once its values are known */
@@ -30,6 +32,7 @@ export class RequestJudge {
   constructor(
     private readonly state: RunState,
     private readonly whenAnswered?: WhenAnswered,
+    private readonly playOn?: PlayOn,
   ) {}
 
   /**
@@ -89,7 +92,7 @@ export class RequestJudge {
     }
     const k = state.firstUnreleased();
     if (state.phase !== 'running' || k >= flow.steps.length) {
-      if (flow.unmatched === 'ignore') return respond(this.graphAnswer(req));
+      if (flow.unmatched === 'ignore') return respond(this.unscripted(req));
       const last = flow.steps.length;
       state.fail({
         kind: 'unexpected',
@@ -156,7 +159,7 @@ export class RequestJudge {
       return respond(graphError(409, 'callreplay.repeatedRequest', 'this request was already sent'), undefined, true);
     }
     // 5. not in the flow at all
-    if (flow.unmatched === 'ignore') return respond(this.graphAnswer(req));
+    if (flow.unmatched === 'ignore') return respond(this.unscripted(req));
     const near = open.map((e) => ({ e, miss: closestRequest({ method: e.method, canonical: this.expectedPath(e) }, [{ method: req.method, canonical, url: req.path }]) })).find((n) => n.miss);
     state.fail({
       kind: 'unexpected',
@@ -307,9 +310,41 @@ export class RequestJudge {
     if (callId) this.state.callbacks.set(callId, uri);
   }
 
-  /** What Graph answers to a request (the Harness plugs in its fake Graph); 202 without one. */
+  /**
+   * What Graph answers to a request an expect step matched without `respond` (the Harness plugs in
+   * its fake Graph, which knows the call's state). Scripted: the flow's own notify steps say what
+   * follows, so Graph's follow-ups are not sent. 202 when no fake Graph is plugged in (the engine alone).
+   */
   private graphAnswer(req: InboundRequest): OutboundResponse {
-    return this.state.opts.defaultAnswer?.(req) ?? { status: 202, headers: {} };
+    return this.state.opts.defaultAnswer?.(req)?.response ?? { status: 202, headers: {} };
+  }
+
+  /**
+   * A request no step scripts that the flow lets pass (`unmatched: ignore`): answered as Graph
+   * does, and Graph plays the call on (its follow-up notifications are delivered to the bot). A
+   * path Graph does not have (or the fake does not serve) is answered with Graph's error and
+   * reported as a warning.
+   */
+  private unscripted(req: InboundRequest): OutboundResponse {
+    const answer = this.state.opts.defaultAnswer?.(req);
+    if (!answer) return { status: 202, headers: {} };
+    const what = `${req.method} ${this.describePath(req.path)}`;
+    if (answer.unknownPath) {
+      const k = this.state.currentStep();
+      this.state.warnings.push({
+        kind: 'unexpected',
+        severity: 'warning',
+        step: k + 1,
+        stepName: this.state.flow.steps[k]?.name,
+        message: `${what}: ${answer.unknownPath}`,
+        received: { method: req.method, url: req.path, body: req.body },
+      });
+    }
+    // an answer or create the flow does not list registers its callbackUri all the same: follow-ups go there
+    const canonical = canonicalPath(req.path);
+    if (answer.response.status < 300) this.registerCallback(isBetaPath(canonical) ? canonicalBody(req.body) : req.body, canonical, answer.response);
+    if (answer.followUps?.length) this.playOn?.(answer.followUps, what);
+    return answer.response;
   }
 
   /** The first later expect step whose method and path match. */

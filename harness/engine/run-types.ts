@@ -23,9 +23,10 @@ export interface FlowRunOptions {
   observers?: readonly RunObserver[];
   /**
    * What Graph would answer to a request, for expect steps without `respond` and for requests an
-   * `unmatched: ignore` flow does not list (the harness plugs in its fake Graph).
+   * `unmatched: ignore` flow does not list (the harness plugs in its fake Graph, which keeps the
+   * run's call state). Its follow-ups are delivered only for requests no expect step matched.
    */
-  defaultAnswer?: (req: InboundRequest) => OutboundResponse | undefined;
+  defaultAnswer?: (req: InboundRequest) => GraphAnswer | undefined;
   /**
    * The tenant of the run (the harness's stable tenant): `${tenant}` in the flow, and the tenant
    * the bot's token must be for. Without it a flow that lists `tenant` in its ids mints one.
@@ -41,6 +42,19 @@ export interface FlowRunOptions {
    * stay on real timers.
    */
   now?: () => number;
+}
+
+/** Graph's answer to a request (FlowRunOptions.defaultAnswer), and what Graph does after it. */
+export interface GraphAnswer {
+  response: OutboundResponse;
+  /**
+   * The notifications Graph sends after it (commsNotifications bodies, in order, each after its
+   * delay): delivered to the bot when no expect step scripts the request (the flow's own notify
+   * steps script what follows a scripted one).
+   */
+  followUps?: ReadonlyArray<{ delayMs: number; body: unknown }>;
+  /** the path is one Graph does not have, or one the fake does not serve: why (a warning when the flow lets the request pass) */
+  unknownPath?: string;
 }
 
 /**

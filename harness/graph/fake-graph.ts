@@ -10,6 +10,11 @@
  * notification resourceUrls keep what the bot used: its version, its path family (`/communications`
  * or, on beta, `/app`) and its spelling of the call id.
  *
+ * With the call as it is (FakeGraphContext.call: a run's call book, call-book.ts), an action the
+ * call's state or kind forbids gets Graph's error instead (legality.ts): 404/8522 once the call has
+ * ended, and the documented refusals. A path that is no calling action gives undefined here; the
+ * run's fake Graph answers it with unknown-paths.ts (run-graph.ts puts the three together).
+ *
  * Sources: the Graph v1.0 API pages for each action (call-answer, call-transfer, participant-invite,
  * call-playprompt, call-record, call-delete with its end-reason table, ...), linked in
  * FAKE_GRAPH_ACTIONS.
@@ -19,6 +24,7 @@ import { callIdOfReference, sameId } from '../engine/ids.js';
 import type { OutboundResponse } from '../engine/ports.js';
 import { callingAction, classifyCallRequest, type CallingActionName } from './actions.js';
 import { answerOnlineMeeting, type GraphCaller } from './fake-online-meetings.js';
+import { refusalOf, type GraphRefusal } from './legality.js';
 import {
   RESULT,
   audioStream,
@@ -58,10 +64,16 @@ export interface FakeGraphContext {
   /** what the call is like, when known (for realistic follow-ups); used only when its id is the call in the path */
   call?: {
     id: string;
-    /** e.g. 'established'; 'terminated' makes every request about the call a 404 (8522 Call not found) */
+    /** e.g. 'established'; 'terminated' or 'deleted' makes every request about the call a 404 (8522 Call not found) */
     state?: string;
-    /** a group call or meeting: answer and mute send roster updates */
+    /** true: a group call or meeting (answer and mute send roster updates; transfer needs a transferee); false: a P2P call (no mute) */
     group?: boolean;
+    /** the bot already answered, rejected or redirected the call (a second one is refused) */
+    decided?: boolean;
+    /** the call has been established (answer, reject and redirect are refused even if a reordered notification says otherwise) */
+    wasEstablished?: boolean;
+    /** the media the call was answered or created with */
+    mediaMode?: 'serviceHosted' | 'appHosted';
     /** the bot's participant id in the call */
     myParticipantId?: string;
     /** media operations still running (cancelMediaProcessing fails them) */
@@ -97,6 +109,8 @@ export interface FakeGraphAnswer {
   response: OutboundResponse;
   /** the notifications Graph sends after it (commsNotifications bodies, in order), with a suggested delay before each */
   followUps: FollowUp[];
+  /** set when Graph refuses the request for the call's state or kind (the response is the error) */
+  refused?: GraphRefusal;
 }
 
 export interface FakeGraphAction {
@@ -171,9 +185,6 @@ const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 /** The row of each calling action the fake answers. */
 const ROWS_BY_ACTION = new Map<CallingActionName, FakeGraphAction>(FAKE_GRAPH_ACTIONS.map((entry) => [entry.callingAction, entry]));
 
-/** Actions whose call must be alive (every action but these answers 404/8522 on a terminated call). */
-const CALL_LESS = new Set(['create', 'logTeleconferenceDeviceQuality', 'get-recording']);
-
 /** The operation type each operation-starting action reports (for get-operation and cancelMediaProcessing). */
 const OPERATION_OF: Record<string, string> = Object.fromEntries(FAKE_GRAPH_ACTIONS.filter((e) => e.operation).map((e) => [e.action, e.operation!]));
 
@@ -192,9 +203,9 @@ export function answerAsGraph(method: string, path: string, body: unknown, ctx: 
   if (!entry) return undefined;
   const family: PathFamily = request.asSent.root.toLowerCase() === 'app' ? 'app' : 'communications';
   const req = new GraphRequest(entry, ctx, request.asSent.prefix[0]!, family, request.asSent.ids, body);
-  if (!CALL_LESS.has(entry.action) && req.knownCall?.state?.toLowerCase() === 'terminated') {
-    return { action: entry.action, response: req.error(404, '8522', 'Call not found.'), followUps: [] };
-  }
+  // the call's state or kind forbids the action (legality.ts cites the evidence for each refusal)
+  const refusal = refusalOf(entry.action, req.knownCall, req.body);
+  if (refusal) return { action: entry.action, response: req.error(refusal.status, refusal.code, refusal.message), followUps: [], refused: refusal };
   return { action: entry.action, response: HANDLERS[entry.action]!(req), followUps: req.followUps };
 }
 

@@ -3,7 +3,6 @@
  * in-process; for bots in other processes the HTTP gateway, the HTTPS gateway, the CONNECT proxy
  * and the Node preload), the HTTP client towards the bot, and flow runs.
  */
-import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NotificationAuthority, OPENID_CONFIG_PATH } from '../auth/notification-authority.js';
@@ -14,7 +13,7 @@ import type { RefusalCheck } from '../engine/refusal-checks.js';
 import type { FlowOutcome } from '../engine/flow-run.js';
 import type { CompiledFlow } from '../engine/plan.js';
 import type { AuthVariant, InboundRequest, RequestSink } from '../engine/ports.js';
-import { answerAsGraph } from '../graph/fake-graph.js';
+import { RunGraph } from '../graph/run-graph.js';
 import { REFUSED_PATH, Router } from '../engine/router.js';
 import { TokenIssuer } from '../engine/token-issuer.js';
 import type { TranscriptEntry } from '../engine/transcript.js';
@@ -251,8 +250,11 @@ export class Harness {
   createRun(flow: CompiledFlow, webhookUrl: string, onEntry?: (e: TranscriptEntry) => void, bot?: BotLiveness): FlowRun {
     const graphBaseUrl = this.graphBaseUrl;
     const botAppId = this.botAppId;
-    const defaultAnswer = (req: InboundRequest) => answerAsGraph(req.method, req.path, req.body, { graphBaseUrl, botAppId, newId: randomUUID, caller: this.router.tokens.callerOf(req.headers['authorization']) })?.response;
-    const run = new FlowRun({ flow, http: this.http, webhookUrl, graphBaseUrl, botAppId, tenant: this.tenant, bot, signer: this.signer, onEntry, observers: this.observers(), defaultAnswer });
+    // the run's fake Graph: it keeps the run's call state (learnt by watching the transcript) and plays calls on
+    const graph = new RunGraph({ graphBaseUrl, botAppId, callerOf: (authorization) => this.router.tokens.callerOf(authorization) });
+    const defaultAnswer = (req: InboundRequest) => graph.answer(req);
+    const observers = [graph.observer, ...this.observers()];
+    const run = new FlowRun({ flow, http: this.http, webhookUrl, graphBaseUrl, botAppId, tenant: this.tenant, bot, signer: this.signer, onEntry, observers, defaultAnswer });
     this.router.add(run);
     return run;
   }
