@@ -5,7 +5,7 @@ export default defineConfig({
   testDir: '.',
   testMatch: '**/*.spec.ts',
   timeout: 60_000,
-  workers: 3,
+  workers: 4,
   fullyParallel: true,
   forbidOnly: !!process.env.CI,
   reporter: [['list']],
