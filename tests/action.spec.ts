@@ -28,7 +28,7 @@ test('the action runs callreplay on the bot: outputs, the report for upload, the
   try {
     const jobSummary = join(dir, 'step-summary.md');
     writeFileSync(jobSummary, '');
-    const run = runAction(repoRoot, { 'bot-command': defectiveBot, flows: 'p2p-to-meeting-transfer answer-incoming-call', args: QUICK }, { cwd: dir, env: { GITHUB_STEP_SUMMARY: jobSummary } });
+    const run = runAction(repoRoot, { 'bot-command': defectiveBot, flows: 'p2p-to-meeting-transfer ivr-play-prompt-and-tones', args: QUICK }, { cwd: dir, env: { GITHUB_STEP_SUMMARY: jobSummary } });
     const step = run.steps.find((s) => s.name === 'Run callreplay')!;
     expect(step.status, `${step.stdout}\n${step.stderr}`).toBe(0); // the run step reports; the verdict step fails
     expect(run.outputs['exit-code']).toBe('1');

@@ -84,7 +84,7 @@ test('a defective bot started with --bot-command fails with exit 1, the step and
   const { dir, cleanup } = tempDir();
   try {
     const command = `"${process.execPath}" --import tsx tests/fixtures/defective-bot-main.ts wrong-replaces-call-id`;
-    const r = await callreplay(['run', 'p2p-to-meeting-transfer', 'answer-incoming-call', '--bot-command', command, '--variants', 'none', '--report-dir', dir]);
+    const r = await callreplay(['run', 'p2p-to-meeting-transfer', 'ivr-play-prompt-and-tones', '--bot-command', command, '--variants', 'none', '--report-dir', dir]);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('callreplay: 1 of 2 flow(s) passed; variants not run (--variants none); notification auth: 1 of 1 check(s) passed, not checked for p2p-to-meeting-transfer (its flow failed at step 8: invite the caller into the meeting)');
     expect(r.stdout).toMatch(/step 8 \(invite the caller into the meeting\): body\.participants\[0\]\.replacesCallId: expected p2pCall \([0-9a-f-]+\), got meetingCall/);
