@@ -84,7 +84,7 @@ test('a defective bot started with --bot-command fails with exit 1, the step and
   const { dir, cleanup } = tempDir();
   try {
     const command = `"${process.execPath}" --import tsx tests/fixtures/defective-bot-main.ts wrong-replaces-call-id`;
-    const r = await callreplay(['run', 'p2p-to-meeting-transfer', 'ivr-play-prompt-and-tones', '--bot-command', command, '--variants', 'none', '--report-dir', dir]);
+    const r = await callreplay(['run', 'p2p-to-meeting-transfer', 'ivr-play-prompt-and-tones', '--bot-command', command, '--variants', 'none', '--no-refusal-checks', '--report-dir', dir]);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('callreplay: 1 of 2 flow(s) passed; variants not run (--variants none); notification auth: 1 of 1 check(s) passed, not checked for p2p-to-meeting-transfer (its flow failed at step 8: invite the caller into the meeting)');
     expect(r.stdout).toMatch(/step 8 \(invite the caller into the meeting\): body\.participants\[0\]\.replacesCallId: expected p2pCall \([0-9a-f-]+\), got meetingCall/);
@@ -240,7 +240,7 @@ test('a bot that does not check notification tokens fails the auth check, varian
   const { dir, cleanup } = tempDir();
   try {
     const command = `"${process.execPath}" --import tsx tests/fixtures/no-auth-check-bot-main.ts`;
-    const r = await callreplay(['run', 'answer-incoming-call', '--bot-command', command, '--variants', 'none', '--report-dir', dir]);
+    const r = await callreplay(['run', 'answer-incoming-call', '--bot-command', command, '--variants', 'none', '--no-refusal-checks', '--report-dir', dir]);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('callreplay: 1 of 1 flow(s) passed; variants not run (--variants none); notification auth: 0 of 1 check(s) passed');
     expect(r.stdout).toContain('the bot accepted 8 of 8 notifications it must refuse: no Authorization header; a garbage bearer token; an expired token;');
@@ -251,7 +251,7 @@ test('a bot that does not check notification tokens fails the auth check, varian
     const auth = readResults(dir).flows.find((f) => f.mode === 'notification-auth')!;
     expect(auth.status).toBe('failed');
 
-    const skipped = await callreplay(['run', 'answer-incoming-call', '--bot-command', command, '--no-auth-check', '--variants', 'none', '--report-dir', dir]);
+    const skipped = await callreplay(['run', 'answer-incoming-call', '--bot-command', command, '--no-auth-check', '--variants', 'none', '--no-refusal-checks', '--report-dir', dir]);
     expect(skipped.status).toBe(0);
     expect(skipped.stdout).toContain('callreplay: 1 of 1 flow(s) passed; variants not run (--variants none); auth not checked (--no-auth-check)');
   } finally {

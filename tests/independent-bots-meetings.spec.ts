@@ -44,7 +44,7 @@ test('DEFECT=app-token-for-me: creating the meeting on /me with the application 
   test.setTimeout(60_000);
   const { dir, cleanup } = tempDir('callreplay-meeting-creator-defect-');
   try {
-    const r = await callreplay(['run', FLOW, '--bot-command', bot('app-token-for-me'), ...REFERENCE_API, '--variants', 'none', '--report-dir', dir], { timeoutMs: 50_000 });
+    const r = await callreplay(['run', FLOW, '--bot-command', bot('app-token-for-me'), ...REFERENCE_API, '--variants', 'none', '--no-refusal-checks', '--report-dir', dir], { timeoutMs: 50_000 });
     expect(r.status, r.stdout.slice(-3000)).toBe(1);
     const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
     const failure = results.flows.find((f) => f.flow === FLOW)!.failures[0]!;

@@ -81,7 +81,7 @@ test('the Python bot redirecting the caller to themselves (DEFECT=redirect-to-ca
   const { dir, cleanup } = tempDir();
   try {
     const command = `env DEFECT=redirect-to-caller ${pythonBot}`;
-    const r = await callreplay(['run', 'reject-incoming-call', 'redirect-incoming-call', '--bot-command', command, '--intercept', 'proxy', '--variants', 'none', '--no-auth-check', '--report-dir', dir]);
+    const r = await callreplay(['run', 'reject-incoming-call', 'redirect-incoming-call', '--bot-command', command, '--intercept', 'proxy', '--variants', 'none', '--no-auth-check', '--no-refusal-checks', '--report-dir', dir]);
     expect(r.status, r.stdout.slice(-3000)).toBe(1);
     expect(r.stdout).toContain('callreplay: 1 of 2 flow(s) passed; variants not run (--variants none); auth not checked (--no-auth-check)');
     const results = readResults(dir);

@@ -129,7 +129,7 @@ test('-x stops the run at the first failed test; the tests it did not reach are 
   const { dir, cleanup } = tempDir();
   try {
     const bot = `${node} --import tsx tests/fixtures/defective-bot-main.ts wrong-replaces-call-id`;
-    const r = await callreplay(['run', 'p2p-to-meeting-transfer', 'answer-incoming-call', '--bot-command', bot, '--variants', 'none', '--workers', '1', '-x', '--report-dir', dir], { timeoutMs: 120_000 });
+    const r = await callreplay(['run', 'p2p-to-meeting-transfer', 'answer-incoming-call', '--bot-command', bot, '--variants', 'none', '--workers', '1', '-x', '--no-refusal-checks', '--report-dir', dir], { timeoutMs: 120_000 });
     expect(r.status, r.stdout).toBe(1);
     const results = readResults(dir);
     expect(results.flows.filter((f) => f.status === 'failed').map((f) => f.flow)).toEqual(['p2p-to-meeting-transfer']);

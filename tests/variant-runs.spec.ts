@@ -191,7 +191,7 @@ test('callreplay run: an opt-in variant does not run under --variants all, and r
   const { dir, cleanup } = tempDir();
   try {
     const variantsRun = async (spec: string): Promise<string[]> => {
-      const r = await callreplay(['run', 'reject-incoming-call', '--variants', spec, '--no-auth-check', '--report-dir', dir]);
+      const r = await callreplay(['run', 'reject-incoming-call', '--variants', spec, '--no-auth-check', '--no-refusal-checks', '--report-dir', dir]);
       expect(r.status, r.stdout + r.stderr).toBe(0);
       const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { flows: Array<{ mode?: string; variant?: string; status: string }> };
       return results.flows.filter((f) => f.mode === 'variant').map((f) => `${f.variant} ${f.status}`);
