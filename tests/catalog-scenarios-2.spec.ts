@@ -15,9 +15,7 @@ import { tonesOf } from '../examples/reference-bot/pstn.js';
 import { Roster, type RosterEntry } from '../examples/reference-bot/roster.js';
 import type { CreateCallRequest, GraphRoute } from '../examples/reference-bot/types.js';
 import type { FlowOutcome } from '../harness/engine/flow-run.js';
-import { Harness } from '../harness/runner/harness.js';
-import { observersFor } from '../harness/runner/run-checks.js';
-import { expectFailure, run as runFlow, type BotClass } from './fixtures/catalog-run.js';
+import { expectFailure, run as runFlow, type BotClass, runAllAtOnce } from './fixtures/catalog-run.js';
 import { shippedFlow } from './fixtures/in-process.js';
 
 /** name -> [suite, api, the reference bot file its header names, its triggers (id: the values they pass)] */
@@ -52,18 +50,7 @@ const run = (name: string, Bot: BotClass = ReferenceBot, stepTimeoutMs?: number)
 // its variants.)
 test('every scenario flow passes against the reference bot, names its suite, its reference bot file and its triggers', async () => {
   const names = Object.keys(scenarios);
-  // all at once through one harness and one bot, as `callreplay run` does (each run has its own ids and tenant)
-  const harness = await Harness.start({ transport: 'nock', tenant: 'per-run', observers: observersFor({ rules: {}, schema: true, variants: [], ackThresholdMs: 1000 }) });
-  const bot = new ReferenceBot(configFromEnv({ PORT: '0', LOG_LEVEL: 'silent', GRAPH_BASE_URL: harness.graphBaseUrl, LOGIN_BASE_URL: harness.loginBaseUrl, BOT_APP_ID: harness.botAppId }));
-  let outcomes: FlowOutcome[];
-  try {
-    await bot.start();
-    outcomes = await Promise.all(names.map(async (name) => harness.run(await shippedFlow(name), bot.url)));
-  } finally {
-    await bot.stop();
-    await harness.close();
-  }
-  expect(outcomes.map((o) => `${o.flow}: ${o.status} ${JSON.stringify(o.findings)}`)).toEqual(names.map((n) => `${n}: passed []`));
+  await runAllAtOnce(names); // as `callreplay run` does: one harness, one bot
   for (const name of names) {
     const flow = await shippedFlow(name);
     const [suite, api, file, triggers] = scenarios[name]!;

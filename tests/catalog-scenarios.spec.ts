@@ -9,10 +9,7 @@ import type { JoinMeetingWithMediaRequest } from '../examples/reference-bot/meet
 import type { CallTarget } from '../examples/reference-bot/outbound.js';
 import { readFileSync } from 'node:fs';
 import { configFromEnv } from '../examples/reference-bot/config.js';
-import type { FlowOutcome } from '../harness/engine/flow-run.js';
-import { Harness } from '../harness/runner/harness.js';
-import { observersFor } from '../harness/runner/run-checks.js';
-import { AFTER_END, afterEnd, expectFailure, run } from './fixtures/catalog-run.js';
+import { AFTER_END, afterEnd, expectFailure, run, runAllAtOnce } from './fixtures/catalog-run.js';
 import { shippedFlow } from './fixtures/in-process.js';
 
 /** name -> [suite, the reference bot file its header names, the trigger it starts with (if any) and that trigger's values] */
@@ -30,18 +27,7 @@ const scenarios: Record<string, [string, string, string?, string[]?]> = {
 
 test('every scenario flow passes against the reference bot, names its suite, its reference bot file and its trigger', async () => {
   const names = Object.keys(scenarios);
-  // all at once through one harness and one bot, as `callreplay run` does (each run has its own ids and tenant)
-  const harness = await Harness.start({ transport: 'nock', tenant: 'per-run', observers: observersFor({ rules: {}, schema: true, variants: [], ackThresholdMs: 1000 }) });
-  const bot = new ReferenceBot(configFromEnv({ PORT: '0', LOG_LEVEL: 'silent', GRAPH_BASE_URL: harness.graphBaseUrl, LOGIN_BASE_URL: harness.loginBaseUrl, BOT_APP_ID: harness.botAppId }));
-  let outcomes: FlowOutcome[];
-  try {
-    await bot.start();
-    outcomes = await Promise.all(names.map(async (name) => harness.run(await shippedFlow(name), bot.url)));
-  } finally {
-    await bot.stop();
-    await harness.close();
-  }
-  expect(outcomes.map((o) => `${o.flow}: ${o.status} ${JSON.stringify(o.findings)}`)).toEqual(names.map((n) => `${n}: passed []`));
+  await runAllAtOnce(names); // as `callreplay run` does: one harness, one bot
   for (const name of names) {
     const flow = await shippedFlow(name);
     const [suite, file, trigger, values] = scenarios[name]!;
