@@ -1,6 +1,7 @@
 // Every shipped flow passes against the reference bot in-process (nock); the separate-process
 // form is covered by the CLI tests.
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { ReferenceBot } from '../examples/reference-bot/bot.js';
 import { configFromEnv } from '../examples/reference-bot/config.js';
@@ -45,4 +46,16 @@ test('fresh ids every run: a bot replaying the ids of a recorded run fails at th
   expect(f.received?.url).toBe(`/beta/app/calls/${recordedCallId}/answer`);
   const callId = Object.entries(outcome.transcript.idNames).find(([, n]) => n === 'call')![0];
   expect(callId).not.toBe(recordedCallId);
+});
+
+test('every shipped flow names the reference bot file that plays it, and that file exists', () => {
+  const missing: string[] = [];
+  for (const name of flows) {
+    const header = readFileSync(join(recordingsDir, `${name}.yaml`), 'utf8');
+    const files = [...(/^# Reference bot: (.*)$/m.exec(header)?.[1] ?? '').matchAll(/examples\/reference-bot\/[\w-]+\.ts/g)].map((m) => m[0]);
+    if (files.length === 0) missing.push(`${name}: no "# Reference bot:" line`);
+    for (const file of files) if (!existsSync(join(recordingsDir, '..', file))) missing.push(`${name}: ${file} does not exist`);
+  }
+  expect(flows.length).toBeGreaterThanOrEqual(32);
+  expect(missing).toEqual([]);
 });
