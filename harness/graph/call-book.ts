@@ -25,6 +25,7 @@
 import { normalizeId } from '../engine/ids.js';
 import type { OutboundResponse } from '../engine/ports.js';
 import { classifyCallRequest } from './actions.js';
+import { createdCallKind, mediaModeOfConfig as mediaModeOf } from './call-kind.js';
 import type { FakeGraphContext, RunningOperation } from './fake-graph.js';
 
 export type MediaMode = 'serviceHosted' | 'appHosted';
@@ -53,13 +54,6 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
-function mediaModeOf(config: unknown): MediaMode | undefined {
-  const type = isObject(config) ? str(config['@odata.type'])?.toLowerCase() : undefined;
-  if (type?.endsWith('servicehostedmediaconfig')) return 'serviceHosted';
-  if (type?.endsWith('apphostedmediaconfig')) return 'appHosted';
-  return undefined;
-}
 
 export class CallBook {
   private readonly calls = new Map<string, BookCall>();
@@ -161,11 +155,8 @@ export class CallBook {
         if (!id) return;
         const call = this.entry(id);
         call.state = str(answer['state'])?.toLowerCase() ?? 'establishing';
-        const targets = Array.isArray(b['targets']) ? b['targets'] : [];
-        const meeting = b['meetingInfo'] != null || b['chatInfo'] != null;
-        // application-post-calls: a meeting join, or several targets, is a group call; one target and no meeting a P2P call
-        if (meeting || targets.length > 1) call.group = true;
-        else if (targets.length === 1) call.group = false;
+        const kind = createdCallKind(b);
+        if (kind) call.group = kind.kind === 'group';
         call.mediaMode = mediaModeOf(b['mediaConfig']) ?? call.mediaMode;
         call.myParticipantId = str(answer['myParticipantId']) ?? call.myParticipantId;
         return;

@@ -11,6 +11,7 @@
 import { normalizeId } from '../engine/ids.js';
 import type { TranscriptEntry } from '../engine/transcript.js';
 import { classifyCallRequest, type CallingActionName } from '../graph/actions.js';
+import { createdCallKind, mediaModeOfConfig } from '../graph/call-kind.js';
 
 /**
  * Graph's callState values (v1.0 CSDL, camelCase), plus `deleted` (the call's `deleted` notification:
@@ -309,7 +310,7 @@ export class CallStateTracker {
       const party = singleTargetIdentity(pending.entry.body);
       if (party) call.remoteParty ??= party;
       call.media = mediaModeOf(pending.entry.body);
-      const kind = createdKind(pending.entry.body);
+      const kind = createdCallKind(pending.entry.body);
       if (kind) {
         call.kind = kind.kind;
         call.kindReason = `the bot created it ${kind.reason}${step !== undefined ? ` (step ${step})` : ''}`;
@@ -367,33 +368,9 @@ function singleTargetIdentity(body: unknown): Record<string, unknown> | undefine
   return isObject(target) && isObject(target['identity']) ? target['identity'] : undefined;
 }
 
-/**
- * Group or P2P from the body of `POST calls` (application-post-calls): a meeting join carries
- * meetingInfo, a group call more than one target, a P2P call exactly one (and no chatInfo: a body
- * with chatInfo but no meetingInfo is left unknown).
- */
-function createdKind(body: unknown): { kind: CallKind; reason: string } | undefined {
-  if (!isObject(body)) return undefined;
-  if (isObject(body['meetingInfo'])) return { kind: 'group', reason: 'with meetingInfo' };
-  const targets = body['targets'];
-  if (!Array.isArray(targets) || targets.length === 0) return undefined;
-  if (targets.length > 1) return { kind: 'group', reason: `with ${targets.length} targets` };
-  return isObject(body['chatInfo']) ? undefined : { kind: 'p2p', reason: 'with one target and no meetingInfo' };
-}
-
-/**
- * The media mode a mediaConfig names: its `@odata.type` (`#microsoft.graph.appHostedMediaConfig`,
- * `#microsoft.graph.serviceHostedMediaConfig`, in any case, with or without `#`), else an untyped
- * config with a `blob` (only appHostedMediaConfig has one). Unknown otherwise.
- */
+/** The media mode of a create's or answer's body (graph/call-kind.ts), `unknown` when it does not tell. */
 export function mediaModeOf(body: unknown): MediaMode {
-  const config = isObject(body) ? body['mediaConfig'] : undefined;
-  if (!isObject(config)) return 'unknown';
-  const type = asString(config['@odata.type'])?.toLowerCase() ?? '';
-  if (type.endsWith('apphostedmediaconfig')) return 'appHosted';
-  if (type.endsWith('servicehostedmediaconfig')) return 'serviceHosted';
-  if (type === '' && config['blob'] !== undefined) return 'appHosted';
-  return 'unknown';
+  return mediaModeOfConfig(isObject(body) ? body['mediaConfig'] : undefined) ?? 'unknown';
 }
 
 function safeDecode(s: string): string {
