@@ -20,6 +20,20 @@ const BOT_EXIT_SETTLE_MS = 300;
 /** How long the bot has to acknowledge a follow-up notification of the fake Graph (a flow step's default timeout). */
 const FOLLOW_UP_TIMEOUT_MS = 5000;
 
+/** How an exchange with the bot names itself in the transcript and in findings. */
+interface ExchangeAbout {
+  /** the finding's step (1-based) and its name */
+  step: number;
+  stepName?: string;
+  /** the transcript step (0-based) of the bot's answer; none for a follow-up of the fake Graph */
+  entryStep?: number;
+  /** e.g. `the notification "call established"`, `the trigger "start"` */
+  what: string;
+  hint?: string;
+  /** once the run has ended, neither record the answer nor report a failure (a follow-up late in the run) */
+  quietOnceEnded?: boolean;
+}
+
 export class BotDelivery {
   private pendingAck: Promise<unknown> = Promise.resolve();
   /** the answers of triggers sent with answerInBackground, not yet in */
@@ -82,30 +96,12 @@ export class BotDelivery {
     const label = `Graph plays on: ${notificationLabel(body, (id) => state.idNames.nameOf(id))}`;
     const sent = state.record('graph', 'bot', 'notification', { method: 'POST', url, headers, body, label });
     const k = state.currentStep();
-    const where = { step: k + 1, stepName: state.flow.steps[k]?.name };
-    const what = `the notification "${label}" that Graph sends after ${cause}`;
-    let res: BotResponse;
-    try {
-      // with patience (load), a busy bot may answer later, as for the flow's own notifications
-      const patience = state.patience;
-      const keepWaiting = patience ? (waited: number) => patience.extraWaitMs(waited, FOLLOW_UP_TIMEOUT_MS) : undefined;
-      res = await state.opts.http.send({ method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: FOLLOW_UP_TIMEOUT_MS, keepWaiting });
-    } catch (e) {
-      sent.failed = true;
-      if (state.phase === 'ended') return;
-      const unreachable = e instanceof BotUnreachableError ? e : undefined;
-      if (state.opts.bot && unreachable?.reason !== 'timeout') await botExitSettled(state.opts.bot, BOT_EXIT_SETTLE_MS);
-      if (state.opts.bot?.exitDescription !== undefined) return reportBotExit(state);
-      const timeout = unreachable?.reason === 'timeout';
-      state.fail({ kind: timeout ? 'bad-ack' : 'bot-unavailable', ...where, message: timeout ? `the bot did not answer ${what} within ${FOLLOW_UP_TIMEOUT_MS} ms (POST ${url})` : `could not deliver ${what} to ${url}: ${(e as Error).message}` });
-      return;
-    }
-    if (state.phase === 'ended') return;
-    const ack = state.record('bot', 'graph', 'ack', { status: res.status, headers: res.headers, body: parseMaybeJson(res.body), latencyMs: res.latencyMs, label: `${res.status}` });
-    if (res.status < 200 || res.status > 299) {
-      ack.failed = true;
-      state.fail({ kind: 'bad-ack', ...where, message: `the bot answered ${what} with HTTP ${res.status}${res.body ? `: ${res.body.slice(0, 200)}` : ''} (expected 2xx)` });
-    }
+    await this.exchange(
+      { method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: FOLLOW_UP_TIMEOUT_MS },
+      'ack',
+      sent,
+      { step: k + 1, stepName: state.flow.steps[k]?.name, what: `the notification "${label}" that Graph sends after ${cause}`, quietOnceEnded: true },
+    );
   }
 
   /**
@@ -124,7 +120,7 @@ export class BotDelivery {
     const headers = await this.notificationHeaders(step);
     const entry = state.record('graph', 'bot', 'notification', { step: step.index, method: 'POST', url, headers, body, label: notificationLabel(body, (id) => state.idNames.nameOf(id)) });
     state.release(step.index);
-    const ack = this.exchange(step, { method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: step.timeoutMs }, 'ack', entry, 'notification');
+    const ack = this.exchange({ method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: step.timeoutMs }, 'ack', entry, this.about(step, 'notification'));
     const waiter = this.answered.get(step.index);
     if (waiter) void ack.then(waiter);
     this.pendingAck = step.overlap ? Promise.all([this.pendingAck, ack]) : ack;
@@ -165,21 +161,29 @@ export class BotDelivery {
     // a named trigger is named in findings; a mapped one also says which mapping sent it (the user's, to check)
     const what = step.id === undefined ? 'trigger' : `trigger ${step.id}`;
     const hint = step.mapping === undefined ? '' : `; sent as mapped by ${step.mapping}: ${step.method} ${new URL(url).pathname} (check the mapping's method, path and body against the bot's API)`;
-    const answer = this.exchange(step, { method: step.method, url, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: step.timeoutMs }, 'trigger-response', entry, what, hint);
+    const answer = this.exchange({ method: step.method, url, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: step.timeoutMs }, 'trigger-response', entry, this.about(step, what, hint));
     if (step.answerInBackground) this.pendingTriggers = Promise.all([this.pendingTriggers, answer]);
     else await answer;
   }
 
-  /** Sends one request to the bot and checks it answered 2xx in time. */
+  /** What a step's exchange reports itself as: the step, and `the notification "name"` / `the trigger "name"`. */
+  private about(step: CompiledNotify | CompiledTrigger, what: string, hint = ''): ExchangeAbout {
+    return { step: step.index + 1, stepName: step.name, entryStep: step.index, what: `the ${what} "${step.name}"`, hint };
+  }
+
+  /**
+   * Sends one request to the bot (a step's notification or trigger, or a follow-up of the fake Graph)
+   * and checks it answered 2xx in time; records the answer as `kind`, or fails the run.
+   */
   private async exchange(
-    step: CompiledNotify | CompiledTrigger,
     req: { method: string; url: string; headers: Record<string, string>; body?: string; timeoutMs: number },
     kind: EntryKind,
     sent: TranscriptEntry,
-    what: string,
-    hint = '',
+    about: ExchangeAbout,
   ): Promise<void> {
     const state = this.state;
+    const { what, hint = '' } = about;
+    const where = { step: about.step, stepName: about.stepName };
     let res: BotResponse;
     // with patience (load), the answer may come later than the step's timeout while the bot is busy
     const patience = state.patience;
@@ -198,28 +202,28 @@ export class BotDelivery {
       res = await state.opts.http.send({ ...req, keepWaiting });
     } catch (e) {
       sent.failed = true;
+      if (about.quietOnceEnded && state.phase === 'ended') return;
       const unreachable = e instanceof BotUnreachableError ? e : undefined;
       if (state.opts.bot && unreachable?.reason !== 'timeout') await botExitSettled(state.opts.bot, BOT_EXIT_SETTLE_MS);
       if (state.opts.bot?.exitDescription !== undefined) return reportBotExit(state);
       state.fail({
         kind: unreachable?.reason === 'timeout' ? 'bad-ack' : 'bot-unavailable',
-        step: step.index + 1,
-        stepName: step.name,
+        ...where,
         message:
           unreachable?.reason === 'timeout'
-            ? `the bot did not answer the ${what} "${step.name}" within ${waitedMs} ms (${req.method} ${req.url})${hint}`
-            : `could not deliver the ${what} "${step.name}" to ${req.url}: ${(e as Error).message}${hint}`,
+            ? `the bot did not answer ${what} within ${waitedMs} ms (${req.method} ${req.url})${hint}`
+            : `could not deliver ${what} to ${req.url}: ${(e as Error).message}${hint}`,
       });
       return;
     }
-    const entry = state.record('bot', 'graph', kind, { step: step.index, status: res.status, headers: res.headers, body: parseMaybeJson(res.body), latencyMs: res.latencyMs, label: `${res.status}` });
+    if (about.quietOnceEnded && state.phase === 'ended') return;
+    const entry = state.record('bot', 'graph', kind, { step: about.entryStep, status: res.status, headers: res.headers, body: parseMaybeJson(res.body), latencyMs: res.latencyMs, label: `${res.status}` });
     if (res.status < 200 || res.status > 299) {
       entry.failed = true;
       state.fail({
         kind: 'bad-ack',
-        step: step.index + 1,
-        stepName: step.name,
-        message: `the bot answered the ${what} "${step.name}" with HTTP ${res.status}${res.body ? `: ${res.body.slice(0, 200)}` : ''} (expected 2xx${hint})`,
+        ...where,
+        message: `the bot answered ${what} with HTTP ${res.status}${res.body ? `: ${res.body.slice(0, 200)}` : ''} (expected 2xx${hint})`,
       });
     }
   }
