@@ -209,6 +209,9 @@ test('transfer on a group call needs a transferee (8523); mute only on group cal
   expect(ask('POST', `/v1.0/communications/calls/${inc}/mute`, {}).status).toBe(200);
   notify(inc, 'updated', [{ id: 'a' }, { id: 'b' }, { id: 'c' }], '/participants');
   expect(code(ask('POST', `/v1.0/communications/calls/${inc}/transfer`, { transferTarget: target() }))).toBe('8523');
+  // a one-target create with chatInfo is not guessed a group call (P2P calls carry chatInfo too: graph/call-kind.ts)
+  const chat = (ask('POST', '/v1.0/communications/calls', { callbackUri: 'https://bot/cb', targets: [target()], chatInfo: { threadId: '19:x@thread.v2', messageId: '0' } }).body as { id: string }).id;
+  expect(ask('POST', `/v1.0/communications/calls/${chat}/transfer`, { transferTarget: target() }).status).toBe(202);
 });
 
 test('after the call ended every request about it is 404 8522 (a create is not); running operations are known to cancelMediaProcessing', () => {
