@@ -27,7 +27,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodePathSegment, HttpError, normalizeId, optionalString, parseJsonObject, readBody, send, upstreamFailure } from './helpers.js';
 import { MeetingLineBot } from './meeting-line.js';
 import { Roster, type RosterEntry } from './roster.js';
-import type { GraphRoute, JsonObject, MediaPrompt, PendingOperation, TrackedCall } from './types.js';
+import type { GraphRoute, JsonObject, MediaPrompt, MeetingRef, PendingOperation, TrackedCall } from './types.js';
 
 const V1: GraphRoute = { version: 'v1.0', callsRoot: '/communications/calls' };
 const CALL_ACTION = /^\/api\/moderator\/calls\/([^/]+)\/(mute|remove|hold|unhold|mute-all)$/;
@@ -93,19 +93,13 @@ export abstract class ModeratorBot extends MeetingLineBot {
     return new Roster();
   }
 
-  /** Join with service-hosted audio (the bot may put people on hold); delta rosters when asked. */
-  protected moderatedJoinBody(meeting: { threadId: string; messageId: string; organizerId: string; tenantId: string }, deltaRoster: boolean): JsonObject {
+  /**
+   * Join with service-hosted audio (the bot may put people on hold): the same join as
+   * join-meeting-with-media's (meeting-media.ts), and delta rosters when asked.
+   */
+  protected moderatedJoinBody(meeting: MeetingRef, deltaRoster: boolean): JsonObject {
     return {
-      callbackUri: this.callbackUri,
-      source: { identity: { application: { id: this.config.appId } } },
-      requestedModalities: ['audio'],
-      mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
-      tenantId: meeting.tenantId,
-      chatInfo: { threadId: meeting.threadId, messageId: meeting.messageId },
-      meetingInfo: {
-        '@odata.type': '#microsoft.graph.organizerMeetingInfo',
-        organizer: { user: { id: meeting.organizerId, tenantId: meeting.tenantId } },
-      },
+      ...this.joinMeetingWithMediaBody(meeting),
       ...(deltaRoster ? { callOptions: { '@odata.type': '#microsoft.graph.outgoingCallOptions', isDeltaRosterEnabled: true } } : {}),
     };
   }
