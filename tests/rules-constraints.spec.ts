@@ -3,11 +3,13 @@
 // apart from the reference bot (tests/fixtures/scripted-call-bot.ts), and the finding names the rule,
 // the step and the request; the same bot doing the legal thing (mute on a group call, invite on a beta
 // P2P call, a prompt on a service-hosted call, ...) passes. Flows are inline, so each test shows the
-// whole call it plays.
+// whole call it plays. The last test feeds the rules a transcript directly (no run): replacesCallId's spellings.
 import { expect, test } from '@playwright/test';
 import type { FlowOutcome } from '../harness/engine/flow-run.js';
 import { formatFinding, type Finding } from '../harness/engine/findings.js';
 import { parseFlow } from '../harness/flow/load-flow.js';
+import type { ObserverContext } from '../harness/engine/run-types.js';
+import type { TranscriptEntry } from '../harness/engine/transcript.js';
 import type { TrackedCall } from '../harness/rules/call-state.js';
 import { callStateRules, type CallStateRules } from '../harness/rules/rules.js';
 import { Harness } from '../harness/runner/harness.js';
@@ -334,3 +336,48 @@ for (const l of legal) {
     expect(outcome.status).toBe('passed');
   });
 }
+
+// ------------------------------------------------------------------ replacesCallId in any spelling Graph takes
+
+test('invite/replaces-call-id reads replacesCallId as a bare id (any case, with or without hyphens) or as the call path / URL', () => {
+  // fed straight to the rules (no harness run): the bot answered P2P call `p2p` from the caller, joined meeting call `meeting`, both established
+  const p2p = '57dab8b1-894c-409a-b240-bd8beae78896';
+  const meeting = '421f0b00-3c7a-4a2f-9d3e-0e5c2b1a9f10';
+  const caller = USERS[0]!;
+  const hex = (id: string) => id.replace(/-/g, '').toUpperCase();
+  const run = (replacesCallId: string): Finding[] => {
+    const observer = callStateRules();
+    const findings: Finding[] = [];
+    const ctx: ObserverContext = {
+      flow: { api: 'beta', steps: [] } as unknown as ObserverContext['flow'],
+      currentStep: () => 1,
+      stepOf: () => 1,
+      report: (f) => findings.push(f),
+      describe: (v) => String(v),
+      describePath: (p) => p,
+      valueOf: () => undefined,
+    };
+    let seq = 0;
+    const feed = (e: Pick<TranscriptEntry, 'kind'> & Partial<TranscriptEntry>) =>
+      observer.onEntry({ seq: seq++, at: seq, from: 'graph', to: 'bot', label: '', ...e } as TranscriptEntry, ctx);
+    const state = (id: string, s: string, extra: Record<string, unknown> = {}) =>
+      feed({ kind: 'notification', body: { value: [{ changeType: s === 'incoming' ? 'created' : 'updated', resource: `/app/calls/${hex(id)}`, resourceData: { state: s, ...extra } }] } });
+    const request = (url: string, body: unknown, status: number, response?: unknown) => {
+      feed({ kind: 'request', from: 'bot', to: 'graph', method: 'POST', url, body });
+      feed({ kind: 'response', status, body: response });
+    };
+    state(p2p, 'incoming', { direction: 'incoming', source: { identity: { user: { id: caller } } } });
+    request(`/beta/app/calls/${p2p}/answer`, { mediaConfig: SERVICE_HOSTED }, 202);
+    state(p2p, 'established');
+    request('/beta/app/calls', { meetingInfo: { '@odata.type': '#microsoft.graph.organizerMeetingInfo' }, mediaConfig: SERVICE_HOSTED }, 201, { id: meeting });
+    state(meeting, 'established');
+    request(`/beta/app/calls/${meeting}/participants/invite`, { participants: [{ identity: { user: { id: caller } }, replacesCallId }] }, 200);
+    return findings;
+  };
+  for (const spelling of [p2p, p2p.toUpperCase(), hex(p2p), `/app/calls/${hex(p2p)}`, `/communications/calls/${p2p}`, `https://graph.microsoft.com/beta/communications/calls/${p2p}`]) {
+    expect(run(spelling).map(formatFinding), spelling).toEqual([]);
+  }
+  // the same spellings of the meeting call are the call the invite is posted on; a path on another host names no call of the run
+  expect(run(`/app/calls/${hex(meeting)}`)).toEqual([expect.objectContaining({ rule: 'invite/replaces-call-id', message: expect.stringContaining('the call the invite is posted on') })]);
+  expect(run(`https://example.com/communications/calls/${p2p}`)).toEqual([expect.objectContaining({ rule: 'invite/replaces-call-id', message: expect.stringContaining('which is not a call of this run') })]);
+});
