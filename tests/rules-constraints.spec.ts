@@ -3,11 +3,14 @@
 // apart from the reference bot (tests/fixtures/scripted-call-bot.ts), and the finding names the rule,
 // the step and the request; the same bot doing the legal thing (mute on a group call, invite on a beta
 // P2P call, a prompt on a service-hosted call, ...) passes. Flows are inline, so each test shows the
-// whole call it plays.
+// whole call it plays. The last test feeds the rules a transcript directly (no run): replacesCallId's spellings.
 import { expect, test } from '@playwright/test';
 import type { FlowOutcome } from '../harness/engine/flow-run.js';
 import { formatFinding, type Finding } from '../harness/engine/findings.js';
 import { parseFlow } from '../harness/flow/load-flow.js';
+import type { ObserverContext } from '../harness/engine/run-types.js';
+import type { TranscriptEntry } from '../harness/engine/transcript.js';
+import type { TrackedCall } from '../harness/rules/call-state.js';
 import { callStateRules, type CallStateRules } from '../harness/rules/rules.js';
 import { Harness } from '../harness/runner/harness.js';
 import { APP_HOSTED, SERVICE_HOSTED, ScriptedCallBot, type Script, type ScriptedCall, type ScriptedRequest } from './fixtures/scripted-call-bot.js';
@@ -260,13 +263,18 @@ for (const c of cases) {
 
 // ------------------------------------------------------------------ the same bot doing the legal thing passes
 
-/** `actions`: what the rules saw the bot send on its call (the tracker's action names), so a pass is not a bot that did nothing */
-const legal: Array<{ title: string; flow: string; script: Script; actions: string[] }> = [
+/**
+ * `actions`: what the rules saw the bot send on its call (the tracker's action names), so a pass is not a
+ * bot that did nothing; `call`: what the tracker read about the call (kind, media mode, why), so a pass
+ * is not a rule that stayed silent because the kind or media mode was never read.
+ */
+const legal: Array<{ title: string; flow: string; script: Script; actions: string[]; call: Partial<TrackedCall> }> = [
   {
     title: 'call mute and participant mute on a group call the bot was invited to',
     flow: answeredCall('v1.0', { name: 'mute', path: '/participants/caller-participant/mute' }, { group: true }),
     script: { api: 'v1.0', onEstablished: send({ path: '/mute', body: { clientContext: 'ctx-mute' } }, { path: '/participants/caller-participant/mute', body: {} }) },
     actions: ['answer', 'mute', 'participantMute'],
+    call: { kind: 'group', media: 'serviceHosted', kindReason: 'the incoming-call notification (step 1) carries meetingInfo' },
   },
   {
     // a P2P call has a chat thread too (captured P2PTest2Event4UpdatedWithChatInfo): chatInfo alone tells no kind
@@ -274,18 +282,21 @@ const legal: Array<{ title: string; flow: string; script: Script; actions: strin
     flow: answeredCall('v1.0', { name: 'mute', path: '/mute' }, { extra: `\n              chatInfo: { threadId: '19:\${thread}_\${caller}@unq.gbl.spaces', messageId: '0' }` }),
     script: { api: 'v1.0', onEstablished: send({ path: '/mute', body: {} }) },
     actions: ['answer', 'mute'],
+    call: { kind: 'unknown', media: 'serviceHosted' },
   },
   {
-    title: 'an invite posted on a beta P2P call (the 2019 beta recording does it)',
+    title: 'an invite posted on a beta P2P call answered with app-hosted media (the 2019 beta recording does it)',
     flow: answeredCall('beta', { name: 'invite', path: '/participants/invite' }),
-    script: { api: 'beta', onEstablished: send(inviteUser()) },
+    script: { api: 'beta', answer: () => APP_HOSTED, onEstablished: send(inviteUser()) },
     actions: ['answer', 'invite'],
+    call: { media: 'appHosted', kind: 'group', escalatedAtStep: 4, kindReason: 'the bot\'s invite at step 4 turned the P2P call into a group call ("meeting mode")' },
   },
   {
     title: 'changeScreenSharingRole on a group call joined with app-hosted media',
     flow: answeredCall('v1.0', { name: 'share screen', path: '/changeScreenSharingRole' }, { group: true }),
     script: { api: 'v1.0', answer: () => APP_HOSTED, onEstablished: send({ path: '/changeScreenSharingRole', body: { role: 'sharer' } }) },
     actions: ['answer', 'changeScreenSharingRole'],
+    call: { kind: 'group', media: 'appHosted' },
   },
   {
     title: 'playPrompt, recordResponse and subscribeToTone on a call answered with service-hosted media',
@@ -295,18 +306,21 @@ const legal: Array<{ title: string; flow: string; script: Script; actions: strin
       onEstablished: send({ path: '/playPrompt', body: { prompts: [PROMPT] } }, { path: '/recordResponse', body: { maxRecordDurationInSeconds: 10 } }, { path: '/subscribeToTone', body: {} }),
     },
     actions: ['answer', 'playPrompt', 'recordResponse', 'subscribeToTone'],
+    call: { kind: 'p2p', media: 'serviceHosted' },
   },
   {
     title: 'a group call to five users, transferred with transferee',
     flow: placedGroupCall(USERS.slice(0, 5), { name: 'transfer', path: '/transfer' }),
     script: { api: 'v1.0', onEstablished: send({ path: '/transfer', body: { ...TRANSFER.body, transferee: { identity: { user: { id: USERS[0] } }, participantId: 'participant-1' } } }) },
     actions: ['create', 'transfer'],
+    call: { kind: 'group', media: 'serviceHosted', createdByBot: true, kindReason: 'the bot created it with 5 targets (step 2)' },
   },
   {
     title: 'a transfer without transferee on a P2P call',
     flow: answeredCall('v1.0', { name: 'transfer', path: '/transfer' }),
     script: { api: 'v1.0', onEstablished: send(TRANSFER) },
     actions: ['answer', 'transfer'],
+    call: { kind: 'p2p' },
   },
 ];
 
@@ -315,26 +329,55 @@ for (const l of legal) {
     const { outcome, observer, botErrors } = await runScripted(l.flow, l.script);
     expect(botErrors).toEqual([]);
     expect(observer.tracker.list().flatMap((c) => c.actions.map((a) => a.action))).toEqual(l.actions);
+    expect(observer.tracker.list()).toHaveLength(1);
+    expect(observer.tracker.list()[0]).toMatchObject(l.call);
     expect(outcome.findings.map(formatFinding)).toEqual([]);
     expect(outcome.warnings.map(formatFinding)).toEqual([]);
     expect(outcome.status).toBe('passed');
   });
 }
 
-// ------------------------------------------------------------------ what the tracker reads
+// ------------------------------------------------------------------ replacesCallId in any spelling Graph takes
 
-test('the tracker tells group from P2P and reads the media mode and the escalation', async () => {
-  const flow = answeredCall('beta', { name: 'invite', path: '/participants/invite' });
-  const { observer } = await runScripted(flow, { api: 'beta', answer: () => APP_HOSTED, onEstablished: send(inviteUser()) });
-  const [call] = observer.tracker.list();
-  expect(call).toMatchObject({ media: 'appHosted', kind: 'group', escalatedAtStep: 4 });
-  expect(call!.kindReason).toBe('the bot\'s invite at step 4 turned the P2P call into a group call ("meeting mode")');
-
-  const group = await runScripted(answeredCall('v1.0', { name: 'mute', path: '/mute' }, { group: true }), { api: 'v1.0', onEstablished: send({ path: '/mute', body: {} }) });
-  expect(group.observer.tracker.list()[0]).toMatchObject({ kind: 'group', media: 'serviceHosted', kindReason: 'the incoming-call notification (step 1) carries meetingInfo' });
-
-  const chat = legal.find((l) => l.title.includes('chatInfo but no meetingInfo'))!;
-  expect(chat.flow).toContain('chatInfo: {');
-  const unknown = await runScripted(chat.flow, chat.script);
-  expect(unknown.observer.tracker.list()[0]).toMatchObject({ kind: 'unknown', media: 'serviceHosted' });
+test('invite/replaces-call-id reads replacesCallId as a bare id (any case, with or without hyphens) or as the call path / URL', () => {
+  // fed straight to the rules (no harness run): the bot answered P2P call `p2p` from the caller, joined meeting call `meeting`, both established
+  const p2p = '57dab8b1-894c-409a-b240-bd8beae78896';
+  const meeting = '421f0b00-3c7a-4a2f-9d3e-0e5c2b1a9f10';
+  const caller = USERS[0]!;
+  const hex = (id: string) => id.replace(/-/g, '').toUpperCase();
+  const run = (replacesCallId: string): Finding[] => {
+    const observer = callStateRules();
+    const findings: Finding[] = [];
+    const ctx: ObserverContext = {
+      flow: { api: 'beta', steps: [] } as unknown as ObserverContext['flow'],
+      currentStep: () => 1,
+      stepOf: () => 1,
+      report: (f) => findings.push(f),
+      describe: (v) => String(v),
+      describePath: (p) => p,
+      valueOf: () => undefined,
+    };
+    let seq = 0;
+    const feed = (e: Pick<TranscriptEntry, 'kind'> & Partial<TranscriptEntry>) =>
+      observer.onEntry({ seq: seq++, at: seq, from: 'graph', to: 'bot', label: '', ...e } as TranscriptEntry, ctx);
+    const state = (id: string, s: string, extra: Record<string, unknown> = {}) =>
+      feed({ kind: 'notification', body: { value: [{ changeType: s === 'incoming' ? 'created' : 'updated', resource: `/app/calls/${hex(id)}`, resourceData: { state: s, ...extra } }] } });
+    const request = (url: string, body: unknown, status: number, response?: unknown) => {
+      feed({ kind: 'request', from: 'bot', to: 'graph', method: 'POST', url, body });
+      feed({ kind: 'response', status, body: response });
+    };
+    state(p2p, 'incoming', { direction: 'incoming', source: { identity: { user: { id: caller } } } });
+    request(`/beta/app/calls/${p2p}/answer`, { mediaConfig: SERVICE_HOSTED }, 202);
+    state(p2p, 'established');
+    request('/beta/app/calls', { meetingInfo: { '@odata.type': '#microsoft.graph.organizerMeetingInfo' }, mediaConfig: SERVICE_HOSTED }, 201, { id: meeting });
+    state(meeting, 'established');
+    request(`/beta/app/calls/${meeting}/participants/invite`, { participants: [{ identity: { user: { id: caller } }, replacesCallId }] }, 200);
+    return findings;
+  };
+  for (const spelling of [p2p, p2p.toUpperCase(), hex(p2p), `/app/calls/${hex(p2p)}`, `/communications/calls/${p2p}`, `https://graph.microsoft.com/beta/communications/calls/${p2p}`]) {
+    expect(run(spelling).map(formatFinding), spelling).toEqual([]);
+  }
+  // the same spellings of the meeting call are the call the invite is posted on; a path on another host names no call of the run
+  expect(run(`/app/calls/${hex(meeting)}`)).toEqual([expect.objectContaining({ rule: 'invite/replaces-call-id', message: expect.stringContaining('the call the invite is posted on') })]);
+  expect(run(`https://example.com/communications/calls/${p2p}`)).toEqual([expect.objectContaining({ rule: 'invite/replaces-call-id', message: expect.stringContaining('which is not a call of this run') })]);
 });

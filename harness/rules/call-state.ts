@@ -168,6 +168,9 @@ export interface TrackedCall {
 /** Calls that are gone: Graph answers 404 / 8522 for them. */
 export const ENDED_STATES: ReadonlySet<CallState> = new Set(['terminated', 'deleted']);
 
+/** States in which a call that was established is live and takes mid-call actions. */
+export const ACTIVE_STATES: ReadonlySet<CallState> = new Set(['established', 'hold']);
+
 const STATE_BY_LOWER = new Map<string, KnownCallState>(CALL_STATES.map((s) => [s.toLowerCase(), s]));
 
 /** `Established`, `ESTABLISHED` -> `established`; `transferaccepted` -> `transferAccepted`. */

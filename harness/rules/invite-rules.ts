@@ -3,11 +3,8 @@
  * moves the party of one of the bot's calls into another call.
  */
 import { normalizeCallReference } from '../engine/ids.js';
-import { CallStateTracker, isObject } from './call-state.js';
+import { ACTIVE_STATES, CallStateTracker, isObject } from './call-state.js';
 import { callName, identityText, sameIdentity, type RequestCheck } from './rule-helpers.js';
-
-/** States in which the replaced call is live. */
-const ACTIVE_STATES: ReadonlySet<string> = new Set(['established', 'hold']);
 
 export function checkReplacesCallId(c: RequestCheck): void {
   const { what, req, body, v, ctx } = c;

@@ -13,7 +13,7 @@
 import type { ObserverContext, RunObserver } from '../engine/flow-run.js';
 import type { Finding } from '../engine/findings.js';
 import type { TranscriptEntry } from '../engine/transcript.js';
-import { CallStateTracker, ENDED_STATES, classifyRequest, isObject, type CallAction, type ClassifiedRequest, type TrackedCall } from './call-state.js';
+import { ACTIVE_STATES, CallStateTracker, ENDED_STATES, classifyRequest, isObject, type CallAction, type ClassifiedRequest, type TrackedCall } from './call-state.js';
 import { checkCallKind } from './call-kind-rules.js';
 import { checkReplacesCallId } from './invite-rules.js';
 import { checkLimits } from './limits.js';
@@ -78,8 +78,6 @@ const ESTABLISHED_ONLY: ReadonlySet<CallAction> = new Set([
   'changeScreenSharingRole',
   'addLargeGalleryView',
 ]);
-/** States in which a call that was established takes mid-call actions. */
-const ACTIVE_STATES: ReadonlySet<string> = new Set(['established', 'hold']);
 /** States in which a call needs no more keepAlive (it is ending or gone). */
 const ENDING_STATES: ReadonlySet<string> = new Set(['terminating', 'terminated', 'deleted']);
 
@@ -227,7 +225,7 @@ class CallStateRulesObserver implements CallStateRules {
     if (!this.enabled.has('timing/keepalive')) return;
     for (const call of this.tracker.calls.values()) {
       if (call.establishedAt === undefined || ENDING_STATES.has(call.state) || this.keepAliveReported.has(call.id)) continue;
-      if (!call.createdByBot && !CallStateTracker.answered(call)) continue; // not the bot's call
+      if (!CallStateTracker.owned(call)) continue; // not the bot's call
       const anchor = Math.max(call.establishedAt, call.lastKeepAliveAt ?? -Infinity);
       const silent = now - anchor;
       if (silent <= this.keepAliveIntervalMs) continue;
