@@ -99,7 +99,7 @@ test.describe('the HTML report of a failing run', () => {
     // the test's location is the flow file's `name:` line, not harness/runner/flow-suite.ts
     await expect(page.getByText(/recordings\/p2p-to-meeting-transfer\.yaml:11$/).first()).toBeVisible();
     await expect(page.getByText('8. expect POST /beta/app/calls/{meetingCall}/participants/invite (invite the caller into the meeting)')).toBeVisible();
-    await expect(page.locator('.step-title-text', { hasText: '8. expect POST' }).locator('.test-result-path')).toHaveText(/recordings\/p2p-to-meeting-transfer\.yaml:131$/);
+    await expect(page.locator('.step-title-text', { hasText: '8. expect POST' }).locator('.test-result-path')).toHaveText(/recordings\/p2p-to-meeting-transfer\.yaml:130$/);
 
     const errorBox = page.locator('.test-error-view').first();
     await expect(errorBox).toContainText('went to the wrong resource');
@@ -117,7 +117,7 @@ test.describe('the HTML report of a failing run', () => {
     expect(rect.left).toBeGreaterThanOrEqual(0);
     expect(rect.right).toBeLessThanOrEqual(1280);
     // the code frame under the error is the flow's YAML around the failing step
-    await expect(errorBox).toContainText('131 |   - expect:');
+    await expect(errorBox).toContainText('130 |   - expect:');
     // the bot's output is shown beside the failing step
     await expect(errorBox).toContainText('--- bot output during this flow');
     await expect(errorBox).toContainText('[reference-bot] answered call');
@@ -130,7 +130,7 @@ test.describe('the HTML report of a failing run', () => {
     const failed = page.locator('.tree-item-title:has(.step-title-container > svg.color-text-danger)').first();
     await expect(failed).toContainText(/^(8\. expect POST|no further requests)/);
     await failed.click();
-    const expected = page.locator('.step-title-text', { hasText: 'expected: the flow file (recordings/p2p-to-meeting-transfer.yaml:131)' });
+    const expected = page.locator('.step-title-text', { hasText: 'expected: the flow file (recordings/p2p-to-meeting-transfer.yaml:130)' });
     await expect(expected).toBeVisible();
     await expect(expected).toContainText('path: /beta/app/calls/${meetingCall}/participants/invite');
     const received = page.locator('.step-title-text', { hasText: /^the bot sent at \+\d+ ms: POST \/beta\/app\/calls\/[0-9A-Fa-f-]+\/participants\/invite/ });
