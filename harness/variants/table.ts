@@ -10,6 +10,23 @@
  * without such evidence is opt-in: `--variants all` (the default) leaves it out, naming it runs it.
  */
 
+/**
+ * The variants of how Graph times and leaves out notifications (./delivery-variants.ts) and the
+ * call-level body variants that came with them: the tail of VARIANT_KINDS.
+ */
+export const DELIVERY_VARIANT_KINDS = [
+  'overlapping-delivery',
+  'notification-before-response',
+  'other-call-interleaved',
+  'intermediate-states-skipped',
+  'deleted-odata-id-only',
+  'media-state-updates',
+  'tone-sequence-ids',
+  'call-chain-id',
+] as const;
+
+export type DeliveryVariantKind = (typeof DELIVERY_VARIANT_KINDS)[number];
+
 export const VARIANT_KINDS = [
   'duplicate-delivery',
   'established-before-establishing',
@@ -20,14 +37,7 @@ export const VARIANT_KINDS = [
   'resource-url-only',
   'unknown-properties',
   'empty-value',
-  'overlapping-delivery',
-  'notification-before-response',
-  'other-call-interleaved',
-  'intermediate-states-skipped',
-  'deleted-odata-id-only',
-  'media-state-updates',
-  'tone-sequence-ids',
-  'call-chain-id',
+  ...DELIVERY_VARIANT_KINDS,
 ] as const;
 
 export type VariantKind = (typeof VARIANT_KINDS)[number];
