@@ -1,6 +1,7 @@
 // No false verdicts on bots we did not write (issue 8): each case below failed before the fix.
 // The bot is tests/fixtures/trust-bot.mjs, a separate process written apart from the reference bot,
 // or a scripted bot for the matcher-level cases.
+import { observersFor } from '../harness/runner/run-checks.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -19,8 +20,8 @@ test.describe.configure({ mode: 'parallel' });
 const botScript = join(import.meta.dirname, 'fixtures', 'trust-bot.mjs');
 
 /** Starts the harness (gateway) and a bot (default trust-bot.mjs) with `env`; runs `use`; stops both. */
-async function withTrustBot<T>(env: Record<string, string>, use: (h: Harness, url: string, bot: BotProcess) => Promise<T>, script = botScript): Promise<T> {
-  const harness = await Harness.start({ transport: 'gateway' });
+async function withTrustBot<T>(env: Record<string, string>, use: (h: Harness, url: string, bot: BotProcess) => Promise<T>, script = botScript, checks: { schema?: boolean } = {}): Promise<T> {
+  const harness = await Harness.start({ transport: 'gateway', ...(checks.schema ? { observers: observersFor({ schema: true, variants: [], ackThresholdMs: 1000 }) } : {}) });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/api/calls`;
   let bot: BotProcess | undefined;
@@ -201,12 +202,14 @@ test('case 6: a body that is not JSON is kept verbatim and named in the finding'
 });
 
 test('case 7: on v1.0 the 2019 name `callback` fails, naming it; on beta it is still accepted', async () => {
+  // the flow leaves callbackUri free (call-answer: Graph falls back to the bot's global callback URI);
+  // what fails the v1.0 answer is the request schema: `callback` is not a v1.0 parameter
   const v1 = await shippedFlow('p2p-to-meeting-transfer-v1', 3000);
   await withTrustBot({ CALLBACK_NAME: 'callback' }, async (harness, url) => {
     const outcome = await harness.run(v1, url);
-    expect(outcome.findings[0]).toMatchObject({ kind: 'incorrect', step: 2 });
-    expect(outcome.findings[0]!.message).toContain('body.callbackUri: expected a string, got nothing (the property is missing) (the bot sent callback, the 2019 beta name: v1.0 knows only callbackUri)');
-  });
+    expect(outcome.findings[0]).toMatchObject({ kind: 'incorrect', step: 2, rule: 'schema/legacy-name' });
+    expect(outcome.findings[0]!.message).toContain('body.callback');
+  }, botScript, { schema: true });
   const beta = await shippedFlow('answer-incoming-call', 3000);
   await withTrustBot({ API: 'beta', FAMILY: 'app', CALLBACK_NAME: 'callback' }, async (harness, url) => {
     expect((await harness.run(beta, url)).findings).toEqual([]);
