@@ -34,13 +34,22 @@ for (const kind of DELIVERY_VARIANT_KINDS) {
     if (d.quietMs !== undefined) Object.assign(plain, { quietMs: d.quietMs, quietFromBot: false });
     // at the same time, one bot each (each run mints its own ids and tenant)
     const bot = (env: NodeJS.ProcessEnv) => new d.bot(configFromEnv({ ...env, ...d.env }));
-    const [[plainOutcome], [variantOutcome]] = await Promise.all([runAll(harness, [plain], bot), runAll(harness, [variant(plain, kind)], bot)]);
+    const varied = variant(plain, kind);
+    const [[plainOutcome], [variantOutcome]] = await Promise.all([runAll(harness, [plain], bot), runAll(harness, [varied], bot)]);
     expect(describeOutcome(plainOutcome!)).toBe('passed');
     expect(variantOutcome!.status).toBe('failed');
     const f = variantOutcome!.findings[0]!;
     expect(formatFinding(f)).toMatch(d.finding.message);
     expect(f.kind).toBe(d.finding.kind);
     if (d.finding.step) expect(f.stepName).toBe(d.finding.step);
+    if (d.finding.after) {
+      // the request the finding names came after the notification (the variant's step) that causes it
+      const entries = variantOutcome!.transcript.entries;
+      const cause = entries.findIndex((e) => e.kind === 'notification' && e.step !== undefined && d.finding.after!.test(varied.steps[e.step]?.name ?? ''));
+      const request = entries.findIndex((e) => e.kind === 'request' && e.method === f.received?.method && e.url === f.received?.url);
+      expect(cause, `a notification matching ${d.finding.after}`).toBeGreaterThanOrEqual(0);
+      expect(request).toBeGreaterThan(cause);
+    }
   });
 }
 
